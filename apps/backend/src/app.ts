@@ -1,0 +1,133 @@
+// buildApp: the platform plugins, then every module, in one visible list.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import underPressure from '@fastify/under-pressure';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from './config.js';
+import type { Db } from './platform/db.js';
+import type { RedisClient } from './platform/redis.js';
+import { loggerOptions } from './platform/logger.js';
+import { ProblemSchema, registerErrorHandling, serviceUnavailable } from './platform/errors.js';
+import authPlugin from './platform/auth.js';
+import metricsPlugin from './platform/metrics.js';
+import { createInvalidator } from './platform/cache-invalidation.js';
+import { createMailer, type Mailer } from './platform/mailer.js';
+import healthModule from './modules/health/index.js';
+import { createAccessRepository } from './modules/access/repository.js';
+import { createPermissionStore } from './modules/access/permission-store.js';
+import { createAccessService, type AccessService } from './modules/access/service.js';
+import { createAuthRepository } from './modules/auth/repository.js';
+import { createSessionStore } from './modules/auth/session-store.js';
+import { createAuthService, type AuthService } from './modules/auth/service.js';
+import accessModule from './modules/access/index.js';
+import authModule from './modules/auth/index.js';
+import usersModule from './modules/users/index.js';
+import opsModule from './modules/ops/index.js';
+
+export const API_PREFIX = '/api/v1';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  redis: RedisClient | null;
+  jwtSecret: string;
+  /** Where logs go; defaults to stdout. Tests pass a stream to read them. */
+  logStream?: NodeJS.WritableStream;
+  mailer?: Mailer;
+}
+
+export type App = FastifyInstance;
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { config, db, redis } = deps;
+  const app = Fastify({
+    logger: config.LOG_LEVEL === 'silent' && !deps.logStream ? false : loggerOptions(config.LOG_LEVEL, deps.logStream),
+    requestIdHeader: 'x-request-id',
+    // Accept a caller's request id only when it is short and plain; otherwise make one.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    connectionTimeout: config.REQUEST_TIMEOUT_MS,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  registerErrorHandling(app);
+  app.addSchema(ProblemSchema);
+  await app.register(metricsPlugin, { config, db, redis });
+
+  await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
+  await app.register(cors, { origin: config.corsOrigins.length ? config.corsOrigins : false, credentials: false });
+  await app.register(underPressure, {
+    maxEventLoopDelay: 2_000,
+    retryAfter: 5,
+    pressureHandler: (_req, reply) => {
+      reply.header('retry-after', '5');
+      throw serviceUnavailable('The server is overloaded; retry shortly');
+    },
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Acolhe API', version: '1.0.0', description: 'Case management for social-assistance programmes' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  const invalidator = createInvalidator(redis, app.log);
+  const accessRepo = createAccessRepository(db);
+  const permissionStore = createPermissionStore(accessRepo, redis, invalidator, config.CACHE_TTL_SECONDS);
+  const authRepo = createAuthRepository(db);
+  const sessionStore = createSessionStore(authRepo, redis, invalidator, config.CACHE_TTL_SECONDS);
+  await app.register(authPlugin, {
+    secret: deps.jwtSecret,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    apiPrefix: API_PREFIX,
+    backend: { isSessionActive: sessionStore.isActive, permissionsOf: permissionStore.permissionsOf },
+  });
+
+  const mailer = deps.mailer ?? createMailer(config, app.log);
+  const auth = createAuthService({ config, db, redis, repo: authRepo, sessionStore, mailer, signAccessToken: app.signAccessToken, log: app.log });
+  const access = createAccessService({ db, repo: accessRepo, store: permissionStore });
+  const shared: ModuleDeps = { config, db, redis, access, auth };
+
+  // The modules. Each is a plugin wiring repository → service → routes.
+  await app.register(healthModule, { db, redis });
+  await app.register(
+    async (api) => {
+      await api.register(authModule, shared);
+      await api.register(usersModule, shared);
+      await api.register(accessModule, shared);
+      await api.register(opsModule, shared);
+    },
+    { prefix: API_PREFIX },
+  );
+
+  return app;
+}
+
+/** What every module receives. Cross-module calls go through services, never repositories. */
+export interface ModuleDeps {
+  config: Config;
+  db: Db;
+  redis: RedisClient | null;
+  access: AccessService;
+  auth: AuthService;
+}

@@ -1,0 +1,115 @@
+// Every environment variable the service reads, in one TypeBox schema.
+// loadConfig() validates at start and fails with one line naming the variable.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+const Int = (min: number, max: number, dflt: number, description: string) =>
+  Type.Integer({ minimum: min, maximum: max, default: dflt, description });
+const Str = (dflt: string, description: string) => Type.String({ default: dflt, description });
+const OptUrl = (schemes: string[], description: string) =>
+  Type.Optional(Type.String({ pattern: `^(${schemes.join('|')})://`, description }));
+const PG = ['postgres', 'postgresql'];
+
+export const ConfigSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
+    default: 'development',
+    description: 'development | test | production',
+  }),
+  HOST: Str('127.0.0.1', 'interface the API binds to'),
+  PORT: Int(0, 65535, 3000, 'TCP port of the API (0 picks a free one)'),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info', description: 'pino log level' },
+  ),
+  DATA_DIR: Str('.data', 'where embedded PostgreSQL and generated dev files live (relative to the repo root)'),
+
+  DATABASE_URL: OptUrl(PG, 'postgres:// URL of the application database; empty starts embedded PostgreSQL (not in production)'),
+  MIGRATION_DATABASE_URL: OptUrl(PG, 'postgres:// URL used by migrations (owner role); defaults to DATABASE_URL'),
+  DB_POOL_MAX: Int(1, 200, 10, 'maximum connections in the pg pool'),
+  DB_STATEMENT_TIMEOUT_MS: Int(100, 3_600_000, 15_000, 'statement_timeout for every pooled connection'),
+  DB_IDLE_TIMEOUT_MS: Int(1_000, 3_600_000, 30_000, 'idle client timeout of the pool'),
+  DB_CONNECT_TIMEOUT_MS: Int(100, 120_000, 5_000, 'timeout of one connection attempt'),
+  DB_STARTUP_WAIT_MS: Int(0, 600_000, 60_000, 'how long start-up waits for the database (exponential backoff)'),
+  DB_APPLICATION_NAME: Str('acolhe-api', 'application_name seen in pg_stat_activity'),
+  SLOW_QUERY_MS: Int(1, 3_600_000, 500, 'queries at least this slow are logged (name and duration only)'),
+
+  REDIS_URL: OptUrl(['redis', 'rediss'], 'redis:// URL; empty starts a private redis-server if one is on the PATH (not in production)'),
+
+  JWT_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'HS256 signing secret, at least 32 characters' })),
+  JWT_ISSUER: Str('acolhe', 'iss claim, pinned on verification'),
+  JWT_AUDIENCE: Str('acolhe-api', 'aud claim, pinned on verification'),
+  ACCESS_TOKEN_TTL_SECONDS: Int(30, 86_400, 900, 'lifetime of an access token'),
+  SESSION_TTL_SECONDS: Int(300, 31_536_000, 2_592_000, 'lifetime of a session / refresh token'),
+  REFRESH_REUSE_GRACE_SECONDS: Int(0, 300, 10, 'a rotated refresh token presented within this window is tolerated'),
+  CACHE_TTL_SECONDS: Int(1, 86_400, 300, 'TTL of Redis caches (permissions of a role)'),
+  LOGIN_MAX_ATTEMPTS: Int(1, 10_000, 10, 'failed logins per email (and 5x per IP) in the window before 429'),
+  LOGIN_WINDOW_SECONDS: Int(1, 86_400, 900, 'window of the login throttle'),
+  PASSWORD_RESET_TTL_SECONDS: Int(60, 604_800, 3_600, 'lifetime of a password reset token'),
+  PUBLIC_URL: Str('http://localhost:3000', 'base URL used in links sent to users'),
+  MAILER: Type.Union([Type.Literal('log'), Type.Literal('none')], {
+    default: 'log',
+    description: 'log: write reset links to the log (development); none: send nothing',
+  }),
+
+  CORS_ORIGINS: Str('', 'comma-separated allowed origins; empty disables CORS'),
+  BODY_LIMIT_BYTES: Int(1_024, 104_857_600, 1_048_576, 'largest accepted request body'),
+  REQUEST_TIMEOUT_MS: Int(1_000, 600_000, 30_000, 'server requestTimeout'),
+  KEEP_ALIVE_TIMEOUT_MS: Int(1_000, 600_000, 72_000, 'server keepAliveTimeout'),
+  SHUTDOWN_TIMEOUT_MS: Int(100, 600_000, 10_000, 'grace period for in-flight requests on shutdown'),
+  ORG_TIMEZONE: Str('America/Sao_Paulo', 'time zone in which calendar days are computed'),
+
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'bearer token required by GET /metrics (at least 16 characters)' })),
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'serve /metrics on this port of 127.0.0.1 only, besides the token-protected API route' })),
+  BACKUP_DIR: Str('.data/backups', 'where npm run backup writes dumps (relative to the repo root)'),
+  BACKUP_RETENTION_DAYS: Int(1, 3650, 30, 'backups older than this are pruned (the newest is always kept)'),
+
+  SEED_ADMIN_EMAIL: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'first admin e-mail (required outside development)' })),
+  SEED_ADMIN_PASSWORD: Type.Optional(Type.String({ description: 'first admin password (required outside development)' })),
+});
+
+export type Config = Static<typeof ConfigSchema> & { dataDir: string; backupDir: string; corsOrigins: string[] };
+
+export class ConfigError extends Error {}
+
+const PRODUCTION_REQUIRED = ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET'] as const;
+
+function describe(schema: TSchema): string {
+  if (schema.enum) return `one of ${schema.enum.join(', ')}`;
+  if (schema.anyOf) return `one of ${schema.anyOf.map((s: TSchema) => s.const).join(', ')}`;
+  if (schema.type === 'integer') return `an integer from ${schema.minimum} to ${schema.maximum}`;
+  if (schema.pattern) return schema.pattern.endsWith('://') ? `a URL starting with ${schema.pattern.slice(2, -4).replaceAll('|', ':// or ')}://` : 'an e-mail address';
+  if (schema.minLength) return `a string of at least ${schema.minLength} characters`;
+  if (schema.format) return `a valid ${schema.format}`;
+  return schema.description ?? 'a valid value';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw)) as Record<string, unknown>;
+  const first = Value.Errors(ConfigSchema, value).First();
+  if (first) {
+    const key = first.path.replace(/^\//, '').split('/')[0]!;
+    const schema = ConfigSchema.properties[key as keyof typeof ConfigSchema.properties] as TSchema;
+    const got = raw[key] === undefined ? 'nothing' : JSON.stringify(key.includes('SECRET') || key.includes('PASSWORD') || key.includes('TOKEN') ? '***' : raw[key]);
+    throw new ConfigError(`Invalid configuration: ${key} must be ${describe(schema)} (got ${got})`);
+  }
+  const cfg = value as Static<typeof ConfigSchema>;
+  if (cfg.NODE_ENV === 'production') {
+    const missing = PRODUCTION_REQUIRED.filter((k) => !cfg[k]);
+    if (missing.length) throw new ConfigError(`Invalid configuration: ${missing.join(', ')} required when NODE_ENV=production`);
+  }
+  return {
+    ...cfg,
+    dataDir: path.resolve(REPO_ROOT, cfg.DATA_DIR),
+    backupDir: path.resolve(REPO_ROOT, cfg.BACKUP_DIR),
+    corsOrigins: cfg.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+  };
+}

@@ -1,0 +1,109 @@
+// Authentication and authorisation for every /api/v1 route.
+// A route declares `config: { permission: 'resource:action' | 'authenticated' | 'public' }`; the onRoute
+// hook below refuses to start the app when an API route declares nothing, so no route is open by accident.
+import fp from 'fastify-plugin';
+import jwt from '@fastify/jwt';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
+import { forbidden, unauthorized } from './errors.js';
+
+export interface Principal {
+  userId: string;
+  sessionId: string;
+  role: string;
+  permissions: ReadonlySet<string>;
+}
+
+export interface AccessToken {
+  sub: string;
+  sid: string;
+  role: string;
+}
+
+/** Supplied by the auth and access modules: the durable truth lives in PostgreSQL, Redis in front. */
+export interface AuthBackend {
+  isSessionActive(userId: string, sessionId: string): Promise<boolean>;
+  permissionsOf(role: string): Promise<ReadonlySet<string>>;
+}
+
+export type RoutePermission = 'public' | 'authenticated' | `${string}:${string}`;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    permission?: RoutePermission;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyInstance {
+    signAccessToken(claims: AccessToken): string;
+    /** The principal of an authenticated request; throws 401 otherwise (for handlers of non-public routes). */
+    requirePrincipal(request: FastifyRequest): Principal;
+  }
+}
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: AccessToken;
+    user: AccessToken;
+  }
+}
+
+export interface AuthPluginOptions {
+  secret: string;
+  issuer: string;
+  audience: string;
+  accessTokenTtlSeconds: number;
+  backend: AuthBackend;
+  /** Routes whose URL starts with this prefix must declare a permission. */
+  apiPrefix: string;
+}
+
+const ALGORITHM = 'HS256';
+
+async function authPlugin(app: FastifyInstance, o: AuthPluginOptions) {
+  await app.register(jwt, {
+    secret: o.secret,
+    sign: { algorithm: ALGORITHM, iss: o.issuer, aud: o.audience, expiresIn: o.accessTokenTtlSeconds },
+    // Pinned: a token signed with another algorithm (or `none`), issuer or audience is refused.
+    verify: { algorithms: [ALGORITHM], allowedIss: o.issuer, allowedAud: o.audience, requiredClaims: ['sub', 'sid', 'role', 'exp'] },
+  });
+  app.decorateRequest('principal', null);
+  app.decorate('signAccessToken', (claims: AccessToken) => app.jwt.sign({ sub: claims.sub, sid: claims.sid, role: claims.role }));
+  app.decorate('requirePrincipal', (request: FastifyRequest) => {
+    if (!request.principal) throw unauthorized();
+    return request.principal;
+  });
+
+  const authenticate = async (request: FastifyRequest): Promise<Principal> => {
+    if (!request.headers.authorization?.startsWith('Bearer ')) throw unauthorized();
+    let claims: AccessToken;
+    try {
+      claims = await request.jwtVerify<AccessToken>();
+    } catch {
+      // Expired, tampered, foreign signature, wrong alg/iss/aud: one answer, no oracle.
+      throw unauthorized('Invalid or expired access token');
+    }
+    if (!(await o.backend.isSessionActive(claims.sub, claims.sid))) throw unauthorized('The session has ended; sign in again');
+    const permissions = await o.backend.permissionsOf(claims.role);
+    return { userId: claims.sub, sessionId: claims.sid, role: claims.role, permissions };
+  };
+
+  const guard =
+    (permission: RoutePermission): onRequestHookHandler =>
+    async (request) => {
+      request.principal = await authenticate(request);
+      if (permission !== 'authenticated' && !request.principal.permissions.has(permission)) throw forbidden();
+    };
+
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const permission = route.config?.permission;
+    if (!route.url.startsWith(o.apiPrefix)) return;
+    if (!permission) throw new Error(`Route ${route.method} ${route.url} must declare config.permission`);
+    if (permission === 'public') return;
+    route.schema = { ...route.schema, security: [{ bearerAuth: [] }] } as RouteOptions['schema'];
+    const hooks = route.onRequest ? [route.onRequest].flat() : [];
+    route.onRequest = [guard(permission), ...hooks];
+  });
+}
+
+export default fp(authPlugin, { name: 'acolhe-auth' });

@@ -1,0 +1,30 @@
+// Redis cache entries that must disappear after a PostgreSQL change (revoked sessions, edited roles).
+// When Redis is unreachable at that moment, the keys are remembered and deleted as soon as it is back;
+// every such entry also carries a TTL, which bounds staleness if this process dies before then.
+import type { FastifyBaseLogger } from 'fastify';
+import type { RedisClient } from './redis.js';
+
+export function createInvalidator(redis: RedisClient | null, log: FastifyBaseLogger) {
+  const pending = new Set<string>();
+  redis?.on('ready', () => {
+    if (!pending.size) return;
+    const batch = [...pending];
+    pending.clear();
+    redis.del(...batch).catch(() => batch.forEach((k) => pending.add(k)));
+    log.info({ keys: batch.length }, 'redis back: applied deferred cache invalidations');
+  });
+
+  return {
+    /** Runs `write` (HSET tombstones, DEL ...); on failure, deletes `keys` once Redis returns. */
+    async apply(keys: string[], write: (r: RedisClient) => Promise<unknown>): Promise<void> {
+      if (!redis) return;
+      try {
+        await write(redis);
+      } catch {
+        keys.forEach((k) => pending.add(k));
+      }
+    },
+  };
+}
+
+export type Invalidator = ReturnType<typeof createInvalidator>;

@@ -1,0 +1,221 @@
+// The only door to PostgreSQL: one pool, row-count asserting helpers, transactions with retry,
+// SQLSTATE → API error mapping and a slow-query log that never prints parameter values.
+import pg from 'pg';
+import type { FastifyBaseLogger } from 'fastify';
+import { DbError, RETRYABLE_TX_CODES, mapPgError } from './pg-errors.js';
+
+export { DbError } from './pg-errors.js';
+
+/** A statement: literal SQL with $n placeholders. `name` makes pg prepare it once per connection. */
+export interface Statement {
+  text: string;
+  values?: readonly unknown[];
+  name?: string;
+}
+
+/** Pool or transaction client: repository functions accept either. */
+export type Executor = pg.Pool | pg.PoolClient;
+
+export interface DbOptions {
+  connectionString: string;
+  max: number;
+  statementTimeoutMs: number;
+  idleTimeoutMs: number;
+  connectTimeoutMs: number;
+  applicationName: string;
+  slowQueryMs: number;
+  log: FastifyBaseLogger;
+}
+
+export interface TransactionOptions {
+  isolation?: 'read committed' | 'repeatable read' | 'serializable';
+  readOnly?: boolean;
+  /** Acting user, read by audit triggers through current_setting('app.user_id'). */
+  userId?: string | number | bigint;
+  /** Attempts for serialization failures and deadlocks (40001, 40P01). */
+  maxAttempts?: number;
+}
+
+export interface QueryEvent {
+  name: string;
+  durationMs: number;
+  ok: boolean;
+  pgCode?: string;
+}
+
+export type Db = ReturnType<typeof createDb>;
+
+// Data type parsers: bigint ids stay strings (no precision loss), `date` stays 'YYYY-MM-DD' (no time-zone shift).
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function createDb(opts: DbOptions) {
+  const pool = new pg.Pool({
+    connectionString: opts.connectionString,
+    max: opts.max,
+    idleTimeoutMillis: opts.idleTimeoutMs,
+    connectionTimeoutMillis: opts.connectTimeoutMs,
+    statement_timeout: opts.statementTimeoutMs,
+    application_name: opts.applicationName,
+  });
+  // A connection that dies while idle in the pool must not crash the process.
+  pool.on('error', (err) => opts.log.warn({ err: { message: err.message, code: (err as DbError).pgCode ?? (err as { code?: string }).code } }, 'idle database client error'));
+
+  const listeners: ((e: QueryEvent) => void)[] = [];
+  let slowQueries = 0;
+
+  async function run<R extends pg.QueryResultRow>(stmt: Statement, executor: Executor = pool): Promise<pg.QueryResult<R>> {
+    const start = performance.now();
+    const name = stmt.name ?? 'unnamed';
+    try {
+      const res = await executor.query<R>({ text: stmt.text, values: stmt.values as unknown[], name: stmt.name });
+      observe(name, start, true);
+      return res;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      observe(name, start, false, code);
+      throw mapPgError(err);
+    }
+  }
+
+  function observe(name: string, start: number, ok: boolean, pgCode?: string) {
+    const durationMs = performance.now() - start;
+    if (durationMs >= opts.slowQueryMs) {
+      slowQueries++;
+      opts.log.warn({ statement: name, duration_ms: Math.round(durationMs) }, 'slow query');
+    }
+    for (const l of listeners) l({ name, durationMs, ok, pgCode });
+  }
+
+  async function one<R extends pg.QueryResultRow>(stmt: Statement, ex?: Executor): Promise<R> {
+    const { rows } = await run<R>(stmt, ex);
+    if (rows.length !== 1) throw new Error(`Expected one row from ${stmt.name ?? 'query'}, got ${rows.length}`);
+    return rows[0]!;
+  }
+
+  async function maybeOne<R extends pg.QueryResultRow>(stmt: Statement, ex?: Executor): Promise<R | null> {
+    const { rows } = await run<R>(stmt, ex);
+    if (rows.length > 1) throw new Error(`Expected at most one row from ${stmt.name ?? 'query'}, got ${rows.length}`);
+    return rows[0] ?? null;
+  }
+
+  async function many<R extends pg.QueryResultRow>(stmt: Statement, ex?: Executor): Promise<R[]> {
+    return (await run<R>(stmt, ex)).rows;
+  }
+
+  /** Runs a statement for its effect; returns the number of rows it touched. */
+  async function execute(stmt: Statement, ex?: Executor): Promise<number> {
+    return (await run(stmt, ex)).rowCount ?? 0;
+  }
+
+  async function transaction<T>(fn: (tx: pg.PoolClient) => Promise<T>, o: TransactionOptions = {}): Promise<T> {
+    const maxAttempts = o.maxAttempts ?? 3;
+    const begin = `BEGIN ISOLATION LEVEL ${(o.isolation ?? 'read committed').toUpperCase()}${o.readOnly ? ' READ ONLY' : ''}`;
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw mapPgError(err);
+      }
+      let broken = false;
+      try {
+        await run({ text: begin }, client);
+        if (o.userId !== undefined) {
+          await run({ name: 'set-acting-user', text: "SELECT set_config('app.user_id', $1, true)", values: [String(o.userId)] }, client);
+        }
+        const result = await fn(client);
+        await run({ text: 'COMMIT' }, client);
+        return result;
+      } catch (err) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true; // the connection is gone: do not return it to the pool
+        }
+        const pgCode = err instanceof DbError ? err.pgCode : (err as { code?: string }).code;
+        if (pgCode && RETRYABLE_TX_CODES.has(pgCode) && attempt < maxAttempts) {
+          await sleep(10 * 2 ** attempt + Math.random() * 20);
+          continue;
+        }
+        throw err instanceof Error && 'status' in err ? err : mapPgErrorIfPg(err);
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  /** Cheap liveness check with its own deadline, for readiness probes. */
+  async function ping(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`database ping timed out after ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([run({ name: 'health-ping', text: 'SELECT 1' }), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    pool,
+    one,
+    maybeOne,
+    many,
+    execute,
+    transaction,
+    ping,
+    onQuery: (l: (e: QueryEvent) => void) => listeners.push(l),
+    stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, slowQueries }),
+    close: () => pool.end(),
+  };
+}
+
+function mapPgErrorIfPg(err: unknown): unknown {
+  return typeof err === 'object' && err !== null && 'severity' in err ? mapPgError(err) : err;
+}
+
+/**
+ * Waits for the database to accept connections, with bounded exponential backoff,
+ * saying what it waits for (never the password).
+ */
+export async function waitForDatabase(
+  connectionString: string,
+  o: { maxWaitMs: number; log: (msg: string) => void; connectTimeoutMs?: number },
+): Promise<void> {
+  const deadline = Date.now() + o.maxWaitMs;
+  const where = describeDatabaseUrl(connectionString);
+  for (let attempt = 1, delay = 250; ; attempt++, delay = Math.min(delay * 2, 5_000)) {
+    const client = new pg.Client({ connectionString, connectionTimeoutMillis: o.connectTimeoutMs ?? 3_000 });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      await client.end();
+      if (attempt > 1) o.log(`database ${where} is up`);
+      return;
+    } catch (err) {
+      await client.end().catch(() => {});
+      const reason = (err as Error).message || (err as { code?: string }).code || 'unknown error';
+      if (Date.now() + delay > deadline) {
+        throw new Error(`database ${where} still unreachable after ${Math.round(o.maxWaitMs / 1000)} s: ${reason}`);
+      }
+      o.log(`waiting for database ${where} (attempt ${attempt}, retry in ${delay} ms): ${reason}`);
+      await sleep(delay);
+    }
+  }
+}
+
+/** host:port/dbname of a URL, for logs: never the user's password. */
+export function describeDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return '(unparseable DATABASE_URL)';
+  }
+}

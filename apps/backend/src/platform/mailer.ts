@@ -1,0 +1,26 @@
+// Outgoing mail behind a small interface. Development logs the link; production without a configured
+// transport sends nothing and says so (without the token).
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config.js';
+
+export interface Mailer {
+  /** Returns whether a message was handed to a transport. */
+  sendPasswordReset(to: { userId: string; email: string }, link: string): Promise<boolean>;
+}
+
+export function createMailer(config: Config, log: FastifyBaseLogger): Mailer {
+  if (config.MAILER === 'log' && config.NODE_ENV !== 'production') {
+    return {
+      async sendPasswordReset(to, link) {
+        log.info({ mail: 'password-reset', user_id: to.userId, link }, 'development mailer: password reset link');
+        return true;
+      },
+    };
+  }
+  return {
+    async sendPasswordReset(to) {
+      log.warn({ mail: 'password-reset', user_id: to.userId }, 'no mailer configured: password reset e-mail not sent');
+      return false;
+    },
+  };
+}

@@ -1,0 +1,123 @@
+// Entry point: config → infrastructure → buildApp → listen → graceful close.
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import closeWithGrace from 'close-with-grace';
+import pino from 'pino';
+import { ConfigError, loadConfig, REPO_ROOT, type Config } from './config.js';
+import { buildApp } from './app.js';
+import { createDb, describeDatabaseUrl, waitForDatabase } from './platform/db.js';
+import { connectRedis, createRedis, describeRedisUrl, type RedisClient } from './platform/redis.js';
+import { loggerOptions } from './platform/logger.js';
+import { ensureDatabase, startEmbeddedPostgres, startEmbeddedRedis, type EmbeddedServer } from './platform/embedded.js';
+import { migrateUp, readStatus } from './database/migrator.js';
+import { runInitialSeed } from './database/seed/initial-data.js';
+
+const envFile = path.join(REPO_ROOT, '.env');
+if (fs.existsSync(envFile)) process.loadEnvFile(envFile);
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(1);
+}
+
+const log = pino(loggerOptions(config.LOG_LEVEL));
+const say = (msg: string) => log.info(msg);
+const embedded: EmbeddedServer[] = [];
+
+async function resolveDatabaseUrl(): Promise<string> {
+  if (config.DATABASE_URL) return config.DATABASE_URL;
+  const pg = await startEmbeddedPostgres({ dataDir: config.dataDir, log: say });
+  embedded.push(pg);
+  return ensureDatabase(pg.url, 'acolhe');
+}
+
+async function resolveRedis(): Promise<{ client: RedisClient | null; description: string }> {
+  let url = config.REDIS_URL;
+  if (!url && config.NODE_ENV !== 'production') {
+    const server = await startEmbeddedRedis(say);
+    if (!server) return { client: null, description: 'none (no redis-server on the PATH): sessions checked in PostgreSQL, login throttling per process' };
+    embedded.push(server);
+    url = server.url;
+  }
+  const client = createRedis(url!, log);
+  await connectRedis(client, log);
+  return { client, description: describeRedisUrl(url!) };
+}
+
+/** JWT secret: configured in production; in development one random secret kept under .data/ (owner-only). */
+function jwtSecret(): string {
+  if (config.JWT_SECRET) return config.JWT_SECRET;
+  const file = path.join(config.dataDir, 'jwt-secret');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    fs.writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600 });
+  }
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+async function main() {
+  const databaseUrl = await resolveDatabaseUrl();
+  const migrationUrl = config.MIGRATION_DATABASE_URL ?? databaseUrl;
+  await waitForDatabase(databaseUrl, { maxWaitMs: config.DB_STARTUP_WAIT_MS, log: say, connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS });
+
+  if (config.NODE_ENV === 'production') {
+    // In production migrations are applied by `npm run migrate`, never by the server.
+    const probe = createDb({ ...dbOptions(databaseUrl), max: 1 });
+    const status = await readStatus({ query: async (text, values) => ({ rows: await probe.many({ text, values }) }) }).finally(() => probe.close());
+    if (status.pending.length || status.drifted.length) {
+      throw new Error(`refusing to serve: ${status.pending.length} pending and ${status.drifted.length} drifted migrations; run npm run migrate`);
+    }
+  } else {
+    const { applied } = await migrateUp({ connectionString: migrationUrl, log: say });
+    say(applied.length ? `applied ${applied.length} migration(s)` : 'migrations up to date');
+    await runInitialSeed({ connectionString: migrationUrl, config, log: say });
+  }
+
+  const redis = await resolveRedis();
+  const db = createDb(dbOptions(databaseUrl));
+  const app = await buildApp({ config, db, redis: redis.client, jwtSecret: jwtSecret() });
+
+  closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS, logger: log }, async ({ signal, err }) => {
+    if (err) log.error({ err }, 'shutting down after an error');
+    else log.info({ signal }, 'shutting down: finishing in-flight requests');
+    await app.close();
+    await db.close();
+    await redis.client?.quit().catch(() => {});
+    await stopEmbedded();
+  });
+
+  await app.listen({ host: config.HOST, port: config.PORT });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const base = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}`;
+  say(`Acolhe API listening on ${base}/api/v1 — docs at ${base}/docs`);
+  say(`database: ${embedded.length && !config.DATABASE_URL ? embedded[0]!.description : describeDatabaseUrl(databaseUrl)}; redis: ${redis.description}`);
+}
+
+function dbOptions(connectionString: string) {
+  return {
+    connectionString,
+    max: config.DB_POOL_MAX,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    idleTimeoutMs: config.DB_IDLE_TIMEOUT_MS,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    applicationName: config.DB_APPLICATION_NAME,
+    slowQueryMs: config.SLOW_QUERY_MS,
+    log,
+  };
+}
+
+async function stopEmbedded() {
+  for (const s of embedded.reverse()) await s.stop().catch(() => {});
+}
+
+main().catch(async (err) => {
+  log.fatal(err instanceof Error ? err.message : String(err));
+  await stopEmbedded();
+  process.exit(1);
+});

@@ -1,0 +1,75 @@
+// Builds the real app over a test database and Redis; tests talk to it with app.inject().
+import { PassThrough } from 'node:stream';
+import pino from 'pino';
+import type { Test } from 'tap';
+import { buildApp, type App } from '../../apps/backend/src/app.js';
+import { loadConfig, type Config } from '../../apps/backend/src/config.js';
+import { createDb, type Db } from '../../apps/backend/src/platform/db.js';
+import { createRedis, connectRedis, type RedisClient } from '../../apps/backend/src/platform/redis.js';
+import type { Mailer } from '../../apps/backend/src/platform/mailer.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+import { testRedisUrl } from './redis.js';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
+
+export interface TestContext {
+  app: App;
+  db: Db;
+  redis: RedisClient | null;
+  config: Config;
+  database: TestDatabase;
+  /** Every log line written so far, as parsed JSON objects. */
+  logs(): Record<string, unknown>[];
+  /** Mails the app tried to send. */
+  mails: { to: { userId: string; email: string }; link: string }[];
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  /** `false`: no Redis at all; a URL: that Redis; default: a fresh logical database on the shared server. */
+  redis?: false | string;
+  database?: TestDatabase;
+  /** Extra routes for platform tests, added before the app is ready (outside /api/v1). */
+  extend?: (app: App) => void;
+  /** A different PostgreSQL URL for the pool (e.g. through a proxy the test controls). */
+  poolUrl?: string;
+}
+
+export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<TestContext> {
+  const database = o.database ?? (await createTestDatabase());
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', ...o.env });
+  const lines: string[] = [];
+  const stream = new PassThrough();
+  stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+  const log = pino({ level: 'info' }, stream);
+  const db = createDb({
+    connectionString: o.poolUrl ?? database.url,
+    max: config.DB_POOL_MAX,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    idleTimeoutMs: config.DB_IDLE_TIMEOUT_MS,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    applicationName: 'acolhe-test',
+    slowQueryMs: config.SLOW_QUERY_MS,
+    log,
+  });
+  const redisUrl = o.redis === false ? null : (o.redis ?? (await testRedisUrl()));
+  const redis = redisUrl ? createRedis(redisUrl, log) : null;
+  if (redis) await connectRedis(redis, log);
+  const mails: TestContext['mails'] = [];
+  const mailer: Mailer = {
+    async sendPasswordReset(to, link) {
+      mails.push({ to, link });
+      return true;
+    },
+  };
+  const app = await buildApp({ config, db, redis, jwtSecret: TEST_JWT_SECRET, logStream: stream, mailer });
+  o.extend?.(app);
+  await app.ready();
+  t.teardown(async () => {
+    await app.close();
+    await db.close();
+    redis?.disconnect();
+    if (!o.database) await database.drop();
+  });
+  return { app, db, redis, config, database, mails, logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}

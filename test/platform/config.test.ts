@@ -1,0 +1,51 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { ConfigError, ConfigSchema, loadConfig } from '../../apps/backend/src/config.js';
+import { renderEnvExample } from '../../apps/backend/scripts/env-example.js';
+import { REPO } from '../setup/paths.js';
+
+t.test('defaults need no configuration', async (t) => {
+  const c = loadConfig({});
+  t.equal(c.PORT, 3000);
+  t.equal(c.NODE_ENV, 'development');
+  t.equal(c.SLOW_QUERY_MS, 500);
+  t.same(c.corsOrigins, []);
+});
+
+t.test('values are converted and validated', async (t) => {
+  const c = loadConfig({ PORT: '8080', CORS_ORIGINS: 'https://a.example, https://b.example' });
+  t.equal(c.PORT, 8080);
+  t.same(c.corsOrigins, ['https://a.example', 'https://b.example']);
+});
+
+t.test('a bad value names the variable and what is expected', async (t) => {
+  t.throws(() => loadConfig({ PORT: 'abc' }), { message: /^Invalid configuration: PORT must be an integer from 0 to 65535 \(got "abc"\)$/ });
+  t.throws(() => loadConfig({ NODE_ENV: 'staging' }), { message: /NODE_ENV must be one of development, test, production/ });
+  t.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }), { message: /DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\// });
+  t.throws(() => loadConfig({ JWT_SECRET: 'short' }), { message: /JWT_SECRET must be a string of at least 32 characters \(got "\*\*\*"\)/ }, 'secrets are not echoed');
+});
+
+t.test('production requires its infrastructure', async (t) => {
+  t.throws(() => loadConfig({ NODE_ENV: 'production' }), new ConfigError('Invalid configuration: DATABASE_URL, REDIS_URL, JWT_SECRET required when NODE_ENV=production'));
+});
+
+t.test('PORT=abc stops the server with one line naming PORT', async (t) => {
+  const res = spawnSync(process.execPath, ['--import', 'tsx', 'apps/backend/src/server.ts'], {
+    cwd: REPO,
+    env: { ...process.env, PORT: 'abc' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  t.equal(res.status, 1);
+  const lines = res.stderr.trim().split('\n');
+  t.equal(lines.length, 1, 'one line, no stack trace');
+  t.match(lines[0], /PORT/);
+});
+
+t.test('.env.example documents every variable and is up to date', async (t) => {
+  const committed = fs.readFileSync(path.join(REPO, '.env.example'), 'utf8');
+  for (const name of Object.keys(ConfigSchema.properties)) t.match(committed, new RegExp(`^#? ?${name}=`, 'm'), name);
+  t.equal(committed, renderEnvExample(), 'run `npm run env:example` to regenerate .env.example');
+});

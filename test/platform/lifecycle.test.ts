@@ -1,0 +1,97 @@
+import http from 'node:http';
+import t from 'tap';
+import { buildTestApp } from '../helpers/app.js';
+import { createTestDatabase } from '../helpers/db.js';
+import { startProxy } from '../helpers/tcp-proxy.js';
+
+t.test('readiness goes 503 when the database is unreachable and recovers without a restart', async (t) => {
+  const database = await createTestDatabase();
+  t.teardown(() => database.drop());
+  const proxy = await startProxy(Number(new URL(database.url).port));
+  t.teardown(() => proxy.close());
+  const viaProxy = new URL(database.url);
+  viaProxy.port = String(proxy.port);
+  const { app } = await buildTestApp(t, { database, poolUrl: viaProxy.toString(), env: { DB_CONNECT_TIMEOUT_MS: '500' } });
+
+  const ready = () => app.inject({ method: 'GET', url: '/health/ready' });
+  let res = await ready();
+  t.equal(res.statusCode, 200);
+  t.match(res.json(), { status: 'ok', checks: { database: { status: 'ok' }, migrations: { status: 'ok' } } });
+
+  await proxy.cut();
+  res = await ready();
+  t.equal(res.statusCode, 503);
+  t.match(res.json(), { status: 'unavailable', checks: { database: { status: 'down' } } });
+  t.equal((await app.inject({ method: 'GET', url: '/health/live' })).statusCode, 200, 'liveness does not depend on the database');
+
+  await proxy.restore();
+  res = await ready();
+  t.equal(res.statusCode, 200, 'back without a restart');
+});
+
+t.test('graceful shutdown finishes an in-flight request and refuses new ones', async (t) => {
+  let release!: () => void;
+  const started = new Promise<void>((resolveStarted) => {
+    release = resolveStarted;
+  });
+  const { app } = await buildTestApp(t, {
+    extend: (a) =>
+      a.get('/slow', async () => {
+        release();
+        await new Promise((r) => setTimeout(r, 400));
+        return { done: true };
+      }),
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as { port: number };
+  const get = (path: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      http
+        .get({ port, host: '127.0.0.1', path, agent: false }, (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        })
+        .on('error', reject);
+    });
+
+  const inFlight = get('/slow');
+  await started;
+  const closing = app.close();
+  const refused = await get('/health/live').then(
+    (r) => r.status,
+    (err: NodeJS.ErrnoException) => err.code,
+  );
+  t.ok(['ECONNREFUSED', 'ECONNRESET', 503].includes(refused as string | number), `new request refused (${refused})`);
+  const res = await inFlight;
+  t.equal(res.status, 200);
+  t.same(JSON.parse(res.body), { done: true });
+  await closing;
+});
+
+t.test('secrets never reach the log', async (t) => {
+  const ctx = await buildTestApp(t, {
+    extend: (a) =>
+      a.post('/echo-log', async (req) => {
+        // What a careless handler might do: log the whole request.
+        req.log.info({ headers: req.headers, body: req.body }, 'incoming');
+        return { ok: true };
+      }),
+  });
+  const token = 'eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRva2Vu.signature-value-xyz';
+  const res = await ctx.app.inject({
+    method: 'POST',
+    url: '/echo-log?token=query-secret-123',
+    headers: { authorization: `Bearer ${token}`, cookie: 'sid=cookie-secret-456' },
+    payload: { password: 'hunter2-password', nested: { refresh_token: 'refresh-secret-789' } },
+  });
+  t.equal(res.statusCode, 200);
+  const all = JSON.stringify(ctx.logs());
+  t.match(all, /incoming/, 'the line was logged');
+  for (const secret of [token, 'query-secret-123', 'cookie-secret-456', 'hunter2-password', 'refresh-secret-789']) {
+    t.notOk(all.includes(secret), `log does not contain ${secret.slice(0, 12)}…`);
+  }
+  const lines = ctx.logs().filter((l) => l.msg === 'incoming' || l.msg === 'request completed');
+  t.equal(lines.length, 2);
+  t.ok(lines.every((l) => l.reqId === res.headers['x-request-id']), 'every line of the request carries its request id');
+});

@@ -1,0 +1,27 @@
+// tap `before`: start the shared services in a detached process and wait until they are ready.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO, STATE_FILE, type ServicesState } from './paths.js';
+
+fs.rmSync(STATE_FILE, { force: true });
+fs.mkdirSync(path.dirname(STATE_FILE), { recursive: true });
+const logFile = fs.openSync(path.join(path.dirname(STATE_FILE), 'acolhe-services.log'), 'w');
+const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'test/setup/services.ts')], {
+  detached: true,
+  stdio: ['ignore', logFile, logFile],
+  cwd: REPO,
+});
+child.unref();
+
+const deadline = Date.now() + 120_000;
+while (!fs.existsSync(STATE_FILE)) {
+  if (Date.now() > deadline) throw new Error('test services did not start within 120 s; see .tap/acolhe-services.log');
+  await new Promise((r) => setTimeout(r, 100));
+}
+const state = JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as ServicesState;
+if (state.error) {
+  console.error(`test services failed to start:\n${state.error}`);
+  process.exit(1);
+}
+console.log(`# test services ready: PostgreSQL ${new URL(state.pgUrl).port}, Redis ${state.redisUrl ? new URL(state.redisUrl).port : 'none'}`);
