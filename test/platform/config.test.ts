@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { ConfigError, ConfigSchema, loadConfig } from '../../apps/backend/src/config.js';
-import { renderEnvExample } from '../../apps/backend/scripts/env-example.js';
+import { README, renderEnvExample, withConfigTable } from '../../apps/backend/scripts/env-example.js';
 import { REPO } from '../setup/paths.js';
 
 t.test('defaults need no configuration', async (t) => {
@@ -48,4 +48,12 @@ t.test('.env.example documents every variable and is up to date', async (t) => {
   const committed = fs.readFileSync(path.join(REPO, '.env.example'), 'utf8');
   for (const name of Object.keys(ConfigSchema.properties)) t.match(committed, new RegExp(`^#? ?${name}=`, 'm'), name);
   t.equal(committed, renderEnvExample(), 'run `npm run env:example` to regenerate .env.example');
+  const readme = fs.readFileSync(README, 'utf8');
+  t.equal(readme, withConfigTable(readme), 'run `npm run env:example` to regenerate the README configuration table');
+});
+
+t.test('docs/auth/roles.md shows the current roles × permissions matrix', async (t) => {
+  const { ROLES_DOC, withMatrix } = await import('../../apps/backend/scripts/roles-matrix.js');
+  const doc = fs.readFileSync(ROLES_DOC, 'utf8');
+  t.equal(doc, withMatrix(doc), 'run `npm run docs:roles` to regenerate the matrix');
 });

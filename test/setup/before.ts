@@ -6,11 +6,13 @@ import { REPO, STATE_FILE, type ServicesState } from './paths.js';
 
 fs.rmSync(STATE_FILE, { force: true });
 fs.mkdirSync(path.dirname(STATE_FILE), { recursive: true });
-const logFile = fs.openSync(path.join(path.dirname(STATE_FILE), 'acolhe-services.log'), 'w');
+const logFile = fs.openSync(STATE_FILE.replace(/\.json$/, '.log'), 'w');
 const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'test/setup/services.ts')], {
   detached: true,
   stdio: ['ignore', logFile, logFile],
   cwd: REPO,
+  // The detached services process is not a child of the runner: tell it the runner's pid.
+  env: { ...process.env, ACOLHE_TAP_RUN: String(process.ppid) },
 });
 child.unref();
 

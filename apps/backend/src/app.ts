@@ -26,6 +26,12 @@ import { createAuthService, type AuthService } from './modules/auth/service.js';
 import accessModule from './modules/access/index.js';
 import authModule from './modules/auth/index.js';
 import usersModule from './modules/users/index.js';
+import beneficiariesModule from './modules/beneficiaries/index.js';
+import projectsModule from './modules/projects/index.js';
+import workshopsModule from './modules/workshops/index.js';
+import enrollmentsModule from './modules/enrollments/index.js';
+import attendanceModule from './modules/attendance/index.js';
+import auditModule from './modules/audit/index.js';
 import opsModule from './modules/ops/index.js';
 
 export const API_PREFIX = '/api/v1';
@@ -107,6 +113,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const auth = createAuthService({ config, db, redis, repo: authRepo, sessionStore, mailer, signAccessToken: app.signAccessToken, log: app.log });
   const access = createAccessService({ db, repo: accessRepo, store: permissionStore });
   const shared: ModuleDeps = { config, db, redis, access, auth };
+  // Scripts (benchmarks) and tests reach the services the modules were built with.
+  app.decorate('services', shared);
 
   // The modules. Each is a plugin wiring repository → service → routes.
   await app.register(healthModule, { db, redis });
@@ -115,12 +123,24 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await api.register(authModule, shared);
       await api.register(usersModule, shared);
       await api.register(accessModule, shared);
+      await api.register(beneficiariesModule, shared);
+      await api.register(projectsModule, shared);
+      await api.register(workshopsModule, shared);
+      await api.register(enrollmentsModule, shared);
+      await api.register(attendanceModule, shared);
+      await api.register(auditModule, shared);
       await api.register(opsModule, shared);
     },
     { prefix: API_PREFIX },
   );
 
   return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: ModuleDeps;
+  }
 }
 
 /** What every module receives. Cross-module calls go through services, never repositories. */

@@ -122,6 +122,12 @@ export function createDb(opts: DbOptions) {
         throw mapPgError(err);
       }
       let broken = false;
+      // pg-pool removes its error listener from a checked-out client: a connection killed between two
+      // statements (pg_terminate_backend, failover) would emit an unhandled 'error' and crash the process.
+      const onError = () => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await run({ text: begin }, client);
         if (o.userId !== undefined) {
@@ -143,6 +149,7 @@ export function createDb(opts: DbOptions) {
         }
         throw err instanceof Error && 'status' in err ? err : mapPgErrorIfPg(err);
       } finally {
+        client.removeListener('error', onError);
         client.release(broken);
       }
     }

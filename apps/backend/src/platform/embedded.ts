@@ -56,15 +56,20 @@ function readOrCreateSecret(file: string): string {
   return secret;
 }
 
-/** A crashed server leaves postmaster.pid behind; remove it when its process is gone. */
-function clearStalePid(dataDir: string) {
-  const pidFile = path.join(dataDir, 'postmaster.pid');
-  if (!fs.existsSync(pidFile)) return;
-  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+/**
+ * The port of a server already running on this cluster (`npm start` while `npm run migrate` runs), or null.
+ * A crashed server leaves postmaster.pid behind: it is removed when its process is gone.
+ */
+function runningPort(clusterDir: string): number | null {
+  const pidFile = path.join(clusterDir, 'postmaster.pid');
+  if (!fs.existsSync(pidFile)) return null;
+  const lines = fs.readFileSync(pidFile, 'utf8').split('\n');
   try {
-    if (pid > 0) process.kill(pid, 0);
+    process.kill(Number(lines[0]), 0);
+    return Number(lines[3]) || null;
   } catch {
     fs.rmSync(pidFile, { force: true });
+    return null;
   }
 }
 
@@ -109,7 +114,15 @@ export async function startEmbeddedPostgres(o: EmbeddedPostgresOptions): Promise
     o.log(`initialising embedded PostgreSQL in ${clusterDir}`);
     await pg.initialise();
   }
-  clearStalePid(clusterDir);
+  const existing = runningPort(clusterDir);
+  if (existing) {
+    // Share the running server; the process that started it stops it.
+    return {
+      url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${existing}/postgres`,
+      description: `embedded PostgreSQL 15 on 127.0.0.1:${existing} (already running; data in ${clusterDir})`,
+      stop: async () => {},
+    };
+  }
   try {
     await pg.start();
   } catch {

@@ -98,7 +98,7 @@ export function mapPgError(err: unknown): DbError {
 /** pg's own client-side failures carry no SQLSTATE: a dropped or refused connection. */
 export function isConnectionFailure(err: unknown): boolean {
   const msg = err instanceof Error ? err.message : '';
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection|ECONNREFUSED|ECONNRESET|Client was closed/i.test(
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection|ECONNREFUSED|ECONNRESET|Client was closed|Cannot use a pool after calling end/i.test(
     msg,
   );
 }

@@ -4,12 +4,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { problems } from '../../platform/schemas.js';
 import type { AuthService } from './service.js';
-import type { AccessService } from '../access/service.js';
 import * as S from './schemas.js';
 
 const tags = ['auth'];
 
-export function authRoutes(app: FastifyInstance, service: AuthService, access: AccessService) {
+export function authRoutes(app: FastifyInstance, service: AuthService) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const meta = (req: { ip: string; headers: Record<string, string | string[] | undefined> }) => ({
     ip: req.ip,
@@ -60,7 +59,8 @@ export function authRoutes(app: FastifyInstance, service: AuthService, access: A
   r.get('/auth/me', { config: { permission: 'authenticated' }, schema: { tags, response: { 200: S.Me, ...problems(401) } } }, async (req) => {
     const p = app.requirePrincipal(req);
     const user = await service.me(p.userId);
-    return { id: user.id, email: user.email, name: user.name, role: user.role, permissions: [...(await access.permissionsOf(user.role))].sort(), session_id: p.sessionId };
+    // The principal already carries the role's permissions: no second lookup.
+    return { id: user.id, email: user.email, name: user.name, role: user.role, permissions: [...p.permissions].sort(), session_id: p.sessionId };
   });
 
   r.post(
