@@ -10,7 +10,7 @@ import { createDb, describeDatabaseUrl, waitForDatabase } from './platform/db.js
 import { connectRedis, createRedis, describeRedisUrl, type RedisClient } from './platform/redis.js';
 import { loggerOptions } from './platform/logger.js';
 import { ensureDatabase, startEmbeddedPostgres, startEmbeddedRedis, type EmbeddedServer } from './platform/embedded.js';
-import { migrateUp, readStatus } from './database/migrator.js';
+import { isUpToDate, migrateUp, readStatus } from './database/migrator.js';
 import { runInitialSeed } from './database/seed/initial-data.js';
 
 const envFile = path.join(REPO_ROOT, '.env');
@@ -69,8 +69,10 @@ async function main() {
     // In production migrations are applied by `npm run migrate`, never by the server.
     const probe = createDb({ ...dbOptions(databaseUrl), max: 1 });
     const status = await readStatus({ query: async (text, values) => ({ rows: await probe.many({ text, values }) }) }).finally(() => probe.close());
-    if (status.pending.length || status.drifted.length) {
-      throw new Error(`refusing to serve: ${status.pending.length} pending and ${status.drifted.length} drifted migrations; run npm run migrate`);
+    if (!isUpToDate(status)) {
+      throw new Error(
+        `refusing to serve: ${status.pending.length} pending, ${status.drifted.length} drifted, ${status.missing.length} missing migration(s); run npm run migrate -- status`,
+      );
     }
   } else {
     const { applied } = await migrateUp({ connectionString: migrationUrl, log: say });

@@ -1,4 +1,5 @@
 -- migrate:up
+SET LOCAL lock_timeout = '5s';
 -- Staff accounts, roles, permissions and sessions (docs/auth/roles.md).
 
 CREATE TABLE roles (
@@ -70,6 +71,7 @@ CREATE TABLE password_resets (
 CREATE INDEX password_resets_user_idx ON password_resets (user_id);
 
 -- migrate:down
+SET LOCAL lock_timeout = '5s';
 DROP TABLE password_resets;
 DROP TABLE sessions;
 DROP TABLE users;

@@ -1,4 +1,5 @@
 -- migrate:up
+SET LOCAL lock_timeout = '5s';
 -- The audit trail: one row per insert, update or delete on a business table, written by a trigger with
 -- the acting user that transaction() sets through set_config('app.user_id', ..., true).
 -- No foreign key to users: audit rows outlive whatever they describe.
@@ -55,6 +56,7 @@ CREATE TRIGGER role_permissions_audit AFTER INSERT OR UPDATE OR DELETE ON role_p
   FOR EACH ROW EXECUTE FUNCTION audit_row_change('role,permission');
 
 -- migrate:down
+SET LOCAL lock_timeout = '5s';
 DROP TRIGGER role_permissions_audit ON role_permissions;
 DROP TRIGGER roles_audit ON roles;
 DROP TRIGGER users_audit ON users;
