@@ -62,6 +62,10 @@ export function createDb(opts: DbOptions) {
     application_name: opts.applicationName,
   });
   // A connection that dies while idle in the pool must not crash the process.
+  // Every client keeps an error listener for life: pg-pool drops its own while a client is checked out, and a
+  // connection killed in that window (pg_terminate_backend, failover) would otherwise crash the process.
+  // The failure still reaches the caller: the next query on that client fails and maps to a 503.
+  pool.on('connect', (client) => client.on('error', () => {}));
   pool.on('error', (err) => opts.log.warn({ err: { message: err.message, code: (err as DbError).pgCode ?? (err as { code?: string }).code } }, 'idle database client error'));
 
   const listeners: ((e: QueryEvent) => void)[] = [];
@@ -70,14 +74,19 @@ export function createDb(opts: DbOptions) {
   async function run<R extends pg.QueryResultRow>(stmt: Statement, executor: Executor = pool): Promise<pg.QueryResult<R>> {
     const start = performance.now();
     const name = stmt.name ?? 'unnamed';
-    try {
-      const res = await executor.query<R>({ text: stmt.text, values: stmt.values as unknown[], name: stmt.name });
-      observe(name, start, true);
-      return res;
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      observe(name, start, false, code);
-      throw mapPgError(err);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await executor.query<R>({ text: stmt.text, values: stmt.values as unknown[], name: stmt.name });
+        observe(name, start, true);
+        return res;
+      } catch (err) {
+        // A pooled connection killed while idle (failover, pg_terminate_backend) fails the next statement before
+        // it runs; on the pool (autocommit) that statement never took effect, so one fresh connection retries it.
+        if (executor === pool && attempt === 1 && isDeadConnection(err)) continue;
+        const code = (err as { code?: string }).code;
+        observe(name, start, false, code);
+        throw mapPgError(err);
+      }
     }
   }
 
@@ -122,14 +131,22 @@ export function createDb(opts: DbOptions) {
         throw mapPgError(err);
       }
       let broken = false;
-      // pg-pool removes its error listener from a checked-out client: a connection killed between two
-      // statements (pg_terminate_backend, failover) would emit an unhandled 'error' and crash the process.
+      // A connection killed between two statements: do not hand it back to the pool.
       const onError = () => {
         broken = true;
       };
       client.on('error', onError);
       try {
-        await run({ text: begin }, client);
+        try {
+          await client.query(begin);
+        } catch (err) {
+          // Nothing ran yet: a connection that died while idle is replaced once, like a pool statement.
+          if (attempt === 1 && isDeadConnection(err)) {
+            broken = true;
+            continue;
+          }
+          throw mapPgError(err);
+        }
         if (o.userId !== undefined) {
           await run({ name: 'set-acting-user', text: "SELECT set_config('app.user_id', $1, true)", values: [String(o.userId)] }, client);
         }
@@ -180,6 +197,15 @@ export function createDb(opts: DbOptions) {
     stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, slowQueries }),
     close: () => pool.end(),
   };
+}
+
+/**
+ * The connection was gone before the statement ran: the server's termination notice (57P01, 57P02) was
+ * queued on it, or pg already marked it unusable. Such a statement never took effect.
+ */
+function isDeadConnection(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === '57P01' || code === '57P02' || /not queryable/i.test(err instanceof Error ? err.message : '');
 }
 
 function mapPgErrorIfPg(err: unknown): unknown {

