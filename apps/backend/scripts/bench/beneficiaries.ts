@@ -1,0 +1,207 @@
+// Benchmark of the beneficiaries module (issue 5), measured side by side in one run:
+//  1. requests/s of GET /api/v1/beneficiaries/:id through the whole app (HTTP with autocannon in a worker
+//     thread when the app listens, else app.inject: routing, auth, validation, serialisation) over queries/s
+//     of the raw pg pool running the very same SQL (goal ≥ 0.5);
+//  2. p50/p95 of a name search with a typo;
+//  3. p50/p95 of the first and the 500th keyset page (goal: the 500th within 1.3× of the first);
+//  4. EXPLAIN (ANALYZE, BUFFERS) of the search, and whether the trigram index is used.
+// Fixture: 200,000 beneficiaries made by one INSERT ... SELECT generate_series (marked notes = 'bench-fixture')
+// when the database holds fewer; reused by later runs.
+import autocannon from 'autocannon';
+import pg from 'pg';
+import type { FastifyInstance } from 'fastify';
+import { GET_PUBLIC, GET_SENSITIVE, SEARCH_THRESHOLD, searchStatement } from '../../src/modules/beneficiaries/repository.js';
+
+export interface BenchContext {
+  databaseUrl: string;
+  app: FastifyInstance;
+  headers: Record<string, string>;
+  log: (line: string) => void;
+}
+
+const FIXTURE_ROWS = 200_000;
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 60);
+const TYPO_QUERY = 'Conseição Olivera'; // "Conceição Oliveira" with two typos and one accent dropped
+const PAGE_SIZE = 20;
+const FAR_PAGE = 500;
+
+const FIRST = ['Maria', 'Ana', 'Francisca', 'Antônia', 'Adriana', 'Juliana', 'Márcia', 'Fernanda', 'Patrícia', 'Aline', 'Sandra', 'Camila', 'Luíza',
+  'Fátima', 'Simone', 'Vanessa', 'Letícia', 'Jéssica', 'Conceição', 'Raimunda', 'Josefa', 'Tereza', 'Rosângela', 'Cláudia', 'Débora', 'Eliane', 'Gabriela',
+  'Helena', 'Isabel', 'Joana', 'Kátia', 'Lúcia', 'Mônica', 'Natália', 'Regina', 'Sônia', 'Tatiane', 'Vera', 'Yasmin', 'Bruna', 'Cristiane', 'Daniela', 'Édna'];
+const MIDDLE = ['da', 'de', 'dos', 'das', 'Aparecida', 'José', 'Cristina', 'Fernanda', 'Helena', 'Lúcia', 'Rita', 'Vitória', 'Beatriz', 'Luíza', 'Clara',
+  'Eduarda', 'Gabriela', 'Isabel', 'Júlia', 'Sofia', 'Alice', 'Cecília', 'Laura', 'Manuela', 'Valentina', 'Heloísa', 'Lívia', 'Marina', 'Rosa', 'Socorro', 'Graça'];
+const LAST = ['Silva', 'Santos', 'Oliveira', 'Souza', 'Rodrigues', 'Ferreira', 'Alves', 'Pereira', 'Lima', 'Gomes', 'Costa', 'Ribeiro', 'Martins', 'Carvalho',
+  'Almeida', 'Lopes', 'Soares', 'Fernandes', 'Vieira', 'Barbosa', 'Rocha', 'Dias', 'Nascimento', 'Andrade', 'Moreira', 'Nunes', 'Marques', 'Machado',
+  'Mendes', 'Freitas', 'Cardoso', 'Ramos', 'Gonçalves', 'Santana', 'Teixeira', 'Araújo', 'Conceição', 'Pinto', 'Cavalcanti', 'Monteiro', 'Moura', 'Batista',
+  'Campos', 'Correia', 'Barros', 'Farias', 'Xavier'];
+const NEIGHBOURHOODS = ['Jardim Ângela', 'Capão Redondo', 'Cidade Tiradentes', 'Brasilândia', 'Grajaú', 'Paraisópolis', 'Heliópolis', 'Itaim Paulista'];
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const ms = (n: number) => `${n.toFixed(2)} ms`;
+
+async function ensureFixture(pool: pg.Pool, log: (l: string) => void): Promise<void> {
+  const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM beneficiaries WHERE deleted_at IS NULL');
+  const have = rows[0]?.n ?? 0;
+  if (have >= FIXTURE_ROWS) {
+    log(`fixture: ${have} beneficiaries already present`);
+    return;
+  }
+  const missing = FIXTURE_ROWS - have;
+  const started = performance.now();
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    // Skip the audit and status-history triggers for fixture rows when allowed (superuser); otherwise they run.
+    await client.query('SAVEPOINT repl');
+    try {
+      await client.query('SET LOCAL session_replication_role = replica');
+    } catch {
+      await client.query('ROLLBACK TO SAVEPOINT repl');
+      log('fixture: not a superuser, audit triggers will run for fixture rows (slower)');
+    }
+    await client.query(
+      `INSERT INTO beneficiaries (full_name, social_name, birth_date, address_neighbourhood, address_city, address_state, dependents, notes, created_at)
+       SELECT f[1 + (i % cardinality(f))] || ' ' || m[1 + ((i / 7) % cardinality(m))] || ' ' || l[1 + ((i / 11) % cardinality(l))]
+                || ' ' || l[1 + ((i * 13 + i / 97) % cardinality(l))],
+              CASE WHEN i % 50 = 0 THEN f[1 + ((i / 3) % cardinality(f))] END,
+              DATE '1950-01-01' + (i % 20000),
+              nb[1 + (i % cardinality(nb))], 'São Paulo', 'SP', i % 6, 'bench-fixture',
+              now() - make_interval(secs => ($5::int - i) * 60)
+         FROM generate_series(1, $5::int) AS g(i),
+              (SELECT $1::text[] AS f, $2::text[] AS m, $3::text[] AS l, $4::text[] AS nb) AS words`,
+      [FIRST, MIDDLE, LAST, NEIGHBOURHOODS, missing],
+    );
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+  await pool.query('ANALYZE beneficiaries');
+  log(`fixture: inserted ${missing} beneficiaries in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** Runs `op` from `concurrency` workers for `durationMs`; returns operations per second. */
+async function throughput(op: (i: number) => Promise<void>, durationMs = DURATION_MS, concurrency = CONCURRENCY): Promise<number> {
+  const deadline = performance.now() + durationMs;
+  let done = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) await op(done++);
+    }),
+  );
+  return done / ((performance.now() - started) / 1000);
+}
+
+async function latencies(op: () => Promise<void>, n = SAMPLES): Promise<{ p50: number; p95: number }> {
+  for (let i = 0; i < 5; i++) await op(); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await op();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p95: percentile(times, 95) };
+}
+
+function actorOf(headers: Record<string, string>): string {
+  const token = (headers.authorization ?? '').replace(/^Bearer /, '');
+  const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: string };
+  if (!payload.sub) throw new Error('bench headers carry no bearer token');
+  return payload.sub;
+}
+
+export async function benchBeneficiaries(ctx: BenchContext): Promise<void> {
+  const { app, headers, log } = ctx;
+  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: CONCURRENCY, application_name: 'acolhe-bench' });
+  try {
+    await ensureFixture(pool, log);
+    const { rows: idRows } = await pool.query<{ id: string }>(
+      "SELECT id FROM beneficiaries WHERE deleted_at IS NULL AND notes = 'bench-fixture' ORDER BY id LIMIT 1000",
+    );
+    const ids = idRows.map((r) => r.id);
+    if (!ids.length) throw new Error('no fixture rows');
+
+    // 1. GET by id: the app versus the raw pool running the same statement.
+    const me = await app.inject({ method: 'GET', url: `/api/v1/beneficiaries/${ids[0]}`, headers });
+    if (me.statusCode !== 200) throw new Error(`GET /beneficiaries/:id answered ${me.statusCode}: ${me.body}`);
+    const sensitive = 'cpf' in (me.json() as object);
+    const actor = actorOf(headers);
+    const stmt = sensitive ? GET_SENSITIVE : GET_PUBLIC;
+    const params = (id: string) => (sensitive ? [id, actor] : [id]);
+    log(`GET /beneficiaries/:id as ${sensitive ? 'a read_sensitive holder (each read also writes its audit row)' : 'a reader without read_sensitive'}`);
+    const rawRun = () => throughput(async (i) => void (await pool.query({ name: stmt.name, text: stmt.text, values: params(ids[i % ids.length]!) })));
+    const address = app.server.address();
+    const listening = address !== null && typeof address === 'object';
+    const requests = ids.slice(0, 200).map((id) => ({ method: 'GET' as const, path: `/api/v1/beneficiaries/${id}` }));
+    /** Over HTTP with the load generator in a worker thread (not on the server's event loop); else app.inject. */
+    const apiRun = async (durationMs = DURATION_MS): Promise<{ rps: number; how: string }> => {
+      if (listening) {
+        const r = await autocannon({ url: `http://127.0.0.1:${address.port}`, connections: CONCURRENCY, workers: 1, duration: durationMs / 1000, headers, requests });
+        if (r.non2xx || r.errors) throw new Error(`GET /beneficiaries/:id: ${r.non2xx} non-2xx, ${r.errors} errors`);
+        return { rps: r.requests.average, how: `HTTP/autocannon ${CONCURRENCY} connections, p50 ${r.latency.p50} ms p99 ${r.latency.p99} ms` };
+      }
+      const rps = await throughput(async (i) => {
+        const res = await app.inject({ method: 'GET', url: `/api/v1/beneficiaries/${ids[i % ids.length]}`, headers });
+        if (res.statusCode !== 200) throw new Error(`GET answered ${res.statusCode}`);
+      }, durationMs);
+      return { rps, how: `app.inject, ${CONCURRENCY} concurrent` };
+    };
+    await throughput(async (i) => void (await pool.query({ name: stmt.name, text: stmt.text, values: params(ids[i % ids.length]!) })), 1_000);
+    await apiRun(1_000);
+    // Alternate the two sides so drift in machine load hits both alike; report each round and the median ratio.
+    const ratios: number[] = [];
+    for (let round = 1; round <= 3; round++) {
+      const raw = await rawRun();
+      const api = await apiRun();
+      ratios.push(api.rps / raw);
+      log(`GET by id, round ${round}: API ${api.rps.toFixed(0)} req/s [${api.how}], raw pool ${raw.toFixed(0)} q/s, ratio ${(api.rps / raw).toFixed(2)}`);
+    }
+    ratios.sort((x, y) => x - y);
+    log(`GET by id: median ratio API/raw ${ratios[1]!.toFixed(2)} (goal ≥ 0.5; ${DURATION_MS} ms per side per round)`);
+
+    // 2. Search with a typo.
+    const searchUrl = `/api/v1/beneficiaries?q=${encodeURIComponent(TYPO_QUERY)}&limit=${PAGE_SIZE}`;
+    const first = await app.inject({ method: 'GET', url: searchUrl, headers });
+    const hits = (first.json() as { data: { full_name: string }[] }).data;
+    log(`search "${TYPO_QUERY}": ${hits.length} hits on the first page, best "${hits[0]?.full_name ?? '-'}"`);
+    const search = await latencies(async () => void (await app.inject({ method: 'GET', url: searchUrl, headers })));
+    log(`search with a typo: p50 ${ms(search.p50)}, p95 ${ms(search.p95)}`);
+
+    // 3. First versus 500th keyset page (sorted by name).
+    const listUrl = `/api/v1/beneficiaries?sort=name&limit=${PAGE_SIZE}`;
+    let cursor: string | null = null;
+    for (let page = 1; page < FAR_PAGE; page++) {
+      const res: { json(): unknown } = await app.inject({ method: 'GET', url: `${listUrl}${cursor ? `&cursor=${cursor}` : ''}`, headers });
+      cursor = (res.json() as { next_cursor: string | null }).next_cursor;
+      if (!cursor) throw new Error(`ran out of pages at page ${page}`);
+    }
+    const farUrl = `${listUrl}&cursor=${cursor}`;
+    const p1 = await latencies(async () => void (await app.inject({ method: 'GET', url: listUrl, headers })));
+    const p500 = await latencies(async () => void (await app.inject({ method: 'GET', url: farUrl, headers })));
+    log(`keyset page 1: p50 ${ms(p1.p50)}, p95 ${ms(p1.p95)}; page ${FAR_PAGE}: p50 ${ms(p500.p50)}, p95 ${ms(p500.p95)}; ratio p50 ${(p500.p50 / p1.p50).toFixed(2)} (goal ≤ 1.3)`);
+
+    // 4. The search plan.
+    const s = searchStatement({ text: TYPO_QUERY, digits: null, code: null }, { timezone: 'America/Sao_Paulo' }, null, PAGE_SIZE);
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN READ ONLY');
+      await client.query(SEARCH_THRESHOLD.text);
+      const plan = await client.query<{ 'QUERY PLAN': string }>({ text: `EXPLAIN (ANALYZE, BUFFERS) ${s.text}`, values: s.values });
+      await client.query('COMMIT');
+      const lines = plan.rows.map((r) => r['QUERY PLAN']);
+      log('EXPLAIN (ANALYZE, BUFFERS) of the search:');
+      for (const line of lines) log(`  ${line}`);
+      log(`trigram index used: ${lines.some((l) => l.includes('beneficiaries_full_name_trgm_idx')) ? 'yes' : 'NO'}`);
+    } finally {
+      client.release();
+    }
+  } finally {
+    await pool.end();
+  }
+}

@@ -1,0 +1,28 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Timestamp } from '../../platform/schemas.js';
+import { Page, PageQuery } from '../../platform/pagination.js';
+
+export const AuditEntry = Type.Object({
+  id: Type.String(),
+  table_name: Type.String(),
+  row_id: Type.String(),
+  action: Type.String(),
+  user_id: Type.Union([Type.String(), Type.Null()]),
+  changes: Type.Unknown({ description: '{ column: { old, new } }; personal data appears as "[redacted]"' }),
+  occurred_at: Timestamp,
+});
+export const AuditPage = Page(AuditEntry);
+
+export const ListAuditQuery = Type.Object(
+  {
+    ...PageQuery,
+    table: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
+    row_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'id, or key values joined by ":" for link tables' })),
+    user_id: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,17}$' })),
+    action: Type.Optional(Type.Union(['insert', 'update', 'delete', 'read_sensitive'].map((a) => Type.Literal(a)))),
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'occurred_at ≥ from' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'occurred_at < to' })),
+  },
+  { additionalProperties: false },
+);
+export type ListAudit = Static<typeof ListAuditQuery>;

@@ -1,0 +1,37 @@
+// Optimistic concurrency for the case-management modules: the client states the row version it read,
+// either as `If-Match: "3"` (the ETag of the GET) or as a `version` field in the body.
+import { badRequest } from '../../platform/errors.js';
+
+/** The version the client expects, or null when it sent none (an unconditional write). */
+export function expectedVersion(ifMatch: string | string[] | undefined, bodyVersion: number | undefined): number | null {
+  let header: number | null = null;
+  const raw = Array.isArray(ifMatch) ? ifMatch[0] : ifMatch;
+  if (raw !== undefined && raw.trim() !== '*') {
+    const m = /^\s*(?:W\/)?"?([1-9][0-9]{0,8})"?\s*$/.exec(raw);
+    if (!m) throw badRequest('If-Match must be the ETag of the record, e.g. "3"', [{ path: 'headers.if-match', message: 'is not a version' }]);
+    header = Number(m[1]);
+  }
+  if (header !== null && bodyVersion !== undefined && header !== bodyVersion) {
+    throw badRequest('If-Match and version disagree', [{ path: 'body.version', message: 'differs from If-Match' }]);
+  }
+  return header ?? bodyVersion ?? null;
+}
+
+export const etag = (version: number) => `"${version}"`;
+
+function hasNul(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('\u0000');
+  if (Array.isArray(v)) return v.some(hasNul);
+  if (v && typeof v === 'object') return Object.values(v).some(hasNul);
+  return false;
+}
+
+/**
+ * preValidation hook for the case-management modules: PostgreSQL text cannot hold NUL (it would fail with
+ * 22021 inside the query); refuse such input up front as a 400 instead.
+ */
+export async function rejectNulBytes(req: { body?: unknown; query?: unknown; params?: unknown }) {
+  if (hasNul(req.body) || hasNul(req.query) || hasNul(req.params)) {
+    throw badRequest('Text must not contain NUL characters', [{ path: 'body', message: 'contains a NUL character' }]);
+  }
+}

@@ -1,0 +1,293 @@
+// SQL for beneficiaries and the vulnerability catalogue.
+import type { Static } from '@sinclair/typebox';
+import type { Db, Executor } from '../../platform/db.js';
+import type { Beneficiary, BeneficiaryListItem } from './schemas.js';
+
+const PUBLIC_COLUMNS = `b.id, b.code, b.full_name, b.social_name, b.birth_date, b.phone, b.email::text AS email, b.dependents, b.status,
+  b.status_reason, b.archived_at, b.notes, b.version, b.created_at, b.updated_at, b.created_by, b.updated_by`;
+const SENSITIVE_COLUMNS = `b.cpf, b.nis, b.family_income, b.address_street, b.address_number, b.address_complement,
+  b.address_neighbourhood, b.address_city, b.address_state, b.address_postal_code`;
+
+const VULNERABILITIES_OF = `COALESCE((SELECT json_agg(json_build_object('id', v.id::text, 'code', v.code, 'name', v.name) ORDER BY v.name, v.id)
+    FROM beneficiary_vulnerabilities bv JOIN vulnerabilities v ON v.id = bv.vulnerability_id
+   WHERE bv.beneficiary_id = b.id), '[]'::json) AS vulnerabilities`;
+const ENROLLMENTS_OF = `COALESCE((SELECT json_agg(json_build_object('id', e.id::text, 'project_id', p.id::text, 'project_name', p.name,
+           'status', e.status, 'created_at', e.created_at, 'decided_at', e.decided_at) ORDER BY e.id DESC)
+    FROM enrollments e JOIN projects p ON p.id = e.project_id
+   WHERE e.beneficiary_id = b.id), '[]'::json) AS enrollments`;
+
+export type BeneficiaryRow = Static<typeof Beneficiary>;
+type ListRow = Static<typeof BeneficiaryListItem>;
+
+/** Columns a PATCH may set: the whitelist that turns body keys into SQL identifiers. */
+export const UPDATABLE_COLUMNS = new Set([
+  'full_name',
+  'social_name',
+  'cpf',
+  'nis',
+  'birth_date',
+  'phone',
+  'email',
+  'address_street',
+  'address_number',
+  'address_complement',
+  'address_neighbourhood',
+  'address_city',
+  'address_state',
+  'address_postal_code',
+  'family_income',
+  'dependents',
+  'notes',
+  'status',
+  'status_reason',
+]);
+
+export type SortKey = 'name' | '-name' | 'created_at' | '-created_at';
+/** Sort whitelist: ORDER BY, the keyset comparison, the cursor's sort value. Never built from input. */
+const SORTS: Record<SortKey, { order: string; after: (a: string, b: string) => string; key: string }> = {
+  name: { order: 'b.full_name ASC, b.id ASC', after: (a, i) => `(b.full_name, b.id) > (${a}::text, ${i}::bigint)`, key: 'b.full_name' },
+  '-name': { order: 'b.full_name DESC, b.id DESC', after: (a, i) => `(b.full_name, b.id) < (${a}::text, ${i}::bigint)`, key: 'b.full_name' },
+  created_at: {
+    order: 'b.created_at ASC, b.id ASC',
+    after: (a, i) => `(b.created_at, b.id) > (${a}::timestamptz, ${i}::bigint)`,
+    key: `to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+  },
+  '-created_at': {
+    order: 'b.created_at DESC, b.id DESC',
+    after: (a, i) => `(b.created_at, b.id) < (${a}::timestamptz, ${i}::bigint)`,
+    key: `to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+  },
+};
+
+export interface ListFilter {
+  status?: string;
+  neighbourhood?: string;
+  projectId?: string;
+  createdFrom?: string;
+  createdTo?: string;
+  timezone: string;
+}
+
+/** Collects values and hands out their placeholders: the SQL text holds only `$n`. */
+class Params {
+  readonly values: unknown[] = [];
+  add(v: unknown): string {
+    this.values.push(v);
+    return `$${this.values.length}`;
+  }
+}
+
+function filterSql(f: ListFilter, p: Params): string[] {
+  const where = ['b.deleted_at IS NULL'];
+  where.push(f.status ? `b.status = ${p.add(f.status)}` : `b.status <> 'archived'`);
+  if (f.neighbourhood) {
+    where.push(`lower(immutable_unaccent(b.address_neighbourhood)) = lower(immutable_unaccent(${p.add(f.neighbourhood)}::text))`);
+  }
+  if (f.projectId) {
+    where.push(`EXISTS (SELECT 1 FROM enrollments e WHERE e.beneficiary_id = b.id AND e.project_id = ${p.add(f.projectId)}::bigint
+                          AND e.status IN ('pending', 'approved', 'completed'))`);
+  }
+  // Calendar days in the organisation's zone: [from 00:00 local, to + 1 day 00:00 local).
+  if (f.createdFrom) where.push(`b.created_at >= (${p.add(f.createdFrom)}::date::timestamp AT TIME ZONE ${p.add(f.timezone)}::text)`);
+  if (f.createdTo) where.push(`b.created_at < ((${p.add(f.createdTo)}::date + 1)::timestamp AT TIME ZONE ${p.add(f.timezone)}::text)`);
+  return where;
+}
+
+/** GET of one record without sensitive data ($1 id). Exported for the benchmark (same SQL over the raw pool). */
+export const GET_PUBLIC = {
+  name: 'beneficiaries-get',
+  text: `SELECT ${PUBLIC_COLUMNS}, ${ENROLLMENTS_OF} FROM beneficiaries b WHERE b.id = $1 AND b.deleted_at IS NULL`,
+};
+/** GET with sensitive data ($1 id, $2 actor): the read_sensitive audit row is written by the same statement. */
+export const GET_SENSITIVE = {
+  name: 'beneficiaries-get-sensitive',
+  text: `WITH found AS (SELECT b.id FROM beneficiaries b WHERE b.id = $1 AND b.deleted_at IS NULL),
+              logged AS (INSERT INTO audit_log (table_name, row_id, action, user_id, changes)
+                         SELECT 'beneficiaries', found.id::text, 'read_sensitive', $2::bigint,
+                                '{"fields": ["cpf", "nis", "family_income", "address", "vulnerabilities"]}'::jsonb
+                           FROM found)
+         SELECT ${PUBLIC_COLUMNS}, ${SENSITIVE_COLUMNS}, ${VULNERABILITIES_OF}, ${ENROLLMENTS_OF}
+           FROM beneficiaries b JOIN found ON found.id = b.id`,
+};
+
+/** Word-similarity threshold for `<%` (default 0.6 misses one-letter typos in short names), this transaction only. */
+export const SEARCH_THRESHOLD = { name: 'trgm-threshold', text: "SELECT set_config('pg_trgm.word_similarity_threshold', '0.45', true)" };
+
+export interface SearchText {
+  text: string;
+  /** 11 digits when the query is a CPF, for an exact match. */
+  digits: string | null;
+  /** B-000123 when the query is a code, for an exact match. */
+  code: string | null;
+}
+
+/**
+ * Search: word similarity of the query to the unaccented name or social name (typos tolerated; the trigram
+ * GIN indexes serve `<%`), or an exact CPF or code (score 1). Ranked by score, then id; the keyset cursor
+ * is [score, id]. Run after SEARCH_THRESHOLD in the same transaction.
+ */
+export function searchStatement(q: SearchText, f: ListFilter, after: [number, string] | null, limit: number) {
+  const p = new Params();
+  const qRef = p.add(q.text);
+  const where = filterSql(f, p);
+  const dRef = p.add(q.digits);
+  const cRef = p.add(q.code);
+  const score = `CASE WHEN b.cpf = ${dRef}::text OR b.code = ${cRef}::text THEN 1::real
+                  ELSE greatest(word_similarity(immutable_unaccent(${qRef}::text), immutable_unaccent(b.full_name)),
+                                coalesce(word_similarity(immutable_unaccent(${qRef}::text), immutable_unaccent(b.social_name)), 0)) END`;
+  const match = `(immutable_unaccent(${qRef}::text) <% immutable_unaccent(b.full_name)
+                  OR immutable_unaccent(${qRef}::text) <% immutable_unaccent(b.social_name)
+                  OR b.cpf = ${dRef}::text OR b.code = ${cRef}::text)`;
+  let afterSql = '';
+  if (after) {
+    const sRef = p.add(after[0]);
+    afterSql = `WHERE (s.score < ${sRef}::real OR (s.score = ${sRef}::real AND s.id > ${p.add(after[1])}::bigint))`;
+  }
+  const cols = PUBLIC_COLUMNS.replace(/\bb\./g, 's.').replace(/s\.email::text AS email/, 's.email');
+  const text = `SELECT ${cols}, s.score FROM (
+                  SELECT ${PUBLIC_COLUMNS}, ${score} AS score FROM beneficiaries b
+                   WHERE ${where.join(' AND ')} AND ${match}) AS s
+                ${afterSql}
+                ORDER BY s.score DESC, s.id ASC LIMIT ${p.add(limit + 1)}`;
+  return { text, values: p.values };
+}
+
+export function createBeneficiariesRepository(db: Db) {
+  return {
+    /** The record; with sensitive columns and vulnerabilities when `sensitive`, which also logs the read. */
+    get: (id: string, o: { sensitive: boolean; actorId: string }, ex?: Executor) =>
+      db.maybeOne<BeneficiaryRow>(o.sensitive ? { ...GET_SENSITIVE, values: [id, o.actorId] } : { ...GET_PUBLIC, values: [id] }, ex),
+
+    /** State needed to decide on a write: existence, version, status. Row-locked inside a transaction. */
+    lockState: (id: string, ex: Executor) =>
+      db.maybeOne<{ id: string; version: number; status: string }>(
+        { name: 'beneficiaries-lock', text: 'SELECT id, version, status FROM beneficiaries WHERE id = $1 AND deleted_at IS NULL FOR UPDATE', values: [id] },
+        ex,
+      ),
+
+    insert: (v: Record<string, unknown>, actorId: string, ex: Executor) =>
+      db.one<{ id: string }>(
+        {
+          name: 'beneficiaries-insert',
+          text: `INSERT INTO beneficiaries (full_name, social_name, cpf, nis, birth_date, phone, email, address_street, address_number,
+                   address_complement, address_neighbourhood, address_city, address_state, address_postal_code, family_income,
+                   dependents, notes, created_by, updated_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, COALESCE($16, 0), $17, $18, $18)
+                 RETURNING id`,
+          values: [
+            v.full_name,
+            v.social_name ?? null,
+            v.cpf ?? null,
+            v.nis ?? null,
+            v.birth_date ?? null,
+            v.phone ?? null,
+            v.email ?? null,
+            v.address_street ?? null,
+            v.address_number ?? null,
+            v.address_complement ?? null,
+            v.address_neighbourhood ?? null,
+            v.address_city ?? null,
+            v.address_state ?? null,
+            v.address_postal_code ?? null,
+            v.family_income ?? null,
+            v.dependents ?? null,
+            v.notes ?? null,
+            actorId,
+          ],
+        },
+        ex,
+      ),
+
+    /** Sets the given columns (keys checked against UPDATABLE_COLUMNS) and bumps the version. */
+    update: (id: string, set: Record<string, unknown>, actorId: string, ex: Executor) => {
+      const p = new Params();
+      const idRef = p.add(id);
+      const assignments = Object.entries(set).map(([col, value]) => {
+        if (!UPDATABLE_COLUMNS.has(col)) throw new Error(`column ${col} is not updatable`);
+        return `${col} = ${p.add(value)}`;
+      });
+      assignments.push(`updated_by = ${p.add(actorId)}`, 'version = version + 1');
+      return db.one<{ id: string; version: number }>(
+        { text: `UPDATE beneficiaries SET ${assignments.join(', ')} WHERE id = ${idRef} RETURNING id, version`, values: p.values },
+        ex,
+      );
+    },
+
+    setArchived: (id: string, archived: boolean, reason: string | null, actorId: string, ex: Executor) =>
+      db.one<{ id: string }>(
+        {
+          name: 'beneficiaries-set-archived',
+          text: `UPDATE beneficiaries
+                    SET status = CASE WHEN $2 THEN 'archived' ELSE 'active' END,
+                        archived_at = CASE WHEN $2 THEN now() END,
+                        status_reason = $3, updated_by = $4, version = version + 1
+                  WHERE id = $1 RETURNING id`,
+          values: [id, archived, reason, actorId],
+        },
+        ex,
+      ),
+
+    /** Catalogue ids of the given active codes (unknown or inactive codes are simply missing). */
+    vulnerabilityIds: (codes: string[], ex?: Executor) =>
+      db.many<{ id: string; code: string }>(
+        { name: 'vulnerabilities-by-code', text: 'SELECT id, code FROM vulnerabilities WHERE code = ANY($1::text[]) AND active', values: [codes] },
+        ex,
+      ),
+
+    replaceVulnerabilities: async (id: string, vulnerabilityIds: string[], actorId: string, ex: Executor) => {
+      await db.execute(
+        {
+          name: 'beneficiary-vulnerabilities-prune',
+          text: 'DELETE FROM beneficiary_vulnerabilities WHERE beneficiary_id = $1 AND vulnerability_id <> ALL($2::bigint[])',
+          values: [id, vulnerabilityIds],
+        },
+        ex,
+      );
+      await db.execute(
+        {
+          name: 'beneficiary-vulnerabilities-add',
+          text: `INSERT INTO beneficiary_vulnerabilities (beneficiary_id, vulnerability_id, created_by)
+                 SELECT $1, unnest($2::bigint[]), $3 ON CONFLICT DO NOTHING`,
+          values: [id, vulnerabilityIds, actorId],
+        },
+        ex,
+      );
+    },
+
+    /** Makes the organisation's zone visible to the birth-date trigger for this transaction. */
+    setTimezone: (tz: string, ex: Executor) =>
+      db.execute({ name: 'set-org-timezone', text: "SELECT set_config('app.org_timezone', $1, true)", values: [tz] }, ex),
+
+    list: (f: ListFilter, sort: SortKey, after: [string, string] | null, limit: number, ex?: Executor) => {
+      const p = new Params();
+      const s = SORTS[sort];
+      const where = filterSql(f, p);
+      if (after) where.push(s.after(p.add(after[0]), p.add(after[1])));
+      const text = `SELECT ${PUBLIC_COLUMNS}, ${s.key} AS sort_value FROM beneficiaries b
+                     WHERE ${where.join(' AND ')} ORDER BY ${s.order} LIMIT ${p.add(limit + 1)}`;
+      return db.many<ListRow & { sort_value: string }>({ text, values: p.values }, ex);
+    },
+
+    /**
+     * Search: word similarity of the query to the unaccented name or social name (typos tolerated; the
+     * trigram GIN indexes serve `<%`), or an exact CPF or code (score 1). Ranked by score, then id; the
+     * keyset cursor is [score, id]. The threshold is set for this transaction only.
+     */
+    search: async (q: SearchText, f: ListFilter, after: [number, string] | null, limit: number) =>
+      db.transaction(
+        async (tx) => {
+          await db.execute(SEARCH_THRESHOLD, tx);
+          return db.many<ListRow & { score: number }>(searchStatement(q, f, after, limit), tx);
+        },
+        { readOnly: true },
+      ),
+
+    listVulnerabilities: (ex?: Executor) =>
+      db.many<{ id: string; code: string; name: string; description: string; active: boolean }>(
+        { name: 'vulnerabilities-list', text: 'SELECT id, code, name, description, active FROM vulnerabilities ORDER BY name, id' },
+        ex,
+      ),
+  };
+}
+
+export type BeneficiariesRepository = ReturnType<typeof createBeneficiariesRepository>;

@@ -1,0 +1,97 @@
+// /beneficiaries: the people the organisation follows. Sensitive fields only for beneficiaries:read_sensitive.
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { IdParam, problems } from '../../platform/schemas.js';
+import type { BeneficiariesService } from './service.js';
+import { etag, expectedVersion } from './http.js';
+import * as S from './schemas.js';
+
+const tags = ['beneficiaries'];
+const read = { permission: 'beneficiaries:read' as const };
+const write = { permission: 'beneficiaries:write' as const };
+const archive = { permission: 'beneficiaries:archive' as const };
+const masking =
+  'cpf, nis, family_income, address_* and vulnerabilities are present only for holders of beneficiaries:read_sensitive; ' +
+  'each such read is recorded in the audit trail (action read_sensitive).';
+
+export function beneficiariesRoutes(app: FastifyInstance, service: BeneficiariesService) {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  r.get(
+    '/beneficiaries',
+    {
+      config: read,
+      schema: {
+        tags,
+        description: 'Keyset-paginated list (archived records only with status=archived). Sensitive fields are never listed.',
+        querystring: S.ListBeneficiariesQuery,
+        response: { 200: S.BeneficiaryPage, ...problems(400, 401, 403) },
+      },
+    },
+    async (req) => service.list(app.requirePrincipal(req), req.query),
+  );
+
+  r.post(
+    '/beneficiaries',
+    { config: write, schema: { tags, description: masking, body: S.CreateBeneficiaryBody, response: { 201: S.Beneficiary, ...problems(400, 401, 403, 409, 422) } } },
+    async (req, reply) => {
+      const b = await service.create(app.requirePrincipal(req), req.body);
+      return reply.code(201).header('etag', etag(b.version)).send(b);
+    },
+  );
+
+  r.get(
+    '/beneficiaries/:id',
+    { config: read, schema: { tags, description: masking, params: IdParam, response: { 200: S.Beneficiary, ...problems(400, 401, 403, 404) } } },
+    async (req, reply) => {
+      const b = await service.get(app.requirePrincipal(req), req.params.id);
+      return reply.header('etag', etag(b.version)).send(b);
+    },
+  );
+
+  r.patch(
+    '/beneficiaries/:id',
+    {
+      config: write,
+      schema: {
+        tags,
+        description: `Partial update. Send If-Match: "<version>" or a version field: a stale one is a 412. ${masking}`,
+        params: IdParam,
+        body: S.UpdateBeneficiaryBody,
+        response: { 200: S.Beneficiary, ...problems(400, 401, 403, 404, 409, 412, 422) },
+      },
+    },
+    async (req, reply) => {
+      const version = expectedVersion(req.headers['if-match'], req.body.version);
+      const b = await service.update(app.requirePrincipal(req), req.params.id, req.body, version);
+      return reply.header('etag', etag(b.version)).send(b);
+    },
+  );
+
+  r.post(
+    '/beneficiaries/:id/archive',
+    {
+      config: archive,
+      schema: { tags, description: 'Archives with a reason; archived records leave default lists', params: IdParam, body: S.ArchiveBody, response: { 200: S.Beneficiary, ...problems(400, 401, 403, 404, 409, 412) } },
+    },
+    async (req, reply) => {
+      const b = await service.archive(app.requirePrincipal(req), req.params.id, req.body.reason, expectedVersion(req.headers['if-match'], req.body.version));
+      return reply.header('etag', etag(b.version)).send(b);
+    },
+  );
+
+  r.post(
+    '/beneficiaries/:id/restore',
+    { config: archive, schema: { tags, params: IdParam, body: S.RestoreBody, response: { 200: S.Beneficiary, ...problems(400, 401, 403, 404, 409, 412) } } },
+    async (req, reply) => {
+      const b = await service.restore(app.requirePrincipal(req), req.params.id, req.body.reason ?? null, expectedVersion(req.headers['if-match'], req.body.version));
+      return reply.header('etag', etag(b.version)).send(b);
+    },
+  );
+
+  r.get(
+    '/vulnerabilities',
+    { config: read, schema: { tags, description: 'The vulnerability catalogue (codes used by beneficiaries.vulnerabilities)', response: { 200: S.VulnerabilityList, ...problems(401, 403) } } },
+    async () => service.vulnerabilities(),
+  );
+}

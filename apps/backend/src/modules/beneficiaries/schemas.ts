@@ -1,0 +1,170 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Timestamp } from '../../platform/schemas.js';
+import { Page, PageQuery } from '../../platform/pagination.js';
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(s: T) => Type.Union([s, Type.Null()]);
+export const DateString = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
+const Name = Type.String({ minLength: 1, maxLength: 200 });
+const Text = (max: number) => Type.String({ maxLength: max });
+export const UF = Type.Union(
+  'AC AL AP AM BA CE DF ES GO MA MT MS MG PA PB PR PE PI RJ RN RS RO RR SC SP SE TO'.split(' ').map((uf) => Type.Literal(uf)),
+  { description: 'two-letter state (UF)' },
+);
+export const Version = Type.Integer({ minimum: 1, maximum: 2_000_000_000, description: 'row version read (optimistic concurrency; or If-Match)' });
+
+/** Fields only holders of beneficiaries:read_sensitive may read (writing them needs beneficiaries:write). */
+export const SENSITIVE_FIELDS = [
+  'cpf',
+  'nis',
+  'family_income',
+  'address_street',
+  'address_number',
+  'address_complement',
+  'address_neighbourhood',
+  'address_city',
+  'address_state',
+  'address_postal_code',
+  'vulnerabilities',
+] as const;
+
+const writable = {
+  full_name: Name,
+  social_name: Nullable(Name),
+  // Loose on purpose: dots and dashes are stripped, then the check digits decide (422 naming cpf).
+  cpf: Nullable(Type.String({ maxLength: 20, description: '11 digits, with or without punctuation' })),
+  nis: Nullable(Type.String({ pattern: '^[0-9]{11}$' })),
+  birth_date: Type.Union([DateString, Type.Null()]),
+  phone: Nullable(Type.String({ pattern: '^\\+?[0-9]{8,15}$' })),
+  email: Nullable(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$', maxLength: 254 })),
+  address_street: Nullable(Text(200)),
+  address_number: Nullable(Text(20)),
+  address_complement: Nullable(Text(100)),
+  address_neighbourhood: Nullable(Text(100)),
+  address_city: Nullable(Text(100)),
+  address_state: Type.Union([UF, Type.Null()]),
+  address_postal_code: Nullable(Type.String({ pattern: '^[0-9]{5}-?[0-9]{3}$' })),
+  family_income: Type.Union([Type.Number({ minimum: 0, maximum: 9_999_999_999 }), Type.Null()]),
+  dependents: Type.Integer({ minimum: 0, maximum: 50 }),
+  notes: Nullable(Text(10_000)),
+  vulnerabilities: Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_]{1,49}$' }), { maxItems: 50, uniqueItems: true, description: 'catalogue codes' }),
+};
+
+export const CreateBeneficiaryBody = Type.Object(
+  {
+    full_name: writable.full_name,
+    social_name: Type.Optional(writable.social_name),
+    cpf: Type.Optional(writable.cpf),
+    nis: Type.Optional(writable.nis),
+    birth_date: Type.Optional(writable.birth_date),
+    phone: Type.Optional(writable.phone),
+    email: Type.Optional(writable.email),
+    address_street: Type.Optional(writable.address_street),
+    address_number: Type.Optional(writable.address_number),
+    address_complement: Type.Optional(writable.address_complement),
+    address_neighbourhood: Type.Optional(writable.address_neighbourhood),
+    address_city: Type.Optional(writable.address_city),
+    address_state: Type.Optional(writable.address_state),
+    address_postal_code: Type.Optional(writable.address_postal_code),
+    family_income: Type.Optional(writable.family_income),
+    dependents: Type.Optional(writable.dependents),
+    notes: Type.Optional(writable.notes),
+    vulnerabilities: Type.Optional(writable.vulnerabilities),
+  },
+  { additionalProperties: false },
+);
+export type CreateBeneficiary = Static<typeof CreateBeneficiaryBody>;
+
+export const UpdateBeneficiaryBody = Type.Object(
+  {
+    ...Type.Partial(CreateBeneficiaryBody).properties,
+    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('inactive')], { description: 'archive through POST .../archive' })),
+    status_reason: Type.Optional(Nullable(Text(1000))),
+    version: Type.Optional(Version),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateBeneficiary = Static<typeof UpdateBeneficiaryBody>;
+
+export const ArchiveBody = Type.Object(
+  { reason: Type.String({ minLength: 1, maxLength: 1000 }), version: Type.Optional(Version) },
+  { additionalProperties: false },
+);
+export const RestoreBody = Type.Object(
+  { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })), version: Type.Optional(Version) },
+  { additionalProperties: false },
+);
+
+const VulnerabilityRef = Type.Object({ id: Type.String(), code: Type.String(), name: Type.String() });
+const EnrollmentSummary = Type.Object({
+  id: Type.String(),
+  project_id: Type.String(),
+  project_name: Type.String(),
+  status: Type.String(),
+  created_at: Timestamp,
+  decided_at: Type.Union([Timestamp, Type.Null()]),
+});
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+
+/** Without the sensitive properties: what everyone may see. */
+const publicProps = {
+  id: Type.String(),
+  code: Type.String(),
+  full_name: Type.String(),
+  social_name: NullableString,
+  birth_date: NullableString,
+  phone: NullableString,
+  email: NullableString,
+  dependents: Type.Integer(),
+  status: Type.String(),
+  status_reason: NullableString,
+  archived_at: Type.Union([Timestamp, Type.Null()]),
+  notes: NullableString,
+  version: Type.Integer(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  created_by: NullableString,
+  updated_by: NullableString,
+};
+export const BeneficiaryListItem = Type.Object(publicProps);
+/**
+ * One schema for both audiences: the sensitive properties are optional and the service only puts them in
+ * the object for holders of beneficiaries:read_sensitive (the SQL does not even select them otherwise).
+ */
+export const Beneficiary = Type.Object({
+  ...publicProps,
+  cpf: Type.Optional(NullableString),
+  nis: Type.Optional(NullableString),
+  family_income: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+  address_street: Type.Optional(NullableString),
+  address_number: Type.Optional(NullableString),
+  address_complement: Type.Optional(NullableString),
+  address_neighbourhood: Type.Optional(NullableString),
+  address_city: Type.Optional(NullableString),
+  address_state: Type.Optional(NullableString),
+  address_postal_code: Type.Optional(NullableString),
+  vulnerabilities: Type.Optional(Type.Array(VulnerabilityRef)),
+  enrollments: Type.Optional(Type.Array(EnrollmentSummary)),
+});
+export const BeneficiaryPage = Page(BeneficiaryListItem);
+
+export const ListBeneficiariesQuery = Type.Object(
+  {
+    ...PageQuery,
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'name or social name (typos tolerated), or an exact CPF or code' })),
+    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('inactive'), Type.Literal('archived')], { description: 'default: active and inactive' })),
+    neighbourhood: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'needs beneficiaries:read_sensitive' })),
+    project_id: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,17}$', description: 'with a pending, approved or completed enrolment in this project' })),
+    created_from: Type.Optional(DateString),
+    created_to: Type.Optional(DateString),
+    sort: Type.Optional(
+      Type.Union([Type.Literal('name'), Type.Literal('-name'), Type.Literal('created_at'), Type.Literal('-created_at')], {
+        description: 'default name; with q the order is by relevance',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ListBeneficiaries = Static<typeof ListBeneficiariesQuery>;
+
+export const Vulnerability = Type.Object({ id: Type.String(), code: Type.String(), name: Type.String(), description: Type.String(), active: Type.Boolean() });
+export const VulnerabilityList = Type.Object({ data: Type.Array(Vulnerability) });

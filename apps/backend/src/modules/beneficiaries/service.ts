@@ -1,0 +1,175 @@
+// Beneficiary rules: CPF normalised and checked, sensitive data only for read_sensitive (and every such
+// read logged), optimistic concurrency on writes, archived records read-only until restored.
+import type { Db } from '../../platform/db.js';
+import type { Principal } from '../../platform/auth.js';
+import { badRequest, conflict, forbidden, notFound, preconditionFailed, unprocessable } from '../../platform/errors.js';
+import { decodeCursor, toPage } from '../../platform/pagination.js';
+import type { BeneficiariesRepository, BeneficiaryRow, SortKey } from './repository.js';
+import type { CreateBeneficiary, ListBeneficiaries, UpdateBeneficiary } from './schemas.js';
+
+export const READ_SENSITIVE = 'beneficiaries:read_sensitive';
+
+/** CPF check digits (the database checks the same with cpf_is_valid()). */
+export function isValidCpf(cpf: string): boolean {
+  if (!/^[0-9]{11}$/.test(cpf) || /^(\d)\1{10}$/.test(cpf)) return false;
+  const d = [...cpf].map(Number);
+  const check = (n: number) => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += d[i]! * (n + 1 - i);
+    return ((sum * 10) % 11) % 10;
+  };
+  return check(9) === d[9] && check(10) === d[10];
+}
+
+/** "529.982.247-25" → "52998224725"; 422 naming cpf when the result is not a valid CPF. */
+export function normaliseCpf(raw: string): string {
+  const digits = raw.replace(/[.\-\s]/g, '');
+  if (!isValidCpf(digits)) throw unprocessable('The CPF is not valid', [{ path: 'body.cpf', message: 'is not a valid CPF (11 digits with valid check digits)' }]);
+  return digits;
+}
+
+function normalise<T extends Partial<CreateBeneficiary>>(body: T): T {
+  const out = { ...body };
+  if (typeof out.cpf === 'string') out.cpf = normaliseCpf(out.cpf);
+  if (typeof out.address_postal_code === 'string') out.address_postal_code = out.address_postal_code.replace('-', '');
+  for (const k of ['full_name', 'social_name'] as const) if (typeof out[k] === 'string') out[k] = out[k].trim() as never;
+  return out;
+}
+
+export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepository; timezone: string }) {
+  const { db, repo } = d;
+
+  async function vulnerabilityIds(codes: string[]): Promise<string[]> {
+    const found = await repo.vulnerabilityIds(codes);
+    const missing = codes.filter((c) => !found.some((f) => f.code === c));
+    if (missing.length) throw unprocessable(`Unknown vulnerability ${missing.join(', ')}`, [{ path: 'body.vulnerabilities', message: `unknown code(s): ${missing.join(', ')}` }]);
+    return found.map((f) => f.id);
+  }
+
+  /** Locks the row and checks the version the client read; 404 / 412 / 409 (archived) as appropriate. */
+  async function lockForWrite(tx: Parameters<BeneficiariesRepository['lockState']>[1], id: string, version: number | null, allowArchived = false) {
+    const row = await repo.lockState(id, tx);
+    if (!row) throw notFound('Beneficiary');
+    if (version !== null && row.version !== version) {
+      throw preconditionFailed(`The beneficiary was changed by someone else (version ${row.version}, you sent ${version}); reload and retry`);
+    }
+    if (!allowArchived && row.status === 'archived') throw conflict('The beneficiary is archived; restore her first', 'archived');
+    return row;
+  }
+
+  const service = {
+    async get(actor: Principal, id: string): Promise<BeneficiaryRow> {
+      const sensitive = actor.permissions.has(READ_SENSITIVE);
+      const row = await repo.get(id, { sensitive, actorId: actor.userId });
+      if (!row) throw notFound('Beneficiary');
+      return row;
+    },
+
+    async create(actor: Principal, body: CreateBeneficiary) {
+      const v = normalise(body);
+      const vulns = v.vulnerabilities?.length ? await vulnerabilityIds(v.vulnerabilities) : [];
+      const { id } = await db.transaction(
+        async (tx) => {
+          if (v.birth_date) await repo.setTimezone(d.timezone, tx);
+          const row = await repo.insert(v, actor.userId, tx);
+          if (vulns.length) await repo.replaceVulnerabilities(row.id, vulns, actor.userId, tx);
+          return row;
+        },
+        { userId: actor.userId },
+      );
+      return service.get(actor, id);
+    },
+
+    async update(actor: Principal, id: string, body: UpdateBeneficiary, version: number | null) {
+      const { version: _v, vulnerabilities, ...rest } = normalise(body);
+      const set: Record<string, unknown> = { ...rest };
+      // A status change without a reason must not inherit the previous status' reason in the history.
+      if (set.status !== undefined && set.status_reason === undefined) set.status_reason = null;
+      if (!Object.keys(set).length && !vulnerabilities) throw badRequest('Nothing to change', [{ path: 'body', message: 'names no field to change' }]);
+      const vulns = vulnerabilities ? await vulnerabilityIds(vulnerabilities) : null;
+      await db.transaction(
+        async (tx) => {
+          await lockForWrite(tx, id, version);
+          if (rest.birth_date) await repo.setTimezone(d.timezone, tx);
+          await repo.update(id, set, actor.userId, tx);
+          if (vulns) await repo.replaceVulnerabilities(id, vulns, actor.userId, tx);
+        },
+        { userId: actor.userId },
+      );
+      return service.get(actor, id);
+    },
+
+    async archive(actor: Principal, id: string, reason: string, version: number | null) {
+      await db.transaction(
+        async (tx) => {
+          const row = await lockForWrite(tx, id, version, true);
+          if (row.status === 'archived') throw conflict('The beneficiary is already archived', 'invalid_transition');
+          await repo.setArchived(id, true, reason, actor.userId, tx);
+        },
+        { userId: actor.userId },
+      );
+      return service.get(actor, id);
+    },
+
+    async restore(actor: Principal, id: string, reason: string | null, version: number | null) {
+      await db.transaction(
+        async (tx) => {
+          const row = await lockForWrite(tx, id, version, true);
+          if (row.status !== 'archived') throw conflict('Only an archived beneficiary can be restored', 'invalid_transition');
+          await repo.setArchived(id, false, reason, actor.userId, tx);
+        },
+        { userId: actor.userId },
+      );
+      return service.get(actor, id);
+    },
+
+    async list(actor: Principal, q: ListBeneficiaries) {
+      if (q.neighbourhood && !actor.permissions.has(READ_SENSITIVE)) {
+        throw forbidden('Filtering by neighbourhood needs beneficiaries:read_sensitive (it reveals addresses)');
+      }
+      if (q.created_from && q.created_to && q.created_from > q.created_to) {
+        throw badRequest('created_from is after created_to', [{ path: 'querystring.created_from', message: 'must not be after created_to' }]);
+      }
+      const filter = {
+        status: q.status,
+        neighbourhood: q.neighbourhood,
+        projectId: q.project_id,
+        createdFrom: q.created_from,
+        createdTo: q.created_to,
+        timezone: d.timezone,
+      };
+      const strip = <R extends { sort_value?: unknown; score?: unknown }>(r: R) => {
+        const { sort_value: _s, score: _c, ...rest } = r;
+        return rest;
+      };
+      if (q.q !== undefined && q.q.trim() !== '') {
+        const text = q.q.trim();
+        const after = decodeCursor(q.cursor, 2);
+        if (after && (typeof after[0] !== 'number' || typeof after[1] !== 'string' || !/^[0-9]{1,18}$/.test(after[1]))) throw badCursor();
+        const digits = text.replace(/[.\-\s]/g, '');
+        const rows = await repo.search(
+          { text, digits: /^[0-9]{11}$/.test(digits) ? digits : null, code: /^b-[0-9]{6,}$/i.test(text) ? text.toUpperCase() : null },
+          filter,
+          after as [number, string] | null,
+          q.limit,
+        );
+        const page = toPage(rows, q.limit, (r) => [r.score, r.id]);
+        return { data: page.data.map(strip), next_cursor: page.next_cursor };
+      }
+      const sort: SortKey = q.sort ?? 'name';
+      const after = decodeCursor(q.cursor, 2);
+      if (after && (typeof after[0] !== 'string' || typeof after[1] !== 'string' || !/^[0-9]{1,18}$/.test(after[1]))) throw badCursor();
+      if (after && sort.endsWith('created_at') && Number.isNaN(Date.parse(after[0] as string))) throw badCursor();
+      const rows = await repo.list(filter, sort, after as [string, string] | null, q.limit);
+      const page = toPage(rows, q.limit, (r) => [r.sort_value, r.id]);
+      return { data: page.data.map(strip), next_cursor: page.next_cursor };
+    },
+
+    vulnerabilities: async () => ({ data: await repo.listVulnerabilities() }),
+  };
+  return service;
+}
+
+const badCursor = () => badRequest('The cursor is malformed', [{ path: 'querystring.cursor', message: 'is not a cursor returned by this API' }]);
+
+export type BeneficiariesService = ReturnType<typeof createBeneficiariesService>;

@@ -1,0 +1,83 @@
+// Enrolment rules: one live enrolment (pending or approved) per beneficiary and project; the status machine
+// pending → approved | rejected, approved → withdrawn | completed; anything else is a 409. Who decided and when
+// is recorded on the row (the last decision) and in the audit trail (every one).
+import { DbError, type Db } from '../../platform/db.js';
+import type { Principal } from '../../platform/auth.js';
+import { badRequest, conflict, notFound, preconditionFailed, unprocessable } from '../../platform/errors.js';
+import { decodeCursor, toPage } from '../../platform/pagination.js';
+import type { EnrollmentsRepository } from './repository.js';
+import type { CreateEnrollment, ListEnrollments } from './schemas.js';
+
+export type Decision = 'approve' | 'reject' | 'withdraw' | 'complete';
+/** The status machine: action → [target status, statuses it may leave from]. */
+export const TRANSITIONS: Record<Decision, { to: string; from: string[] }> = {
+  approve: { to: 'approved', from: ['pending'] },
+  reject: { to: 'rejected', from: ['pending'] },
+  withdraw: { to: 'withdrawn', from: ['approved'] },
+  complete: { to: 'completed', from: ['approved'] },
+};
+
+export function createEnrollmentsService(d: { db: Db; repo: EnrollmentsRepository }) {
+  const { db, repo } = d;
+  const service = {
+    async get(id: string) {
+      const e = await repo.get(id);
+      if (!e) throw notFound('Enrolment');
+      return e;
+    },
+
+    async list(q: ListEnrollments) {
+      const after = decodeCursor(q.cursor, 1);
+      if (after && !/^[0-9]{1,18}$/.test(String(after[0]))) throw badRequest('The cursor is malformed', [{ path: 'querystring.cursor', message: 'is not a cursor returned by this API' }]);
+      const rows = await repo.list({ beneficiaryId: q.beneficiary_id, projectId: q.project_id, status: q.status, afterId: after ? String(after[0]) : null, limit: q.limit });
+      return toPage(rows, q.limit, (r) => [r.id]);
+    },
+
+    async create(actor: Principal, body: CreateEnrollment) {
+      let id: string;
+      try {
+        ({ id } = await db.transaction(
+          async (tx) => {
+            const parties = await repo.parties(body.beneficiary_id, body.project_id, tx);
+            if (!parties?.beneficiary_status) throw unprocessable('No such beneficiary', [{ path: 'body.beneficiary_id', message: 'does not exist' }]);
+            if (!parties.project_status) throw unprocessable('No such project', [{ path: 'body.project_id', message: 'does not exist' }]);
+            if (parties.beneficiary_status === 'archived') throw conflict('The beneficiary is archived', 'archived');
+            if (parties.project_status === 'completed' || parties.project_status === 'cancelled') {
+              throw conflict(`The project is ${parties.project_status}`, 'project_closed');
+            }
+            return repo.insert({ beneficiaryId: body.beneficiary_id, projectId: body.project_id, notes: body.notes, actorId: actor.userId }, tx);
+          },
+          { userId: actor.userId },
+        ));
+      } catch (err) {
+        if (err instanceof DbError && err.constraint === 'enrollments_beneficiary_id_project_id_key') {
+          throw conflict('She already has a pending or approved enrolment in this project', 'already_enrolled', [
+            { path: 'body.beneficiary_id', message: 'already has a live enrolment in the project' },
+          ]);
+        }
+        throw err;
+      }
+      return service.get(id);
+    },
+
+    async decide(actor: Principal, id: string, action: Decision, note: string | null, version: number | null) {
+      const t = TRANSITIONS[action];
+      await db.transaction(
+        async (tx) => {
+          const row = await repo.lock(id, tx);
+          if (!row) throw notFound('Enrolment');
+          if (version !== null && row.version !== version) throw preconditionFailed(`The enrolment was changed by someone else (version ${row.version}); reload and retry`);
+          if (!t.from.includes(row.status)) {
+            throw conflict(`An enrolment that is ${row.status} cannot be ${t.to} (allowed from: ${t.from.join(', ')})`, 'invalid_transition');
+          }
+          await repo.transition({ id, to: t.to, from: t.from, note, actorId: actor.userId }, tx);
+        },
+        { userId: actor.userId },
+      );
+      return service.get(id);
+    },
+  };
+  return service;
+}
+
+export type EnrollmentsService = ReturnType<typeof createEnrollmentsService>;

@@ -1,0 +1,53 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Timestamp } from '../../platform/schemas.js';
+import { Page, PageQuery } from '../../platform/pagination.js';
+import { DateString, Version } from '../beneficiaries/schemas.js';
+
+const Id = Type.String({ pattern: '^[1-9][0-9]{0,17}$' });
+export const ProjectStatus = Type.Union(['planning', 'active', 'completed', 'cancelled'].map((s) => Type.Literal(s)));
+
+export const Project = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  status: Type.String(),
+  start_date: Type.String(),
+  end_date: Type.String(),
+  coordinator_id: Type.String(),
+  coordinator_name: Type.String(),
+  version: Type.Integer(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  created_by: Type.Union([Type.String(), Type.Null()]),
+  updated_by: Type.Union([Type.String(), Type.Null()]),
+});
+export const ProjectPage = Page(Project);
+
+export const CreateProjectBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    description: Type.Optional(Type.String({ maxLength: 5000 })),
+    status: Type.Optional(ProjectStatus),
+    start_date: DateString,
+    end_date: DateString,
+    coordinator_id: Id,
+  },
+  { additionalProperties: false },
+);
+export type CreateProject = Static<typeof CreateProjectBody>;
+
+export const UpdateProjectBody = Type.Object(
+  { ...Type.Partial(CreateProjectBody).properties, version: Type.Optional(Version) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateProject = Static<typeof UpdateProjectBody>;
+
+export const ListProjectsQuery = Type.Object(
+  {
+    ...PageQuery,
+    status: Type.Optional(ProjectStatus),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'part of the name (literal text)' })),
+  },
+  { additionalProperties: false },
+);
+export type ListProjects = Static<typeof ListProjectsQuery>;

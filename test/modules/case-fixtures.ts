@@ -1,0 +1,73 @@
+// Shared fixtures for the case-management tests (not a test file itself).
+import type { Test } from 'tap';
+import { buildTestApp, type TestAppOptions, type TestContext } from '../helpers/app.js';
+import type { TestUser } from '../helpers/auth.js';
+
+/**
+ * buildTestApp, then wait until @fastify/under-pressure stops answering 503. It samples the event-loop delay
+ * every second from registration on; on a loaded machine the synchronous schema compilation in app.ready()
+ * fills the first window (an empty histogram even counts as an infinite delay), so the first second or two
+ * after start-up can be refused. Waiting for two sample windows makes the tests independent of that.
+ */
+export async function buildCaseApp(t: Test, o: TestAppOptions = {}): Promise<TestContext> {
+  const ctx = await buildTestApp(t, o);
+  await new Promise((r) => setTimeout(r, 2_100));
+  for (let i = 0; i < 100; i++) {
+    const res = await ctx.app.inject({ method: 'GET', url: '/health/live' });
+    if (res.statusCode !== 503) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return ctx;
+}
+
+/** A valid CPF built from a 9-digit base (check digits computed). */
+export function cpf(base: number): string {
+  const d = String(base).padStart(9, '0').split('').map(Number);
+  for (const n of [9, 10]) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += d[i]! * (n + 1 - i);
+    d.push(((sum * 10) % 11) % 10);
+  }
+  return d.join('');
+}
+
+export async function setupProject(ctx: TestContext, u: TestUser, over: Record<string, unknown> = {}) {
+  const res = await ctx.app.inject({
+    method: 'POST',
+    url: '/api/v1/projects',
+    headers: u.headers,
+    payload: { name: `Projeto ${Math.random().toString(36).slice(2, 8)}`, start_date: '2026-01-01', end_date: '2026-12-31', coordinator_id: u.id, status: 'active', ...over },
+  });
+  if (res.statusCode !== 201) throw new Error(res.body);
+  return res.json() as { id: string; name: string; version: number };
+}
+
+export async function setupWorkshop(ctx: TestContext, u: TestUser, projectId: string, over: Record<string, unknown> = {}) {
+  return ctx.app.inject({
+    method: 'POST',
+    url: '/api/v1/workshops',
+    headers: u.headers,
+    payload: {
+      project_id: projectId,
+      title: `Oficina ${Math.random().toString(36).slice(2, 8)}`,
+      facilitator_id: u.id,
+      start_date: '2026-02-01',
+      end_date: '2026-06-30',
+      weekdays: [1, 3],
+      start_time: '09:00',
+      end_time: '11:00',
+      capacity: 10,
+      ...over,
+    },
+  });
+}
+
+/** A beneficiary with an approved enrolment in the project. */
+export async function approvedBeneficiary(ctx: TestContext, u: TestUser, projectId: string, name = 'Rosa Maria') {
+  const b = await ctx.app.inject({ method: 'POST', url: '/api/v1/beneficiaries', headers: u.headers, payload: { full_name: name } });
+  const e = await ctx.app.inject({ method: 'POST', url: '/api/v1/enrollments', headers: u.headers, payload: { beneficiary_id: b.json().id, project_id: projectId } });
+  const a = await ctx.app.inject({ method: 'POST', url: `/api/v1/enrollments/${e.json().id}/approve`, headers: u.headers, payload: {} });
+  if (a.statusCode !== 200) throw new Error(a.body);
+  return { beneficiaryId: b.json().id as string, enrollmentId: e.json().id as string };
+}
+
