@@ -1,0 +1,66 @@
+// "Connect to the configured database, else the embedded one" for command-line scripts (migrate, seed,
+// backup, restore, verify): MIGRATION_DATABASE_URL, else DATABASE_URL, else the embedded development
+// database under DATA_DIR (never in production). A running `npm start` on the same DATA_DIR is shared.
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { REPO_ROOT } from '../../src/config.js';
+
+/** Loads <repo>/.env like the server does (variables already set win). */
+export function loadDotEnv(): void {
+  const file = path.join(REPO_ROOT, '.env');
+  if (fs.existsSync(file)) process.loadEnvFile(file);
+}
+
+export class ScriptError extends Error {}
+
+export async function withDatabase<T>(log: (line: string) => void, fn: (url: string) => Promise<T>): Promise<T> {
+  const url = process.env.MIGRATION_DATABASE_URL || process.env.DATABASE_URL;
+  if (url) return fn(url);
+  if (process.env.NODE_ENV === 'production') {
+    throw new ScriptError('NODE_ENV=production and no MIGRATION_DATABASE_URL or DATABASE_URL: there is no embedded database in production');
+  }
+  const { loadConfig } = await import('../../src/config.js');
+  const { startEmbeddedPostgres, ensureDatabase } = await import('../../src/platform/embedded.js');
+  const server = await startEmbeddedPostgres({ dataDir: loadConfig().dataDir, log }).catch((err: Error) => {
+    throw new ScriptError(`embedded PostgreSQL: ${err.message}`);
+  });
+  try {
+    return await fn(await ensureDatabase(server.url, 'acolhe'));
+  } finally {
+    await server.stop();
+  }
+}
+
+export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>, applicationName = 'acolhe-ops'): Promise<T> {
+  const client = new pg.Client({ connectionString: url, application_name: applicationName });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** The URL with another database name (same server, same credentials). */
+export function withDatabaseName(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${encodeURIComponent(name)}`;
+  return u.toString();
+}
+
+/**
+ * libpq environment for pg_dump/pg_restore/psql: the password travels in PGPASSWORD, never on the
+ * command line (visible in `ps`) nor in a log line.
+ */
+export function libpqEnv(url: string): NodeJS.ProcessEnv {
+  const u = new URL(url);
+  const env: NodeJS.ProcessEnv = { ...process.env, PGHOST: u.hostname, PGPORT: u.port || '5432', PGDATABASE: decodeURIComponent(u.pathname.slice(1)) };
+  if (u.username) env.PGUSER = decodeURIComponent(u.username);
+  if (u.password) env.PGPASSWORD = decodeURIComponent(u.password);
+  const sslmode = u.searchParams.get('sslmode');
+  if (sslmode) env.PGSSLMODE = sslmode;
+  delete env.DATABASE_URL;
+  delete env.MIGRATION_DATABASE_URL;
+  return env;
+}

@@ -1,0 +1,63 @@
+// Restoring a custom-format dump: checksum first, never over a non-empty database unless asked,
+// one transaction (a failed restore leaves nothing half-done), then the migration status.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readStatus, type MigrationStatus } from '../../src/database/migrator.js';
+import { withClient, ScriptError } from './database.js';
+import { assertToolNotOlder, isEmptyDatabase, pgTool, runTool, serverVersion, verifyChecksum } from './backup.js';
+
+export interface RestoreOptions {
+  file: string;
+  target: string;
+  /** Drop the target's objects that the dump contains before recreating them. */
+  clean?: boolean;
+  /** Skip ownership and GRANTs (restoring into a cluster without the original roles, or a scratch check). */
+  noOwner?: boolean;
+  log: (line: string) => void;
+}
+
+export async function restoreBackup(o: RestoreOptions): Promise<MigrationStatus> {
+  o.log(`checking SHA-256 of ${path.basename(o.file)}`);
+  await verifyChecksum(o.file);
+  const tool = pgTool('pg_restore');
+  const superuser = await withClient(o.target, async (c) => {
+    assertToolNotOlder(tool, await serverVersion(c), 'pg_restore');
+    if (!o.clean && !(await isEmptyDatabase(c))) {
+      throw new ScriptError('the target database is not empty: restore into a new database, or pass --clean to replace the objects the backup contains');
+    }
+    return (await c.query<{ su: boolean }>('SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user')).rows[0]?.su ?? false;
+  });
+  const args = ['--exit-on-error', '--single-transaction', '--verbose', '--dbname', new URL(o.target).pathname.slice(1) || 'postgres'];
+  if (o.clean) args.push('--clean', '--if-exists');
+  if (o.noOwner) args.push('--no-owner', '--no-privileges');
+  const list = superuser ? null : listWithout(tool.bin, o.file, UNTRUSTED_OPTIONAL, o.log);
+  if (list) args.push('--use-list', list);
+  args.push(o.file);
+  let tables = 0;
+  const started = Date.now();
+  await runTool(tool.bin, args, o.target, (line) => {
+    if (/processing data for table/.test(line) && ++tables % 10 === 0) o.log(`  ${tables} tables restored`);
+  });
+  if (list) fs.rmSync(path.dirname(list), { recursive: true, force: true });
+  o.log(`restored ${tables} tables in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return withClient(o.target, (c) => readStatus({ query: (text, values) => c.query(text, values as unknown[]) }));
+}
+
+/** Optional extensions only a superuser may create: a non-superuser restore skips them instead of failing. */
+const UNTRUSTED_OPTIONAL = ['pg_stat_statements'];
+
+/** A pg_restore --use-list without the entries of those extensions, or null when the dump has none. */
+function listWithout(bin: string, file: string, extensions: string[], log: (line: string) => void): string | null {
+  const res = spawnSync(bin, ['--list', file], { encoding: 'utf8' });
+  if (res.status !== 0) throw new ScriptError(`pg_restore --list failed: ${res.stderr.trim()}`);
+  const skip = (line: string) => extensions.some((e) => new RegExp(`\\b(EXTENSION - ${e}|EXTENSION ${e})\\b`).test(line));
+  const lines = res.stdout.split('\n');
+  if (!lines.some(skip)) return null;
+  log(`skipping extension(s) ${extensions.join(', ')}: only a superuser can create them (the API works without)`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'acolhe-restore-'));
+  const list = path.join(dir, 'restore.list');
+  fs.writeFileSync(list, lines.filter((l) => !skip(l)).join('\n'));
+  return list;
+}

@@ -1,0 +1,73 @@
+// Assembles the database insight in one READ ONLY transaction (one connection, not one per list).
+import type pg from 'pg';
+import type { Db } from '../../platform/db.js';
+import { DbError } from '../../platform/db.js';
+import type { OpsRepository } from './repository.js';
+import type { DatabaseInsight, DatabaseInsightQuery } from './schemas.js';
+
+const PLAIN_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function createOpsService(d: { db: Db; repo: OpsRepository }) {
+  const { db, repo } = d;
+
+  async function topStatements(limit: number, tx: pg.PoolClient): Promise<DatabaseInsight['top_statements']> {
+    const ext = await repo.statStatementsSchema(tx);
+    if (!ext) return { available: false, reason: 'the pg_stat_statements extension is not created in this database (CREATE EXTENSION pg_stat_statements, as a superuser)' };
+    if (!PLAIN_IDENTIFIER.test(ext.schema)) return { available: false, reason: `pg_stat_statements lives in an unexpected schema (${ext.schema})` };
+    // A savepoint: the view errors when the library is not preloaded, and that must not abort the rest.
+    await tx.query('SAVEPOINT pgss');
+    try {
+      const statements = (await repo.topStatements(ext.schema, limit, tx)) as Extract<DatabaseInsight['top_statements'], { available: true }>['statements'];
+      await tx.query('RELEASE SAVEPOINT pgss');
+      return { available: true, statements };
+    } catch (err) {
+      await tx.query('ROLLBACK TO SAVEPOINT pgss');
+      if (err instanceof DbError && err.status < 500) throw err;
+      return { available: false, reason: 'pg_stat_statements is created but not collecting: add it to shared_preload_libraries and restart PostgreSQL' };
+    }
+  }
+
+  return {
+    async databaseInsight(q: DatabaseInsightQuery): Promise<DatabaseInsight> {
+      return db.transaction(
+        async (tx) => {
+          const database = await repo.database(tx);
+          const cache = await repo.cacheHit(tx);
+          const connections = await repo.connections(tx);
+          const totals = connections[0]; // this very connection is one of them
+          return {
+            generated_at: new Date(),
+            database: {
+              name: database.name,
+              server_version: database.server_version,
+              size_bytes: database.size_bytes,
+              size_pretty: database.size_pretty,
+              stats_reset: database.stats_reset,
+            },
+            cache_hit_ratio: {
+              database: database.blks_hit + database.blks_read > 0 ? database.blks_hit / (database.blks_hit + database.blks_read) : null,
+              tables: cache.tables,
+              indexes: cache.indexes,
+            },
+            connections: {
+              max_connections: totals?.max_connections ?? 0,
+              total: totals?.total ?? 0,
+              by_state: connections.map((c) => ({ state: c.state, count: c.count })),
+            },
+            largest_tables: (await repo.largestTables(q.limit, tx)) as DatabaseInsight['largest_tables'],
+            largest_indexes: (await repo.largestIndexes(q.limit, tx)) as DatabaseInsight['largest_indexes'],
+            unused_indexes: (await repo.unusedIndexes(q.limit, tx)) as DatabaseInsight['unused_indexes'],
+            long_running_queries: {
+              threshold_seconds: q.long_query_seconds,
+              queries: (await repo.longRunning(q.long_query_seconds, q.limit, tx)) as DatabaseInsight['long_running_queries']['queries'],
+            },
+            top_statements: await topStatements(q.limit, tx),
+          };
+        },
+        { readOnly: true },
+      );
+    },
+  };
+}
+
+export type OpsService = ReturnType<typeof createOpsService>;

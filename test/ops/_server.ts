@@ -1,0 +1,104 @@
+// A real server process (`node --import tsx apps/backend/src/server.ts`) for the fault tests: its log lines,
+// waiting for a line, its port, and plain HTTP requests on fresh connections.
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { REPO } from '../setup/paths.js';
+
+export interface ServerProcess {
+  child: ChildProcess;
+  /** Every log line so far (JSON parsed when possible: pino writes JSON when stdout is not a terminal). */
+  lines: string[];
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  exited: Promise<number | null>;
+  port(): number;
+}
+
+export function spawnServer(env: Record<string, string>): ServerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'apps/backend/src/server.ts')], {
+    cwd: REPO,
+    // Only what the test sets: no DATABASE_URL or .env of the developer's shell leaks in.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (l: string) => void }[] = [];
+  const onData = (buf: Buffer) => {
+    for (const raw of buf.toString('utf8').split('\n').filter(Boolean)) {
+      let line = raw;
+      try {
+        line = String((JSON.parse(raw) as { msg?: string }).msg ?? raw);
+      } catch {
+        // not JSON: keep the raw line
+      }
+      lines.push(line);
+      for (const w of [...waiters]) {
+        if (!w.pattern.test(line)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let port = 0;
+  const server: ServerProcess = {
+    child,
+    lines,
+    exited,
+    port: () => port,
+    waitFor(pattern, timeoutMs = 90_000) {
+      const seen = lines.find((l) => pattern.test(l));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no log line matching ${pattern} within ${timeoutMs} ms:\n${lines.slice(-15).join('\n')}`)), timeoutMs);
+        waiters.push({ pattern, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+        void exited.then((code) => reject(new Error(`server exited (${code}) before logging ${pattern}:\n${lines.slice(-15).join('\n')}`)));
+      });
+    },
+  };
+  void server.waitFor(/listening on http:\/\/[^:]+:(\d+)/, 600_000).then(
+    (l) => (port = Number(/:(\d+)\//.exec(l)![1])),
+    () => {},
+  );
+  return server;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** One request on a new TCP connection (agent: false), so "new connections are refused" is observable. */
+export function request(port: number, method: string, url: string, o: { body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
+    const req = http.request(
+      { host: '127.0.0.1', port, method, path: url, agent: false, headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...o.headers } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+export async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not happen within ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`);
+}
