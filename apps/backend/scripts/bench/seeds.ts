@@ -1,0 +1,119 @@
+/**
+ * Seeds benchmark, in one run on scratch databases of the given server:
+ *  - the staging generator: 100,000 beneficiaries (BENCH_STAGING_BENEFICIARIES) with all their related rows,
+ *    through the real tables (every constraint and trigger applies, except the per-row audit trigger, which
+ *    the generator replaces with one audit_log row per batch: scripts/staging/audit.ts);
+ *  - a bare COPY of exactly the rows it produced (exported with COPY TO beforehand, so pre-built) into the
+ *    same tables of a second database, restore-style (session_replication_role = replica: no triggers):
+ *    the ceiling the generator is measured against (goal: ≥ 0.5 of its rows/s);
+ *  - a no-op re-run of the initial seed (runInitialSeed), median of several.
+ */
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { loadConfig } from '../../src/config.js';
+import { migrateUp } from '../../src/database/migrator.js';
+import { runInitialSeed } from '../../src/database/seed/initial-data.js';
+import { copyText } from '../staging/copy.js';
+import { generateStagingData, GENERATED_TABLES } from '../staging/generate.js';
+import { STAFF_EMAIL_PATTERN } from '../staging/sql.js';
+
+const BENEFICIARIES = Number(process.env.BENCH_STAGING_BENEFICIARIES ?? 100_000);
+const SEED_RUNS = Number(process.env.BENCH_SEED_RUNS ?? 5);
+// workshop_schedule is kept by a trigger in the generator's run; the bare load copies it as rows.
+const TABLES = [...GENERATED_TABLES.slice(0, 3), 'workshop_schedule', ...GENERATED_TABLES.slice(3)] as const;
+
+export async function benchSeeds(ctx: { adminUrl: string; log: (line: string) => void }): Promise<void> {
+  const config = loadConfig({ NODE_ENV: 'test', SEED_ADMIN_EMAIL: 'bench-admin@acolhe.test', SEED_ADMIN_PASSWORD: 'Bench-admin-password-2026!' });
+  const admin = new pg.Client({ connectionString: ctx.adminUrl });
+  await admin.connect();
+  const created: string[] = [];
+  // Scratch names are built here from a prefix and the pid, never from input.
+  const scratch = async (label: string): Promise<string> => {
+    const name = `bench_seeds_${label}_${process.pid}`;
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE template0`);
+    created.push(name);
+    const url = new URL(ctx.adminUrl);
+    url.pathname = `/${name}`;
+    await migrateUp({ connectionString: url.toString() });
+    await runInitialSeed({ connectionString: url.toString(), config, log: () => {}, withSamples: false });
+    return url.toString();
+  };
+  try {
+    const genUrl = await scratch('generator');
+    const copyUrl = await scratch('copy');
+
+    const noop: number[] = [];
+    for (let i = 0; i < SEED_RUNS; i++) {
+      const t0 = performance.now();
+      const report = await runInitialSeed({ connectionString: genUrl, config, log: () => {}, withSamples: false });
+      noop.push(performance.now() - t0);
+      const changes = Object.values(report).reduce((n, c) => n + c.inserted + c.updated, 0);
+      if (changes) throw new Error(`benchmark: the initial seed re-run changed ${changes} rows`);
+    }
+
+    const t0 = performance.now();
+    const report = await generateStagingData({ connectionString: genUrl, config, beneficiaries: BENEFICIARIES, seed: 42, asOf: '2026-11-25', log: () => {} });
+    const genMs = performance.now() - t0;
+    const genRows = Object.values(report).reduce((n, c) => n + c.inserted, 0);
+
+    // Pre-build: the generator's own rows, as COPY text, held in memory before the clock starts.
+    const dumps: { table: string; text: string; rows: number }[] = [];
+    await withClient(genUrl, async (c) => {
+      for (const table of TABLES) {
+        // Table names from the constant list above; the staff filter keeps the seeded admin out (it exists in both).
+        const source = table === 'users' ? `(SELECT * FROM users WHERE email LIKE '${STAFF_EMAIL_PATTERN.replace(/'/g, "''")}' ORDER BY id)` : table;
+        const text = await copyOut(c, `COPY ${source} TO STDOUT`);
+        dumps.push({ table, text, rows: text ? text.split('\n').length - 1 : 0 });
+      }
+    });
+    const copyRows = dumps.filter((d) => d.table !== 'workshop_schedule').reduce((n, d) => n + d.rows, 0);
+    if (copyRows !== genRows) throw new Error(`benchmark: ${copyRows} rows exported but the generator reported ${genRows}`);
+
+    let copyMs = 0;
+    await withClient(copyUrl, async (c) => {
+      await c.query('SET synchronous_commit = off');
+      const t1 = performance.now();
+      await c.query('BEGIN');
+      await c.query('SET LOCAL session_replication_role = replica');
+      for (const d of dumps) await copyText(c, `COPY ${d.table} FROM STDIN`, d.text);
+      await c.query('COMMIT');
+      copyMs = performance.now() - t1;
+    });
+
+    const genRate = genRows / (genMs / 1000);
+    const copyRate = copyRows / (copyMs / 1000);
+    ctx.log(`seeds: staging generator, ${BENEFICIARIES} beneficiaries (seed 42), vs a bare COPY of the same rows`);
+    ctx.log(`  generator  ${genRows} rows in ${(genMs / 1000).toFixed(1)} s = ${Math.round(genRate)} rows/s (${Math.round(BENEFICIARIES / (genMs / 1000))} beneficiaries/s; constraints and triggers on, audit trail one row per batch)`);
+    ctx.log(`  bare COPY  ${copyRows} rows in ${(copyMs / 1000).toFixed(1)} s = ${Math.round(copyRate)} rows/s (pre-built rows, triggers off like a restore)`);
+    ctx.log(`  ratio generator/COPY ${(genRate / copyRate).toFixed(2)} (goal ≥ 0.50)`);
+    ctx.log(`  rows per table: ${GENERATED_TABLES.map((t) => `${t} ${report[t]!.inserted}`).join(', ')}`);
+    ctx.log(`  no-op re-run of the initial seed: median ${median(noop).toFixed(1)} ms over ${SEED_RUNS} runs`);
+  } finally {
+    for (const name of created) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+  }
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+async function copyOut(c: pg.Client, statement: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of c.query(copyTo(statement))) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}

@@ -1,0 +1,37 @@
+// COPY FROM STDIN in PostgreSQL's text format into a (temporary) table, through pg-copy-streams.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+
+export type Cell = string | number | boolean | null | undefined;
+
+/** Text-format field: \N for NULL; backslash, tab, newline and carriage return escaped. */
+function field(v: Cell): string {
+  if (v === null || v === undefined) return '\\N';
+  const s = typeof v === 'string' ? v : String(v);
+  return /[\\\t\n\r]/.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
+}
+
+export function encodeRows(rows: readonly (readonly Cell[])[]): string {
+  let out = '';
+  for (const row of rows) out += `${row.map(field).join('\t')}\n`;
+  return out;
+}
+
+/**
+ * Streams `rows` into `table (columns)`. `table` and `columns` come from the generator's own constants
+ * (a whitelist), never from input; the values travel as COPY data, never as SQL text.
+ */
+export async function copyRows(client: pg.ClientBase, table: string, columns: readonly string[], rows: readonly (readonly Cell[])[]): Promise<void> {
+  if (rows.length === 0) return;
+  await copyText(client, `COPY ${table} (${columns.join(', ')}) FROM STDIN`, encodeRows(rows));
+}
+
+export async function copyText(client: pg.ClientBase, statement: string, text: string): Promise<void> {
+  const CHUNK = 1 << 20;
+  const chunks = function* () {
+    for (let i = 0; i < text.length; i += CHUNK) yield text.slice(i, i + CHUNK);
+  };
+  await pipeline(Readable.from(chunks()), client.query(copyFrom(statement)));
+}

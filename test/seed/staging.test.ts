@@ -1,0 +1,143 @@
+// The staging data generator (scripts/seed-staging.ts) on small sizes: determinism, idempotency,
+// protection, and the rules the data must obey.
+import t from 'tap';
+import pg from 'pg';
+import { loadConfig } from '../../apps/backend/src/config.js';
+import { generateStagingData, GENERATED_TABLES, type StagingReport } from '../../apps/backend/scripts/staging/generate.js';
+import { cpfFor, isValidCpf } from '../../apps/backend/scripts/staging/cpf.js';
+import { parseStagingArgs } from '../../apps/backend/scripts/seed-staging.js';
+import { createTestDatabase } from '../helpers/db.js';
+import { TEST_ADMIN } from '../setup/paths.js';
+
+const SIZE = 300;
+const AS_OF = '2026-11-25';
+const baseEnv = { NODE_ENV: 'test', SEED_ADMIN_EMAIL: TEST_ADMIN.email, SEED_ADMIN_PASSWORD: TEST_ADMIN.password };
+const config = loadConfig(baseEnv);
+const run = (url: string, extra: { seed?: number; force?: boolean; config?: typeof config } = {}) =>
+  generateStagingData({ connectionString: url, config: extra.config ?? config, beneficiaries: SIZE, seed: extra.seed ?? 42, asOf: AS_OF, batchSize: 128, force: extra.force, log: () => {} });
+const inserted = (r: StagingReport) => Object.values(r).reduce((n, c) => n + c.inserted, 0);
+
+async function query<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(text, values)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * md5 of every generated table ordered by its key, without the columns a trigger stamps with now()
+ * (updated_at after the status UPDATEs). Table names come from GENERATED_TABLES, quoted by format().
+ */
+async function checksums(url: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const table of [...GENERATED_TABLES, 'workshop_schedule']) {
+    const [{ sql }] = await query<{ sql: string }>(
+      url,
+      `SELECT format('SELECT md5(coalesce(string_agg((to_jsonb(t) - %L)::text, %L ORDER BY t::text), %L)) AS sum FROM %I t', 'updated_at', '|', '', $1::text) AS sql`,
+      [table],
+    ) as [{ sql: string }];
+    out[table] = (await query<{ sum: string }>(url, sql))[0]!.sum;
+  }
+  return out;
+}
+
+t.test('same seed → identical data on two databases; a second run inserts nothing', async (t) => {
+  const [a, b] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+  t.teardown(() => Promise.all([a.drop(), b.drop()]).then(() => undefined));
+  const first = await run(a.url);
+  t.equal(first.beneficiaries!.inserted, SIZE, 'every beneficiary inserted');
+  for (const table of GENERATED_TABLES) t.ok(first[table]!.inserted > 0, `${table}: rows generated`);
+  t.ok(Object.values(first).every((c) => c.skipped === 0), 'nothing skipped on an empty database');
+  await run(b.url);
+  const sumA = await checksums(a.url);
+  t.same(await checksums(b.url), sumA, 'identical checksums of every generated table');
+
+  const batchAudit = `SELECT count(*)::int AS n FROM audit_log WHERE table_name = 'staging_generator'`;
+  const auditRows = (await query<{ n: number }>(a.url, batchAudit))[0]!.n;
+  const again = await run(a.url);
+  t.equal(inserted(again), 0, 'second run inserts nothing');
+  t.equal((await query<{ n: number }>(a.url, batchAudit))[0]!.n, auditRows, 'and writes no audit row');
+  t.equal(again.beneficiaries!.skipped, SIZE, 'and reports every beneficiary as skipped');
+  t.same(await checksums(a.url), sumA, 'checksums unchanged by the second run');
+
+  const other = await createTestDatabase();
+  t.teardown(() => other.drop());
+  await run(other.url, { seed: 7 });
+  t.not((await checksums(other.url)).beneficiaries, sumA.beneficiaries, 'another seed gives other data');
+});
+
+t.test('the data obeys the rules', async (t) => {
+  const db = await createTestDatabase();
+  t.teardown(() => db.drop());
+  await run(db.url);
+  const cpfs = await query<{ cpf: string }>(db.url, `SELECT cpf FROM beneficiaries WHERE code LIKE 'B-9%' AND cpf IS NOT NULL`);
+  t.ok(cpfs.length > SIZE * 0.9, 'most have a CPF');
+  t.ok(cpfs.every((r) => isValidCpf(r.cpf)), 'every CPF has valid check digits');
+  t.equal(new Set(cpfs.map((r) => r.cpf)).size, cpfs.length, 'CPFs are unique');
+
+  const statuses = await query<{ status: string }>(db.url, 'SELECT DISTINCT status FROM enrollments ORDER BY 1');
+  t.same(statuses.map((r) => r.status), ['approved', 'completed', 'pending', 'rejected', 'withdrawn'], 'every enrolment status present');
+  const history = await query<{ n: number }>(db.url, `SELECT count(*)::int AS n FROM beneficiary_status_history WHERE from_status IS NOT NULL`);
+  t.ok(history[0]!.n > 0, 'some status changes recorded in the history');
+
+  const over = await query<{ n: number }>(db.url, `SELECT count(*)::int AS n FROM workshops w WHERE (SELECT count(*) FROM workshop_participants p WHERE p.workshop_id = w.id) > w.capacity
+        OR w.participant_count <> (SELECT count(*) FROM workshop_participants p WHERE p.workshop_id = w.id)`,
+  );
+  t.equal(over[0]!.n, 0, 'capacity never exceeded; participant_count matches');
+  const notApproved = await query<{ n: number }>(db.url, `SELECT count(*)::int AS n FROM workshop_participants p JOIN enrollments e ON e.id = p.enrollment_id WHERE e.status <> 'approved'`,
+  );
+  t.equal(notApproved[0]!.n, 0, 'participants only from approved enrolments');
+  const badDays = await query<{ n: number; total: number }>(db.url, `SELECT count(*) FILTER (WHERE a.session_date NOT BETWEEN w.start_date AND w.end_date
+                               OR NOT extract(isodow FROM a.session_date)::smallint = ANY (w.weekdays)
+                               OR a.session_date >= $1::date)::int AS n, count(*)::int AS total
+       FROM attendance a JOIN workshops w ON w.id = a.workshop_id`,
+    [AS_OF],
+  );
+  t.ok(badDays[0]!.total > 0, 'attendance generated');
+  t.equal(badDays[0]!.n, 0, 'attendance only on scheduled session days before the as-of day');
+
+  // The audit trail: per-row auditing is off during each batch, one summary row per batch instead.
+  const batches = await query<{ row_id: string; changes: Record<string, unknown>; user_id: string | null }>(db.url,
+    `SELECT row_id, changes, user_id FROM audit_log WHERE table_name = 'staging_generator' AND action = 'insert' ORDER BY id`);
+  t.same(batches.map((b) => b.row_id), ['B-90000001..B-90000128', 'B-90000129..B-90000256', 'B-90000257..B-90000300'], 'one audit row per batch (128 per batch)');
+  t.equal(batches.reduce((n, b) => n + Number(b.changes.beneficiaries), 0), SIZE, 'counting every beneficiary');
+  t.match(batches[0]!.changes, { generator: 'seed:staging', seed: 42, as_of: AS_OF, enrollments: Number, attendance: Number });
+  const perRow = await query<{ n: number }>(db.url, `SELECT count(*)::int AS n FROM audit_log
+      WHERE table_name IN ('beneficiaries', 'beneficiary_vulnerabilities', 'enrollments', 'workshop_participants', 'attendance')
+         OR table_name = 'workshops' AND action = 'update'`);
+  t.equal(perRow[0]!.n, 0, 'no per-row audit rows for the batch tables');
+  const off = await query<{ tgname: string }>(db.url, `SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'O'`);
+  t.same(off, [], 'every trigger is enabled again after the run');
+});
+
+t.test('refuses production and protected databases unless --force', async (t) => {
+  const db = await createTestDatabase();
+  t.teardown(() => db.drop());
+  const production = loadConfig({ ...baseEnv, NODE_ENV: 'production', DATABASE_URL: db.url, REDIS_URL: 'redis://127.0.0.1:1', JWT_SECRET: 'x'.repeat(32) });
+  await t.rejects(run(db.url, { config: production }), /NODE_ENV=production.*--force/);
+  const protectedByName = loadConfig({ ...baseEnv, PROTECTED_DATABASES: `other, ${db.name.toUpperCase()}` });
+  await t.rejects(run(db.url, { config: protectedByName }), /PROTECTED_DATABASES/);
+  const protectedByHost = loadConfig({ ...baseEnv, PROTECTED_DATABASES: new URL(db.url).hostname });
+  await t.rejects(run(db.url, { config: protectedByHost }), /PROTECTED_DATABASES/);
+  t.equal((await query<{ n: number }>(db.url, `SELECT count(*)::int AS n FROM beneficiaries WHERE code LIKE 'B-9%'`))[0]!.n, 0, 'nothing written');
+  const forced = await generateStagingData({ connectionString: db.url, config: protectedByName, beneficiaries: 5, seed: 1, asOf: AS_OF, force: true, log: () => {} });
+  t.equal(forced.beneficiaries!.inserted, 5, '--force overrides');
+});
+
+t.test('argument errors are one clear line; CPFs are valid and unique', async (t) => {
+  t.throws(() => parseStagingArgs(['--beneficiaries', 'many']), /--beneficiaries must be an integer from 1/);
+  t.throws(() => parseStagingArgs(['--seed', '-1']), /--seed/);
+  t.throws(() => parseStagingArgs(['--as-of', '2026-02-30']), /--as-of must be a date/);
+  t.throws(() => parseStagingArgs(['--bogus']), /Unknown option '--bogus'/);
+  t.same(parseStagingArgs(['--beneficiaries', '100000', '--seed', '42']), { beneficiaries: 100000, seed: 42, batchSize: 5000, force: false });
+  const seen = new Set<string>();
+  for (let n = 1; n <= 20_000; n++) seen.add(cpfFor(42, n));
+  t.equal(seen.size, 20_000, 'no two sequence numbers share a CPF');
+  t.ok([...seen].every(isValidCpf));
+  t.ok(isValidCpf('52998224725'), 'a known valid CPF');
+  t.notOk(isValidCpf('52998224724'));
+  t.notOk(isValidCpf('11111111111'));
+});
