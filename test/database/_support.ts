@@ -4,7 +4,6 @@ import { mkdtemp, rm, writeFile, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import type { Test } from 'tap';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -33,15 +32,8 @@ export async function fixtureDir(t: Test, files: Record<string, string> = {}): P
 /** A migration file with the given up and down SQL. */
 export const migration = (up: string, down: string, upMarker = '-- migrate:up', downMarker = '-- migrate:down'): string => `${upMarker}\n${up}\n\n${downMarker}\n${down}\n`;
 
-export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+export { withClient } from '../../apps/backend/scripts/lib/database.js';
+import { withClient } from '../../apps/backend/scripts/lib/database.js';
 
 export const query = <R = Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<R[]> =>
   withClient(url, async (c) => (await c.query(text, values)).rows as R[]);

@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { createTestDatabase } from '../helpers/db.js';
 import { REPO } from '../setup/paths.js';
+import { withClient } from '../../apps/backend/scripts/lib/database.js';
 import { BACKUP_LOCK_KEY, prune } from '../../apps/backend/scripts/backup.js';
 import { countRows, listBackups, manifestPath, type Manifest } from '../../apps/backend/scripts/lib/backup.js';
 
@@ -20,16 +20,6 @@ function run(name: string, args: string[], env: Record<string, string>) {
     timeout: 180_000,
   });
   return { code: res.status, out: `${res.stdout}${res.stderr}` };
-}
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
 }
 
 t.test('backup, verify, restore', async (t) => {

@@ -4,9 +4,8 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import pg from 'pg';
 import { migrateUp, readStatus, isUpToDate } from '../../apps/backend/src/database/migrator.js';
-import { libpqEnv } from '../../apps/backend/scripts/lib/database.js';
+import { libpqEnv, withClient as asRole } from '../../apps/backend/scripts/lib/database.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { REPO } from '../setup/paths.js';
 
@@ -17,16 +16,6 @@ function urlAs(url: string, user: string, password: string): string {
   u.username = user;
   u.password = password;
   return u.toString();
-}
-
-async function asRole<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
 }
 
 const sqlState = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string }) => e.code ?? 'error');

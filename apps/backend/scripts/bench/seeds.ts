@@ -14,6 +14,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { loadConfig } from '../../src/config.js';
 import { migrateUp } from '../../src/database/migrator.js';
 import { runInitialSeed } from '../../src/database/seed/initial-data.js';
+import { withClient } from '../lib/database.js';
 import { copyText } from '../staging/copy.js';
 import { generateStagingData, GENERATED_TABLES } from '../staging/generate.js';
 import { STAFF_EMAIL_PATTERN } from '../staging/sql.js';
@@ -93,16 +94,6 @@ export async function benchSeeds(ctx: { adminUrl: string; log: (line: string) =>
   } finally {
     for (const name of created) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
     await admin.end();
-  }
-}
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
   }
 }
 
