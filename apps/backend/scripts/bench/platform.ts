@@ -1,6 +1,7 @@
 // Foundation and auth scenarios: HTTP route vs raw pool for SELECT 1; GET /auth/me with and without
 // authentication; login throughput and the cost of one argon2id hash.
 import autocannon from 'autocannon';
+import Fastify from 'fastify';
 import pg from 'pg';
 import { ARGON2_OPTIONS, hashPassword } from '../../src/modules/auth/passwords.js';
 import type { BenchEnv } from './env.js';
@@ -36,13 +37,29 @@ async function rawPool(url: string, text: string, values: unknown[] = []) {
 
 const f = (n: number) => n.toFixed(n < 10 ? 2 : 0);
 
+/** The same route on a Fastify instance with nothing registered: what HTTP alone costs here. */
+async function bareFastify(url: string) {
+  const pool = new pg.Pool({ connectionString: url, max: CONNECTIONS });
+  const app = Fastify({ logger: false });
+  app.get('/select-1', async () => (await pool.query({ name: 'bench-bare', text: 'SELECT 1 AS one' })).rows[0]);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    return await http(`http://127.0.0.1:${(app.server.address() as { port: number }).port}/select-1`);
+  } finally {
+    await app.close();
+    await pool.end();
+  }
+}
+
 export async function benchSelectOne(env: BenchEnv) {
   env.log(`\n## SELECT 1: API route through the platform pool vs raw pg pool (${CONNECTIONS} concurrent, ${DURATION} s each)`);
   const api = await http(`${env.baseUrl}/bench/select-1`);
   const raw = await rawPool(env.databaseUrl, 'SELECT 1');
+  const bare = await bareFastify(env.databaseUrl);
   env.log(`API  ${f(api.rps)} req/s  p50 ${api.p50} ms  p99 ${api.p99} ms`);
   env.log(`raw  ${f(raw.qps)} q/s    p50 ${f(raw.p50)} ms  p99 ${f(raw.p99)} ms`);
-  env.log(`ratio API/raw = ${(api.rps / raw.qps).toFixed(2)} (goal >= 0.5)`);
+  env.log(`bare Fastify (no plugins, no hooks) + raw pool: ${f(bare.rps)} req/s  p99 ${bare.p99} ms — the HTTP ceiling on this machine`);
+  env.log(`ratio API/raw = ${(api.rps / raw.qps).toFixed(2)} (goal >= 0.5); bare Fastify/raw = ${(bare.rps / raw.qps).toFixed(2)}; API/bare Fastify = ${(api.rps / bare.rps).toFixed(2)}`);
 }
 
 export async function benchAuth(env: BenchEnv) {
