@@ -29,6 +29,20 @@ t.test('problem+json for every kind of failure', async (t) => {
     t.match(res.json(), { status: 404, code: 'route_not_found', type: 'urn:acolhe:problem:route_not_found' });
   });
 
+  await t.test("helmet's security headers and the request id on successes and failures alike", async (t) => {
+    for (const res of [
+      await app.inject({ method: 'GET', url: '/health/live' }),
+      await app.inject({ method: 'GET', url: '/api/v1/does-not-exist' }),
+      await app.inject({ method: 'GET', url: '/boom' }),
+    ]) {
+      t.equal(res.headers['x-content-type-options'], 'nosniff', `nosniff on ${res.statusCode}`);
+      t.match(res.headers['strict-transport-security'], /max-age=\d+/);
+      t.equal(res.headers['x-frame-options'], 'SAMEORIGIN');
+      t.notOk(res.headers['x-powered-by']);
+      t.match(res.headers['x-request-id'], /\S+/);
+    }
+  });
+
   await t.test('malformed JSON is a 400, not a 500', async (t) => {
     const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/json' }, payload: '{"email":' });
     t.equal(res.statusCode, 400);

@@ -1,7 +1,6 @@
 // buildApp: the platform plugins, then every module, in one visible list.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -11,6 +10,7 @@ import type { Config } from './config.js';
 import type { Db } from './platform/db.js';
 import type { RedisClient } from './platform/redis.js';
 import { loggerOptions } from './platform/logger.js';
+import { securityHeaders } from './platform/security-headers.js';
 import { ProblemSchema, registerErrorHandling, serviceUnavailable } from './platform/errors.js';
 import authPlugin from './platform/auth.js';
 import metricsPlugin from './platform/metrics.js';
@@ -69,14 +69,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.addHook('onSend', async (request, reply) => {
+  // Callback-style hook (no promise per request): the request id and helmet's headers on every response.
+  const headers = securityHeaders({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(headers);
     reply.header('x-request-id', request.id);
+    done();
   });
   registerErrorHandling(app);
   app.addSchema(ProblemSchema);
   await app.register(metricsPlugin, { config, db, redis });
 
-  await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
   await app.register(cors, { origin: config.corsOrigins.length ? config.corsOrigins : false, credentials: false });
   await app.register(underPressure, {
     maxEventLoopDelay: 2_000,

@@ -128,7 +128,8 @@ async function metricsPlugin(app: FastifyInstance, o: MetricsOptions) {
   const problemCodes = new WeakMap<FastifyRequest, string>();
 
   // The problem code is only in the serialised body: read it there for error responses only.
-  app.addHook('onSend', async (request, reply, payload) => {
+  // Callback-style hooks: no promise per request on the hot path.
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (reply.statusCode >= 400 && typeof payload === 'string' && String(reply.getHeader('content-type')).startsWith('application/problem+json')) {
       try {
         problemCodes.set(request, String((JSON.parse(payload) as { code?: unknown }).code ?? 'unknown'));
@@ -136,14 +137,15 @@ async function metricsPlugin(app: FastifyInstance, o: MetricsOptions) {
         problemCodes.set(request, 'unknown');
       }
     }
-    return payload;
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const status = String(reply.statusCode);
     // routeOptions.url is the pattern (/api/v1/users/:id); unmatched URLs share one label.
     const route = request.routeOptions.url ?? 'unmatched';
     httpDuration.observe({ method: request.method, route, status_code: status }, reply.elapsedTime / 1000);
     if (reply.statusCode >= 400) httpErrors.inc({ code: problemCodes.get(request) ?? 'unknown', status_code: status });
+    done();
   });
 
   const token = o.config.METRICS_TOKEN;
