@@ -65,6 +65,7 @@ export const ConfigSchema = Type.Object({
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'bearer token required by GET /metrics (at least 16 characters)' })),
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'serve /metrics on this port of 127.0.0.1 only, besides the token-protected API route' })),
   PROTECTED_DATABASES: Str('', 'comma-separated database names or hosts (host or host:port) that npm run seed:staging refuses to write to without --force'),
+  PG_BIN_DIR: Str('', 'directory holding pg_dump/pg_restore of the server\'s major version (schema dump, backups); empty uses the PATH'),
   BACKUP_DIR: Str('.data/backups', 'where npm run backup writes dumps (relative to the repo root)'),
   BACKUP_RETENTION_DAYS: Int(1, 3650, 30, 'backups older than this are pruned (the newest is always kept)'),
 

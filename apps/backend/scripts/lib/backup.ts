@@ -8,6 +8,7 @@ import type pg from 'pg';
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema, REPO_ROOT } from '../../src/config.js';
+import { pgToolPath } from '../../src/database/pg-tools.js';
 import { libpqEnv, ScriptError } from './database.js';
 
 /** BACKUP_DIR and BACKUP_RETENTION_DAYS validated by the config schema (without requiring the server's variables). */
@@ -21,9 +22,9 @@ export function backupSettings(env: NodeJS.ProcessEnv = process.env): { dir: str
   return { dir: path.resolve(REPO_ROOT, value.BACKUP_DIR), retentionDays: value.BACKUP_RETENTION_DAYS };
 }
 
-/** pg_dump / pg_restore from PG_BIN_DIR when set, else from the PATH. */
+/** pg_dump / pg_restore (PG_BIN_DIR or the PATH: src/database/pg-tools.ts) and its version. */
 export function pgTool(name: 'pg_dump' | 'pg_restore'): { bin: string; version: string; major: number } {
-  const bin = process.env.PG_BIN_DIR ? path.join(process.env.PG_BIN_DIR, name) : name;
+  const bin = pgToolPath(name);
   const res = spawnSync(bin, ['--version'], { encoding: 'utf8' });
   const m = /(\d+)(?:\.(\d+))?/.exec(res.stdout ?? '');
   if (res.status !== 0 || !m) throw new ScriptError(`${name} not found (looked for ${bin}); install the PostgreSQL client tools or set PG_BIN_DIR`);

@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { pgToolPath } from './pg-tools.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -762,14 +763,14 @@ export function normaliseDump(raw: string): string {
 }
 
 function runPgDump(connectionString: string): Promise<string> {
-  const bin = process.env.PG_DUMP ?? 'pg_dump';
+  const bin = pgToolPath('pg_dump');
   return new Promise((resolve, reject) => {
     const child = spawn(bin, ['--schema-only', '--no-owner', '--no-privileges', '--dbname', connectionString], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let errText = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (errText += d));
-    child.on('error', (err) => reject(new MigrationError(`cannot run ${bin}: ${err.message}. Install the PostgreSQL 15+ client (Debian: postgresql-client) or set PG_DUMP.`, { cause: err })));
+    child.on('error', (err) => reject(new MigrationError(`cannot run ${bin}: ${err.message}. Install the PostgreSQL 15+ client (Debian: postgresql-client) or set PG_BIN_DIR.`, { cause: err })));
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new MigrationError(`${bin} exited with ${code}: ${errText.trim()}`))));
   });
 }
