@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
+import { childEnv } from '../helpers/child-env.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(REPO, 'apps/backend/scripts/migrate.ts');
@@ -75,9 +76,8 @@ export interface CliResult {
 /** Runs scripts/migrate.ts as `npm run migrate` would, against the given database. */
 export function runCli(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
   return new Promise((resolve) => {
-    const merged: Record<string, string> = {};
     // DATABASE_URL from the caller's shell must not win over the test database.
-    for (const [k, v] of Object.entries({ ...process.env, DATABASE_URL: undefined, ...env })) if (v !== undefined) merged[k] = v;
+    const merged = childEnv({ DATABASE_URL: undefined, ...env });
     execFile(TSX, [CLI, ...args], { env: merged, cwd: REPO, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });

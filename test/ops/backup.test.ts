@@ -15,7 +15,7 @@ const script = (name: string) => path.join(REPO, 'apps/backend/scripts', name);
 function run(name: string, args: string[], env: Record<string, string>) {
   const res = spawnSync(process.execPath, ['--import', 'tsx', script(name), ...args], {
     cwd: REPO,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env },
     encoding: 'utf8',
     timeout: 180_000,
   });

@@ -5,6 +5,7 @@ import t from 'tap';
 import { ConfigError, ConfigSchema, loadConfig } from '../../apps/backend/src/config.js';
 import { README, renderEnvExample, withConfigTable } from '../../apps/backend/scripts/env-example.js';
 import { REPO } from '../setup/paths.js';
+import { childEnv } from '../helpers/child-env.js';
 
 t.test('defaults need no configuration', async (t) => {
   const c = loadConfig({});
@@ -34,7 +35,7 @@ t.test('production requires its infrastructure', async (t) => {
 t.test('PORT=abc stops the server with one line naming PORT', async (t) => {
   const res = spawnSync(process.execPath, ['--import', 'tsx', 'apps/backend/src/server.ts'], {
     cwd: REPO,
-    env: { ...process.env, PORT: 'abc' },
+    env: childEnv({ PORT: 'abc' }),
     encoding: 'utf8',
     timeout: 60_000,
   });

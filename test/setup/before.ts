@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO, STATE_FILE, type ServicesState } from './paths.js';
+import { childEnv } from '../helpers/child-env.js';
 
 fs.rmSync(STATE_FILE, { force: true });
 fs.mkdirSync(path.dirname(STATE_FILE), { recursive: true });
@@ -12,7 +13,7 @@ const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'test/
   stdio: ['ignore', logFile, logFile],
   cwd: REPO,
   // The detached services process is not a child of the runner: tell it the runner's pid.
-  env: { ...process.env, ACOLHE_TAP_RUN: String(process.ppid) },
+  env: childEnv({ ACOLHE_TAP_RUN: String(process.ppid) }),
 });
 child.unref();
 
