@@ -1,8 +1,9 @@
 /**
  * Seeds benchmark, in one run on scratch databases of the given server:
  *  - the staging generator: 100,000 beneficiaries (BENCH_STAGING_BENEFICIARIES) with all their related rows,
- *    through the real tables (every constraint and trigger applies, except the per-row audit trigger, which
- *    the generator replaces with one audit_log row per batch: scripts/staging/audit.ts);
+ *    into the real tables with every constraint (FK, CHECK, UNIQUE, EXCLUDE) on; per batch, the audit and
+ *    rule triggers are off and replaced by one audit_log row and a set-based pre-commit verification
+ *    (scripts/staging/triggers.ts, verify.ts, audit.ts); its time includes the final ANALYZE;
  *  - a bare COPY of exactly the rows it produced (exported with COPY TO beforehand, so pre-built) into the
  *    same tables of a second database, restore-style (session_replication_role = replica: no triggers):
  *    the ceiling the generator is measured against (goal: ≥ 0.5 of its rows/s);
@@ -86,7 +87,7 @@ export async function benchSeeds(ctx: { adminUrl: string; log: (line: string) =>
     const genRate = genRows / (genMs / 1000);
     const copyRate = copyRows / (copyMs / 1000);
     ctx.log(`seeds: staging generator, ${BENEFICIARIES} beneficiaries (seed 42), vs a bare COPY of the same rows`);
-    ctx.log(`  generator  ${genRows} rows in ${(genMs / 1000).toFixed(1)} s = ${Math.round(genRate)} rows/s (${Math.round(BENEFICIARIES / (genMs / 1000))} beneficiaries/s; constraints and triggers on, audit trail one row per batch)`);
+    ctx.log(`  generator  ${genRows} rows in ${(genMs / 1000).toFixed(1)} s = ${Math.round(genRate)} rows/s (${Math.round(BENEFICIARIES / (genMs / 1000))} beneficiaries/s; constraints on, rule triggers verified per batch, audit one row per batch, ANALYZE included)`);
     ctx.log(`  bare COPY  ${copyRows} rows in ${(copyMs / 1000).toFixed(1)} s = ${Math.round(copyRate)} rows/s (pre-built rows, triggers off like a restore)`);
     ctx.log(`  ratio generator/COPY ${(genRate / copyRate).toFixed(2)} (goal ≥ 0.50)`);
     ctx.log(`  rows per table: ${GENERATED_TABLES.map((t) => `${t} ${report[t]!.inserted}`).join(', ')}`);

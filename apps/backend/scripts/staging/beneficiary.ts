@@ -45,6 +45,9 @@ export const BENEFICIARY_COLUMNS = [
 const slug = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z]/g, '');
 const DAY_MIN = 8 * 60;
 const minuteOfDay = (rng: Rng) => DAY_MIN + rng.int(0, 10 * 60 - 1);
+/** A minute on `day` that comes after (prevDay, prevMinute): any working minute on a later day, a little later on the same day. */
+const minuteAfter = (rng: Rng, day: number, prevDay: number, prevMinute: number) =>
+  day > prevDay ? minuteOfDay(rng) : Math.min(23 * 60 + 59, prevMinute + rng.int(1, 90));
 
 export function generateBeneficiary(plan: Plan, n: number, vulnerabilityIds: readonly string[]): GeneratedBeneficiary {
   const rng = new Rng(plan.seed, 'beneficiary', n);
@@ -58,7 +61,8 @@ export function generateBeneficiary(plan: Plan, n: number, vulnerabilityIds: rea
   const birth = asOf - age * 365 - rng.int(0, 364);
   const registered = asOf - rng.int(0, 3 * 365);
   const registrar = rng.pick(plan.socialWorkers);
-  const created = stamp(registered, minuteOfDay(rng));
+  const createdMinute = minuteOfDay(rng);
+  const created = stamp(registered, createdMinute);
   const number = rng.chance(0.06) ? 'S/N' : String(rng.int(1, 2_500));
   const income = rng.chance(0.18) ? 0 : Math.round(Math.exp(rng.next() * 3 + 5.5) * 100) / 100; // ~R$245 to ~R$4,900
   const row = [
@@ -80,10 +84,13 @@ export function generateBeneficiary(plan: Plan, n: number, vulnerabilityIds: rea
   const statuses: GeneratedBeneficiary['statuses'] = [{ status: 'active', reason: null, at: created, by: registrar }];
   const path = rng.weighted<string[]>([[[], 80], [['inactive'], 7], [['inactive', 'active'], 5], [['archived'], 5], [['inactive', 'archived'], 3]]);
   let day = registered;
+  let minute = createdMinute;
   for (const status of path) {
-    day = Math.min(asOf, day + rng.int(10, 200));
+    const next = Math.min(asOf, day + rng.int(10, 200));
+    minute = minuteAfter(rng, next, day, minute);
+    day = next;
     const reasons = status === 'active' ? STATUS_REASONS.reactivated : STATUS_REASONS[status as 'inactive' | 'archived'];
-    statuses.push({ status, reason: rng.pick(reasons), at: stamp(day, minuteOfDay(rng)), by: rng.pick(plan.socialWorkers) });
+    statuses.push({ status, reason: rng.pick(reasons), at: stamp(day, minute), by: rng.pick(plan.socialWorkers) });
   }
 
   const vulnerabilities = rng
@@ -107,15 +114,18 @@ export function generateBeneficiary(plan: Plan, n: number, vulnerabilityIds: rea
       : rng.weighted([['pending', 2], ['approved', 6], ['rejected', 1], ['withdrawn', 1]]);
     const decided1 = Math.min(asOf, requested + rng.int(1, 15));
     const decided2 = Math.min(asOf, Math.max(decided1 + 1, Math.min(p.end, decided1 + rng.int(20, 200))));
+    const requestedMinute = minuteAfter(rng, requested, registered, createdMinute);
+    const decided1Minute = minuteAfter(rng, decided1, requested, requestedMinute);
+    const decided2Minute = minuteAfter(rng, decided2, decided1, decided1Minute);
     const e: GeneratedBeneficiary['enrollments'][number] = {
-      project: p.index, created: stamp(requested, minuteOfDay(rng)), notes: rng.chance(0.2) ? 'Indicação de vizinha participante.' : null,
+      project: p.index, created: stamp(requested, requestedMinute), notes: rng.chance(0.2) ? 'Indicação de vizinha participante.' : null,
       status, by: rng.pick(plan.socialWorkers),
     };
     if (status !== 'pending') {
       const firstStatus = status === 'rejected' ? 'rejected' : 'approved';
-      e.first = { at: stamp(decided1, minuteOfDay(rng)), by: coord, note: rng.pick(DECISION_NOTES[firstStatus]) };
+      e.first = { at: stamp(decided1, decided1Minute), by: coord, note: rng.pick(DECISION_NOTES[firstStatus]) };
     }
-    if (status === 'withdrawn' || status === 'completed') e.second = { at: stamp(decided2, minuteOfDay(rng)), by: coord, note: rng.pick(DECISION_NOTES[status]) };
+    if (status === 'withdrawn' || status === 'completed') e.second = { at: stamp(decided2, decided2Minute), by: coord, note: rng.pick(DECISION_NOTES[status]) };
     enrollments.push(e);
 
     // A seat in one workshop of the project for enrolments still approved, while seats last.
@@ -126,7 +136,7 @@ export function generateBeneficiary(plan: Plan, n: number, vulnerabilityIds: rea
       ws.seatsLeft--;
       const joined = Math.min(asOf, Math.max(decided1, ws.start - rng.int(0, 10)));
       const by = ws.facilitator;
-      seats.push({ workshop: w, project: p.index, at: stamp(joined, minuteOfDay(rng)), by });
+      seats.push({ workshop: w, project: p.index, at: stamp(joined, minuteAfter(rng, joined, decided1, decided1Minute)), by });
       // Attendance on the sessions held since she joined, never today or later.
       const rate = 0.6 + rng.next() * 0.35;
       for (const s of ws.sessions) {

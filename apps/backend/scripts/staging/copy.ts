@@ -13,9 +13,14 @@ function field(v: Cell): string {
   return /[\\\t\n\r]/.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
 }
 
+/** One row in the text format, without its newline. */
+export function encodeRow(row: readonly Cell[]): string {
+  return row.map(field).join('\t');
+}
+
 export function encodeRows(rows: readonly (readonly Cell[])[]): string {
   let out = '';
-  for (const row of rows) out += `${row.map(field).join('\t')}\n`;
+  for (const row of rows) out += `${encodeRow(row)}\n`;
   return out;
 }
 

@@ -1,18 +1,25 @@
 // The staging data generator: plan in memory (deterministic), then write in batches of beneficiaries.
-// Each batch is one transaction: COPY into temporary tables, then one INSERT ... SELECT per table into the
-// real tables (natural keys mapped to ids by joins), so every constraint and trigger of the schema still
-// applies (status history, enrolment transitions, capacity, scheduled sessions) except the per-row audit
-// trigger, which the batch replaces with one audit_log row (audit.ts). A beneficiary whose code already
-// exists is skipped together with everything that hangs from her: a re-run inserts nothing.
+// Each batch is one transaction and a bulk load like pg_restore's: it takes the tables' write locks and
+// switches their per-row audit and rule triggers off (triggers.ts), COPYs every row straight into the real
+// tables in its final state (ids from the identity sequences, in plan order; no UPDATE passes), derives what
+// the triggers derived (status history, participant_count), verifies set-based that the batch obeys every
+// rule those triggers enforce (verify.ts), switches them on again and writes one audit_log row (audit.ts).
+// Constraints (FK, CHECK, UNIQUE, EXCLUDE) apply throughout. A beneficiary whose code (or CPF) already exists
+// is skipped together with everything that hangs from her: a re-run inserts nothing.
 import pg from 'pg';
 import type { Config } from '../../src/config.js';
 import { runInitialSeed } from '../../src/database/seed/initial-data.js';
-import { BENEFICIARY_COLUMNS, generateBeneficiary, type GeneratedBeneficiary } from './beneficiary.js';
-import { copyRows, type Cell } from './copy.js';
+import { generateBeneficiary, type GeneratedBeneficiary } from './beneficiary.js';
+import { copyRows, copyText } from './copy.js';
 import { dayOf, isoDay, stamp, todayIn } from './dates.js';
 import { buildPlan, type Plan } from './plan.js';
-import { auditBatch, auditOff, auditOn } from './audit.js';
+import { auditBatch } from './audit.js';
+import { triggersOff, triggersOn } from './triggers.js';
+import { verifyBatch } from './verify.js';
 import { checkTarget } from './protect.js';
+import {
+  BATCH_COLUMNS, BATCH_TABLES, idsNeeded, prepareBeneficiary, tableCopyText, type BatchTable, type FirstIds, type PreparedBeneficiary, type SharedIds,
+} from './rows.js';
 import { TEMP_TABLES } from './sql.js';
 import * as SQL from './sql.js';
 
@@ -70,23 +77,27 @@ export async function generateStagingData(o: StagingOptions): Promise<StagingRep
 
     const plan = buildPlan(o.seed, o.beneficiaries, asOf);
     o.log(`seed ${o.seed}, as of ${isoDay(asOf)}: ${o.beneficiaries} beneficiaries, ${plan.projects.length} projects, ${plan.workshops.length} workshops, ${plan.staff.length} staff accounts`);
-    const ids = await writeShared(client, plan, report);
+    // The first batch's people are generated while the shared rows are written (they need only the plan).
+    const ids = writeShared(client, plan, report);
+    ids.catch(() => {}); // awaited below
+    const generate = (from: number) => prepareBatch(plan, from, Math.min(o.beneficiaries, from + batchSize - 1), vulnerabilityIds, ids);
+    let next = generate(1);
+    next.catch(() => {}); // a failure surfaces at its await; never as an unhandled rejection
+    await ids;
 
     let done = 0;
     let rows = 0;
-    const generate = (from: number) => generateBatch(plan, from, Math.min(o.beneficiaries, from + batchSize - 1), vulnerabilityIds);
-    let next = generate(1);
     for (let from = 1; from <= o.beneficiaries; from += batchSize) {
       const to = Math.min(o.beneficiaries, from + batchSize - 1);
       const batch = await next;
-      // The next batch is generated while this one's statements run in PostgreSQL.
+      // The next batch is generated and encoded while this one's statements run in PostgreSQL.
       next = to < o.beneficiaries ? generate(to + 1) : Promise.resolve([]);
       next.catch(() => {}); // a failure surfaces at its await; never as an unhandled rejection
-      rows += await writeBatch(client, batch, ids, report, { seed: o.seed, asOf: isoDay(asOf) });
+      rows += await writeBatch(client, batch, report, { seed: o.seed, asOf: isoDay(asOf) });
       done = to;
       o.progress?.(done, o.beneficiaries, rows);
     }
-    if (rows > 0) await client.query(SQL.ANALYZE_TARGETS);
+    if (rows > 0) await analyzeTargets(client, o.connectionString);
     return report;
   } finally {
     await client.end().catch(() => {});
@@ -94,36 +105,54 @@ export async function generateStagingData(o: StagingOptions): Promise<StagingRep
 }
 
 /**
- * Beneficiaries from..to in sequence order (seats are first come, first served), yielding to the event
- * loop every few hundred so the generation overlaps the previous batch's database work.
+ * Beneficiaries from..to in sequence order (seats are first come, first served), then their rows encoded
+ * (which needs the shared ids), yielding to the event loop every few dozen so this overlaps the database
+ * work of the previous batch (or, for the first, of the shared rows) without delaying its statements.
  */
-async function generateBatch(plan: Plan, from: number, to: number, vulnerabilityIds: readonly string[]): Promise<GeneratedBeneficiary[]> {
-  const batch: GeneratedBeneficiary[] = [];
+async function prepareBatch(plan: Plan, from: number, to: number, vulnerabilityIds: readonly string[], ids: Promise<SharedIds>): Promise<PreparedBeneficiary[]> {
+  const breathe = (k: number) => (k % 50 === 49 ? new Promise<void>((resolve) => setImmediate(resolve)) : undefined);
+  const people: GeneratedBeneficiary[] = [];
   for (let n = from; n <= to; n++) {
-    batch.push(generateBeneficiary(plan, n, vulnerabilityIds));
-    if ((n - from) % 250 === 249) await new Promise<void>((resolve) => setImmediate(resolve));
+    people.push(generateBeneficiary(plan, n, vulnerabilityIds));
+    await breathe(n - from);
+  }
+  const shared = await ids;
+  const batch: PreparedBeneficiary[] = [];
+  for (const [k, b] of people.entries()) {
+    batch.push(prepareBeneficiary(b, shared));
+    await breathe(k);
   }
   return batch;
 }
 
-const CREATED_BY = BENEFICIARY_COLUMNS.indexOf('created_by');
+/**
+ * Fresh statistics once after a load that inserted rows, for the API's first queries on staging:
+ * beneficiaries (most of the work) and the other tables side by side, on two connections.
+ */
+async function analyzeTargets(client: pg.Client, connectionString: string): Promise<void> {
+  const other = new pg.Client({ connectionString, application_name: 'acolhe-seed-staging' });
+  await other.connect();
+  try {
+    await Promise.all([client.query(SQL.ANALYZE_BENEFICIARIES), other.query(SQL.ANALYZE_OTHER_TARGETS)]);
+  } finally {
+    await other.end().catch(() => {});
+  }
+}
 
 interface RunInfo {
   seed: number;
   asOf: string;
 }
 
-interface Ids {
-  staff: string[];
-  projects: string[];
-  workshops: string[];
-}
-
-async function inTransaction<T>(client: pg.Client, fn: () => Promise<T>): Promise<T> {
+/** BEGIN, fn, COMMIT (or ROLLBACK: on an error, or when fn calls discard because it has nothing to keep). */
+async function inTransaction<T>(client: pg.Client, fn: (discard: () => void) => Promise<T>): Promise<T> {
   await client.query('BEGIN');
+  let keep = true;
   try {
-    const out = await fn();
-    await client.query('COMMIT');
+    const out = await fn(() => {
+      keep = false;
+    });
+    await client.query(keep ? 'COMMIT' : 'ROLLBACK');
     return out;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
@@ -137,7 +166,7 @@ function count(report: StagingReport, table: string, planned: number, inserted: 
 }
 
 /** Staff accounts, projects and workshops, by natural key (e-mail, name, project + title). */
-async function writeShared(client: pg.Client, plan: Plan, report: StagingReport): Promise<Ids> {
+async function writeShared(client: pg.Client, plan: Plan, report: StagingReport): Promise<SharedIds> {
   return inTransaction(client, async () => {
     const firstDay = Math.min(...plan.projects.map((p) => p.start)) - 30;
     const created = stamp(firstDay, 9 * 60);
@@ -169,79 +198,72 @@ async function writeShared(client: pg.Client, plan: Plan, report: StagingReport)
   });
 }
 
-/** One batch of beneficiaries with their related rows, in one transaction. Returns the rows inserted. */
-async function writeBatch(client: pg.Client, batch: GeneratedBeneficiary[], ids: Ids, report: StagingReport, run: RunInfo): Promise<number> {
-  const user = (i: number) => ids.staff[i]!;
-  const rows = {
-    b: batch.map((b) => b.row.map((v, k) => (k === CREATED_BY ? user(v as number) : v))),
-    s: batch.flatMap((b) => b.statuses.map((s, step) => [b.code, step, s.status, s.reason, s.at, user(s.by)])),
-    v: batch.flatMap((b) => b.vulnerabilities.map((v) => [b.code, v.id, v.at, user(b.row[CREATED_BY] as number)])),
-    e: batch.flatMap((b) =>
-      b.enrollments.map((e) => [
-        b.code, ids.projects[e.project]!, e.created, e.notes, e.status, user(e.by),
-        e.first?.at, e.first ? user(e.first.by) : null, e.first?.note, e.second?.at, e.second ? user(e.second.by) : null, e.second?.note,
-      ]),
-    ),
-    p: batch.flatMap((b) => b.seats.map((s) => [b.code, ids.projects[s.project]!, ids.workshops[s.workshop]!, s.at, user(s.by)])),
-    a: batch.flatMap((b) => b.attendance.map((a) => [b.code, ids.workshops[a.workshop]!, a.day, a.present, a.note, a.at, user(a.by)])),
-  } satisfies Record<string, Cell[][]>;
-  const statusUpdates = rows.s.filter((s) => (s[1] as number) > 0).length;
-  const planned = { b: rows.b.length, h: rows.b.length + statusUpdates, v: rows.v.length, e: rows.e.length, p: rows.p.length, a: rows.a.length };
-  const codes = batch.map((b) => b.code);
-
-  // A re-run: every code of the batch exists, so nothing is copied, locked or written.
-  const existing = (await client.query<{ n: number }>(SQL.COUNT_EXISTING, [codes])).rows[0]!.n;
-  if (existing === codes.length) {
-    count(report, 'beneficiaries', planned.b, 0);
-    count(report, 'beneficiary_status_history', planned.h, 0);
-    count(report, 'beneficiary_vulnerabilities', planned.v, 0);
-    count(report, 'enrollments', planned.e, 0);
-    count(report, 'workshop_participants', planned.p, 0);
-    count(report, 'attendance', planned.a, 0);
-    return 0;
+/**
+ * One batch of beneficiaries with their related rows, in one transaction. Returns the rows inserted.
+ * A generated CPF is unique within the data set, so only someone else's record can hold one: then the unique
+ * index refuses the COPY, and the batch is run again, this time skipping the people whose CPF is taken.
+ */
+async function writeBatch(client: pg.Client, batch: PreparedBeneficiary[], report: StagingReport, run: RunInfo): Promise<number> {
+  try {
+    return await writeBatchOnce(client, batch, report, run, false);
+  } catch (err) {
+    if ((err as { constraint?: string }).constraint !== 'beneficiaries_cpf_key') throw err;
+    return writeBatchOnce(client, batch, report, run, true);
   }
+}
 
-  return inTransaction(client, async () => {
-    await copyRows(client, 'stg_beneficiaries', BENEFICIARY_COLUMNS, rows.b);
-    await copyRows(client, 'stg_statuses', ['code', 'step', 'status', 'reason', 'at', 'by_user'], rows.s);
-    await copyRows(client, 'stg_vulnerabilities', ['code', 'vulnerability_id', 'created_at', 'created_by'], rows.v);
-    await copyRows(client, 'stg_enrollments',
-      ['code', 'project_id', 'created_at', 'notes', 'final_status', 'created_by', 'first_at', 'first_by', 'first_note', 'second_at', 'second_by', 'second_note'], rows.e);
-    await copyRows(client, 'stg_participants', ['code', 'project_id', 'workshop_id', 'created_at', 'created_by'], rows.p);
-    await copyRows(client, 'stg_attendance', ['code', 'workshop_id', 'session_date', 'present', 'note', 'created_at', 'created_by'], rows.a);
-    await auditOff(client);
+async function writeBatchOnce(client: pg.Client, batch: PreparedBeneficiary[], report: StagingReport, run: RunInfo, askCpfs: boolean): Promise<number> {
+  const codes = batch.map((b) => b.code);
+  const range = `${codes[0]}..${codes.at(-1)}`;
+  const tally = (written: readonly PreparedBeneficiary[]) => {
+    const inserted = new Set(written);
+    for (const b of batch) for (const t of BATCH_TABLES) count(report, t, b.planned[t], inserted.has(b) ? b.planned[t] : 0);
+  };
 
-    const inserted = (await client.query(SQL.INSERT_BENEFICIARIES)).rowCount ?? 0;
-    // Temporary tables have no statistics until analysed: without them the joins below pick plans that
-    // scan the growing real tables once per batch (quadratic over a 100k run).
-    await client.query(SQL.ANALYZE_TEMP);
-    count(report, 'beneficiaries', planned.b, inserted);
-    // Status changes go through UPDATE so the trigger writes the history; then the history gets the planned times.
-    let history = inserted;
-    for (const step of [1, 2]) history += (await client.query(SQL.UPDATE_BENEFICIARY_STATUS, [step])).rowCount ?? 0;
-    await client.query(SQL.DATE_STATUS_HISTORY);
-    count(report, 'beneficiary_status_history', planned.h, history);
-    const vulns = (await client.query(SQL.INSERT_VULNERABILITIES)).rowCount ?? 0;
-    count(report, 'beneficiary_vulnerabilities', planned.v, vulns);
-    // Enrolments are born pending (the transition trigger insists) and then decided, like in the API.
-    const enrolments = (await client.query(SQL.INSERT_ENROLLMENTS)).rowCount ?? 0;
-    count(report, 'enrollments', planned.e, enrolments);
-    await client.query(SQL.ANALYZE_ENROLLED);
-    await client.query(SQL.DECIDE_ENROLLMENTS);
-    const participants = (await client.query(SQL.INSERT_PARTICIPANTS)).rowCount ?? 0;
-    count(report, 'workshop_participants', planned.p, participants);
-    await client.query(SQL.CLOSE_ENROLLMENTS);
-    const attendance = (await client.query(SQL.INSERT_ATTENDANCE)).rowCount ?? 0;
-    count(report, 'attendance', planned.a, attendance);
-
-    await auditOn(client);
-    const total = inserted + history + vulns + enrolments + participants + attendance;
-    if (total > 0) {
-      await auditBatch(client, {
-        first: codes[0]!, last: codes.at(-1)!, seed: run.seed, asOf: run.asOf,
-        inserted: { beneficiaries: inserted, beneficiary_status_history: history, beneficiary_vulnerabilities: vulns, enrollments: enrolments, workshop_participants: participants, attendance },
-      });
+  return inTransaction(client, async (discard) => {
+    // First the tables' write locks, with the triggers off: from here on nobody else writes them until COMMIT.
+    await triggersOff(client);
+    // People already there are skipped with everything hanging from them; on a re-run that is everyone, and
+    // the transaction is rolled back having written nothing (the triggers' ALTERs undone with it).
+    const sorted = [...codes].sort();
+    const taken = new Set((await client.query<{ code: string }>(SQL.EXISTING_CODES, [sorted[0], sorted.at(-1)])).rows.map((r) => r.code));
+    if (askCpfs) {
+      const cpfs = batch.flatMap((b) => (b.cpf ? [b.cpf] : []));
+      for (const r of (await client.query<{ cpf: string }>(SQL.HOLDERS_OF_CPFS, [cpfs])).rows) taken.add(`cpf:${r.cpf}`);
     }
-    return total;
+    const people = batch.filter((b) => !taken.has(b.code) && !(b.cpf && taken.has(`cpf:${b.cpf}`)));
+    if (people.length === 0) {
+      discard();
+      tally([]);
+      return 0;
+    }
+
+    const need = idsNeeded(people);
+    const ids = (await client.query<Record<keyof FirstIds, string | null>>(SQL.RESERVE_IDS, [need.beneficiaries, need.history, need.enrollments])).rows[0]!;
+    const first: FirstIds = { beneficiaries: Number(ids.beneficiaries), history: Number(ids.history ?? 0), enrollments: Number(ids.enrollments ?? 0) };
+    // Each table's text is built while PostgreSQL works through the previous table's COPY.
+    const inserted = {} as Record<BatchTable, number>;
+    let next = tableCopyText(BATCH_TABLES[0]!, people, first);
+    for (const [i, table] of BATCH_TABLES.entries()) {
+      const { text, rows } = next;
+      inserted[table] = rows;
+      const copying = rows > 0 ? copyText(client, `COPY ${table} (${BATCH_COLUMNS[table].join(', ')}) FROM STDIN`, text) : Promise.resolve();
+      copying.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
+      const following = BATCH_TABLES[i + 1];
+      if (following) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        next = tableCopyText(following, people, first);
+      }
+      await copying;
+    }
+    const lastId = first.beneficiaries + people.length - 1;
+    // The seats' count on their workshops, set-based (workshop_participants_guard did it seat by seat).
+    await client.query(SQL.BUMP_PARTICIPANT_COUNT, [first.beneficiaries, lastId]);
+
+    await verifyBatch(client, { batch: range, firstId: first.beneficiaries, lastId, asOf: run.asOf });
+    await triggersOn(client);
+    tally(people);
+    await auditBatch(client, { first: codes[0]!, last: codes.at(-1)!, seed: run.seed, asOf: run.asOf, inserted });
+    return BATCH_TABLES.reduce((n, t) => n + inserted[t], 0);
   });
 }
