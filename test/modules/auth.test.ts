@@ -51,6 +51,14 @@ t.test('forged, tampered and expired access tokens are refused', async (t) => {
   }
   t.equal((await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/me' })).statusCode, 401, 'no token');
   t.equal((await me(ctx, u.access_token)).statusCode, 200, 'the genuine token still works');
+
+  // Verified tokens are remembered until they expire, never longer.
+  const exp = Math.floor(Date.now() / 1000) + 3;
+  const shortLived = sign({ alg: 'HS256', typ: 'JWT' }, { ...claims, iat: exp - 3, exp }, TEST_JWT_SECRET);
+  t.equal((await me(ctx, shortLived)).statusCode, 200, 'a token about to expire works');
+  t.equal((await me(ctx, shortLived)).statusCode, 200, 'twice (the second time from the verified-token cache)');
+  await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 50));
+  t.equal((await me(ctx, shortLived)).statusCode, 401, 'and is refused once expired, cache or not');
 });
 
 t.test('refresh rotates; a rotated token is tolerated in the grace window, then revokes the session', async (t) => {
