@@ -11,6 +11,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
 import { GET_PUBLIC, GET_SENSITIVE, SEARCH_THRESHOLD, searchStatement } from '../../src/modules/beneficiaries/repository.js';
+import { CONNECTIONS, median, ROUNDS, SECONDS } from './knobs.js';
 
 export interface BenchContext {
   databaseUrl: string;
@@ -20,8 +21,8 @@ export interface BenchContext {
 }
 
 const FIXTURE_ROWS = 200_000;
-const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const DURATION_MS = SECONDS * 1000;
+const CONCURRENCY = CONNECTIONS;
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 60);
 const TYPO_QUERY = 'Conseição Olivera'; // "Conceição Oliveira" with two typos and one accent dropped
 const PAGE_SIZE = 20;
@@ -156,14 +157,13 @@ export async function benchBeneficiaries(ctx: BenchContext): Promise<void> {
     await apiRun(1_000);
     // Alternate the two sides so drift in machine load hits both alike; report each round and the median ratio.
     const ratios: number[] = [];
-    for (let round = 1; round <= 3; round++) {
+    for (let round = 1; round <= ROUNDS; round++) {
       const raw = await rawRun();
       const api = await apiRun();
       ratios.push(api.rps / raw);
       log(`GET by id, round ${round}: API ${api.rps.toFixed(0)} req/s [${api.how}], raw pool ${raw.toFixed(0)} q/s, ratio ${(api.rps / raw).toFixed(2)}`);
     }
-    ratios.sort((x, y) => x - y);
-    log(`GET by id: median ratio API/raw ${ratios[1]!.toFixed(2)} (goal ≥ 0.5; ${DURATION_MS} ms per side per round)`);
+    log(`GET by id: median ratio API/raw ${median(ratios).toFixed(2)} over ${ROUNDS} rounds (goal ≥ 0.5; ${DURATION_MS} ms per side per round)`);
 
     // 2. Search with a typo.
     const searchUrl = `/api/v1/beneficiaries?q=${encodeURIComponent(TYPO_QUERY)}&limit=${PAGE_SIZE}`;

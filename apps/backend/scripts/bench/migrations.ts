@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadMigrations, migrateUp, MIGRATIONS_DIR, REPO_ROOT } from '../../src/database/migrator.js';
+import { median } from './knobs.js';
 
 const RUNS = Number(process.env.BENCH_MIGRATION_RUNS ?? 5);
 
@@ -104,8 +105,3 @@ function run(bin: string, args: string[], env: Record<string, string> = {}): Pro
   });
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}

@@ -5,12 +5,9 @@ import Fastify from 'fastify';
 import pg from 'pg';
 import { ARGON2_OPTIONS, hashPassword } from '../../src/modules/auth/passwords.js';
 import type { BenchEnv } from './env.js';
+import { CONNECTIONS, median, ROUNDS, SECONDS } from './knobs.js';
 
-const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-// The machine is shared: sides alternate for several rounds so drifting load hits both; the median ratio is reported.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const DURATION = SECONDS;
 
 async function http(url: string, headers: Record<string, string> = {}, o: { method?: 'GET' | 'POST'; body?: string; duration?: number } = {}) {
   // The load generator runs in a worker thread so it does not share the server's event loop.

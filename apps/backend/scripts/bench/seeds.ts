@@ -22,6 +22,7 @@ import { copyText } from '../staging/copy.js';
 import { generateStagingData, GENERATED_TABLES } from '../staging/generate.js';
 import { STAFF_EMAIL_PATTERN } from '../staging/sql.js';
 import { triggersOff, triggersOn } from '../staging/triggers.js';
+import { median } from './knobs.js';
 
 const BENEFICIARIES = Number(process.env.BENCH_STAGING_BENEFICIARIES ?? 100_000);
 const SEED_RUNS = Number(process.env.BENCH_SEED_RUNS ?? 5);
@@ -118,8 +119,3 @@ async function copyOut(c: pg.Client, statement: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
