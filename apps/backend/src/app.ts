@@ -11,6 +11,7 @@ import type { Db } from './platform/db.js';
 import type { RedisClient } from './platform/redis.js';
 import { loggerOptions } from './platform/logger.js';
 import { securityHeaders } from './platform/security-headers.js';
+import { rejectNulBytes } from './platform/http.js';
 import { ProblemSchema, registerErrorHandling, serviceUnavailable } from './platform/errors.js';
 import authPlugin from './platform/auth.js';
 import metricsPlugin from './platform/metrics.js';
@@ -123,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(healthModule, { db, redis });
   await app.register(
     async (api) => {
+      api.addHook('preValidation', rejectNulBytes);
       await api.register(authModule, shared);
       await api.register(usersModule, shared);
       await api.register(accessModule, shared);

@@ -1,12 +1,10 @@
 // The attendance module: sheets per workshop session.
 import type { FastifyInstance } from 'fastify';
 import type { ModuleDeps } from '../../app.js';
-import { rejectNulBytes } from '../beneficiaries/http.js';
 import { createAttendanceRepository } from './repository.js';
 import { createAttendanceService } from './service.js';
 import { attendanceRoutes } from './routes.js';
 
 export default async function attendanceModule(app: FastifyInstance, d: ModuleDeps) {
-  app.addHook('preValidation', rejectNulBytes);
   attendanceRoutes(app, createAttendanceService({ db: d.db, repo: createAttendanceRepository(d.db), timezone: d.config.ORG_TIMEZONE }));
 }

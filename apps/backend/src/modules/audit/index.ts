@@ -1,12 +1,10 @@
 // The audit module: reading the trail the database writes.
 import type { FastifyInstance } from 'fastify';
 import type { ModuleDeps } from '../../app.js';
-import { rejectNulBytes } from '../beneficiaries/http.js';
 import { createAuditRepository } from './repository.js';
 import { createAuditService } from './service.js';
 import { auditRoutes } from './routes.js';
 
 export default async function auditModule(app: FastifyInstance, d: ModuleDeps) {
-  app.addHook('preValidation', rejectNulBytes);
   auditRoutes(app, createAuditService({ repo: createAuditRepository(d.db) }));
 }

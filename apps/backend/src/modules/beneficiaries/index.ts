@@ -1,13 +1,11 @@
 // The beneficiaries module: people followed by the organisation, and the vulnerability catalogue.
 import type { FastifyInstance } from 'fastify';
 import type { ModuleDeps } from '../../app.js';
-import { rejectNulBytes } from './http.js';
 import { createBeneficiariesRepository } from './repository.js';
 import { createBeneficiariesService } from './service.js';
 import { beneficiariesRoutes } from './routes.js';
 
 export default async function beneficiariesModule(app: FastifyInstance, d: ModuleDeps) {
-  app.addHook('preValidation', rejectNulBytes);
   const service = createBeneficiariesService({ db: d.db, repo: createBeneficiariesRepository(d.db), timezone: d.config.ORG_TIMEZONE });
   beneficiariesRoutes(app, service);
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { IdParam, problems } from '../../platform/schemas.js';
 import type { BeneficiariesService } from './service.js';
-import { etag, expectedVersion } from './http.js';
+import { etag, expectedVersion } from '../../platform/http.js';
 import * as S from './schemas.js';
 
 const tags = ['beneficiaries'];

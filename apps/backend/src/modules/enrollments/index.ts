@@ -1,12 +1,10 @@
 // The enrolments module.
 import type { FastifyInstance } from 'fastify';
 import type { ModuleDeps } from '../../app.js';
-import { rejectNulBytes } from '../beneficiaries/http.js';
 import { createEnrollmentsRepository } from './repository.js';
 import { createEnrollmentsService } from './service.js';
 import { enrollmentsRoutes } from './routes.js';
 
 export default async function enrollmentsModule(app: FastifyInstance, d: ModuleDeps) {
-  app.addHook('preValidation', rejectNulBytes);
   enrollmentsRoutes(app, createEnrollmentsService({ db: d.db, repo: createEnrollmentsRepository(d.db) }));
 }

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { IdParam, problems } from '../../platform/schemas.js';
-import { etag, expectedVersion } from '../beneficiaries/http.js';
+import { etag, expectedVersion } from '../../platform/http.js';
 import type { ProjectsService } from './service.js';
 import * as S from './schemas.js';
 

@@ -1,6 +1,7 @@
-// Optimistic concurrency for the case-management modules: the client states the row version it read,
-// either as `If-Match: "3"` (the ETag of the GET) or as a `version` field in the body.
-import { badRequest } from '../../platform/errors.js';
+// Request helpers shared by the API modules. Optimistic concurrency: the client states the row version it
+// read, either as `If-Match: "3"` (the ETag of the GET) or as a `version` field in the body.
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { badRequest } from './errors.js';
 
 /** The version the client expects, or null when it sent none (an unconditional write). */
 export function expectedVersion(ifMatch: string | string[] | undefined, bodyVersion: number | undefined): number | null {
@@ -27,11 +28,14 @@ function hasNul(v: unknown): boolean {
 }
 
 /**
- * preValidation hook for the case-management modules: PostgreSQL text cannot hold NUL (it would fail with
- * 22021 inside the query); refuse such input up front as a 400 instead.
+ * preValidation hook for every API route (registered once in app.ts): PostgreSQL text cannot hold NUL (it
+ * would fail with 22021 inside the query); refuse such input up front as a 400 instead. Callback-style: no
+ * promise per request.
  */
-export async function rejectNulBytes(req: { body?: unknown; query?: unknown; params?: unknown }) {
+export function rejectNulBytes(req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
   if (hasNul(req.body) || hasNul(req.query) || hasNul(req.params)) {
-    throw badRequest('Text must not contain NUL characters', [{ path: 'body', message: 'contains a NUL character' }]);
+    done(badRequest('Text must not contain NUL characters', [{ path: 'body', message: 'contains a NUL character' }]));
+    return;
   }
+  done();
 }
