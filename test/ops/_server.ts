@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { REPO } from '../setup/paths.js';
+import { NO_COVERAGE } from '../helpers/child-env.js';
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -19,7 +20,7 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
     cwd: REPO,
     // Only what the test sets: no DATABASE_URL or .env of the developer's shell leaks in.
     // No coverage for this tsx process (test/helpers/child-env.ts says why).
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...NO_COVERAGE, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createTestDatabase } from '../helpers/db.js';
 import { REPO } from '../setup/paths.js';
 import { withClient } from '../../apps/backend/scripts/lib/database.js';
+import { NO_COVERAGE } from '../helpers/child-env.js';
 import { BACKUP_LOCK_KEY, prune } from '../../apps/backend/scripts/backup.js';
 import { countRows, listBackups, manifestPath, type Manifest } from '../../apps/backend/scripts/lib/backup.js';
 
@@ -15,7 +16,7 @@ const script = (name: string) => path.join(REPO, 'apps/backend/scripts', name);
 function run(name: string, args: string[], env: Record<string, string>) {
   const res = spawnSync(process.execPath, ['--import', 'tsx', script(name), ...args], {
     cwd: REPO,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', ...NO_COVERAGE, ...env },
     encoding: 'utf8',
     timeout: 180_000,
   });
