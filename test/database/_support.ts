@@ -31,7 +31,12 @@ export async function fixtureDir(t: Test, files: Record<string, string> = {}): P
 }
 
 /** A migration file with the given up and down SQL. */
-export const migration = (up: string, down: string, upMarker = '-- migrate:up', downMarker = '-- migrate:down'): string => `${upMarker}\n${up}\n\n${downMarker}\n${down}\n`;
+export const migration = (
+  up: string,
+  down: string,
+  upMarker = '-- migrate:up',
+  downMarker = '-- migrate:down',
+): string => `${upMarker}\n${up}\n\n${downMarker}\n${down}\n`;
 
 export { withClient } from '../../apps/backend/scripts/lib/database.js';
 import { withClient } from '../../apps/backend/scripts/lib/database.js';
@@ -40,9 +45,14 @@ export const query = <R = Record<string, unknown>>(url: string, text: string, va
   withClient(url, async (c) => (await c.query(text, values)).rows as R[]);
 
 export const appliedVersions = async (url: string): Promise<string[]> => {
-  const [{ present }] = (await query<{ present: boolean }>(url, `SELECT to_regclass('public.schema_migrations') IS NOT NULL AS present`)) as [{ present: boolean }];
+  const [{ present }] = (await query<{ present: boolean }>(
+    url,
+    `SELECT to_regclass('public.schema_migrations') IS NOT NULL AS present`,
+  )) as [{ present: boolean }];
   if (!present) return [];
-  return (await query<{ version: string }>(url, 'SELECT version FROM public.schema_migrations ORDER BY version')).map((r) => r.version);
+  return (await query<{ version: string }>(url, 'SELECT version FROM public.schema_migrations ORDER BY version')).map(
+    (r) => r.version,
+  );
 };
 
 export const relationExists = async (url: string, name: string): Promise<boolean> =>

@@ -8,7 +8,11 @@ import { appliedVersions, fixtureDir, migration, relationExists, runCli } from '
 
 const ONE = '202601010000__one.sql';
 const TWO = '202601010001__two.sql';
-const table = (name: string) => migration(`SET LOCAL lock_timeout = '5s';\nCREATE TABLE ${name} (id bigint);`, `SET LOCAL lock_timeout = '5s';\nDROP TABLE ${name};`);
+const table = (name: string) =>
+  migration(
+    `SET LOCAL lock_timeout = '5s';\nCREATE TABLE ${name} (id bigint);`,
+    `SET LOCAL lock_timeout = '5s';\nDROP TABLE ${name};`,
+  );
 
 async function database(t: Test): Promise<string> {
   const db = await createTestDatabase({ template: false });
@@ -34,7 +38,10 @@ t.test('status --exit-code: 1 while pending or drifted, 0 when up to date', asyn
   t.equal(clean.code, 0);
   const json = JSON.parse(clean.stdout) as { upToDate: boolean; pending: string[]; applied: { version: string }[] };
   t.equal(json.upToDate, true);
-  t.same(json.applied.map((a) => a.version), ['202601010000', '202601010001']);
+  t.same(
+    json.applied.map((a) => a.version),
+    ['202601010000', '202601010001'],
+  );
 
   await fx.write(ONE, `${table('a')}-- an edit after the fact\n`);
   const drifted = await runCli(['status', '--exit-code', '--dir', fx.dir], env);
@@ -64,7 +71,10 @@ t.test('two CLI runners started together both exit 0 and apply each file once', 
   const slow = migration(`CREATE TABLE b (id int);\nSELECT pg_sleep(0.5);`, 'DROP TABLE b;');
   const fx = await fixtureDir(t, { [ONE]: table('a'), [TWO]: slow });
   const env = { MIGRATION_DATABASE_URL: url };
-  const [r1, r2] = await Promise.all([runCli(['up', '--json', '--dir', fx.dir], env), runCli(['up', '--json', '--dir', fx.dir], env)]);
+  const [r1, r2] = await Promise.all([
+    runCli(['up', '--json', '--dir', fx.dir], env),
+    runCli(['up', '--json', '--dir', fx.dir], env),
+  ]);
   t.equal(r1.code, 0, r1.stderr);
   t.equal(r2.code, 0, r2.stderr);
   const applied = [r1, r2].flatMap((r) => (JSON.parse(r.stdout) as { applied: string[] }).applied).sort();
@@ -74,7 +84,9 @@ t.test('two CLI runners started together both exit 0 and apply each file once', 
 
 t.test('a failing migration: exit 1, the message without a stack, nothing recorded', async (t) => {
   const url = await database(t);
-  const fx = await fixtureDir(t, { [ONE]: migration('CREATE TABLE a (id int);\nSELECT * FROM missing_table;', 'DROP TABLE a;') });
+  const fx = await fixtureDir(t, {
+    [ONE]: migration('CREATE TABLE a (id int);\nSELECT * FROM missing_table;', 'DROP TABLE a;'),
+  });
   const r = await runCli(['up', '--dir', fx.dir], { MIGRATION_DATABASE_URL: url });
   t.equal(r.code, 1);
   t.match(r.stderr, /202601010000__one\.sql: the up section failed at line 3: relation "missing_table" does not exist/);
@@ -94,7 +106,10 @@ t.test('down is refused in production without --yes; --dry-run and --yes are all
   t.ok(await relationExists(url, 'a'));
   const dry = await runCli(['down', '--dry-run', '--dir', fx.dir], prod);
   t.equal(dry.code, 0);
-  t.match(dry.stdout, /BEGIN;\nSET LOCAL lock_timeout = '5s';\nDROP TABLE a;\nDELETE FROM public\.schema_migrations WHERE version = '202601010000';\nCOMMIT;/);
+  t.match(
+    dry.stdout,
+    /BEGIN;\nSET LOCAL lock_timeout = '5s';\nDROP TABLE a;\nDELETE FROM public\.schema_migrations WHERE version = '202601010000';\nCOMMIT;/,
+  );
   t.ok(await relationExists(url, 'a'), 'the dry run changed nothing');
   t.equal((await runCli(['down', '--yes', '--dir', fx.dir], prod)).code, 0);
   t.notOk(await relationExists(url, 'a'));
@@ -118,24 +133,44 @@ t.test('create writes a UTC-stamped file with both sections', async (t) => {
 });
 
 // A transaction:false section holds one statement, so it cannot SET lock_timeout: the ignore says why.
-const DROP_INDEX = '-- CONCURRENTLY takes SHARE UPDATE EXCLUSIVE, which blocks no reads or writes while it waits\n-- squawk-ignore require-lock-timeout\nDROP INDEX CONCURRENTLY IF EXISTS a_id_idx;';
+const DROP_INDEX =
+  '-- CONCURRENTLY takes SHARE UPDATE EXCLUSIVE, which blocks no reads or writes while it waits\n-- squawk-ignore require-lock-timeout\nDROP INDEX CONCURRENTLY IF EXISTS a_id_idx;';
 const DOWN_NO_TX = '-- migrate:down transaction:false';
 
 t.test('lint: squawk findings and unexplained squawk-ignore fail; a clean file passes', async (t) => {
   const fx = await fixtureDir(t, { [ONE]: table('a') });
   const clean = await runCli(['lint', '--dir', fx.dir], {});
   t.equal(clean.code, 0, clean.stdout + clean.stderr);
-  await fx.write(TWO, migration(`SET LOCAL lock_timeout = '5s';\nCREATE INDEX a_id_idx ON a (id);`, DROP_INDEX, '-- migrate:up', DOWN_NO_TX));
+  await fx.write(
+    TWO,
+    migration(
+      `SET LOCAL lock_timeout = '5s';\nCREATE INDEX a_id_idx ON a (id);`,
+      DROP_INDEX,
+      '-- migrate:up',
+      DOWN_NO_TX,
+    ),
+  );
   const blocking = await runCli(['lint', '--dir', fx.dir], {});
   t.equal(blocking.code, 1);
   t.match(blocking.stdout, /require-concurrent-index-creation/);
   t.match(blocking.stdout, /202601010001__two\.sql \(up\):3/, 'the file and its real line');
-  const ignoreWithoutWhy = migration(`SET LOCAL lock_timeout = '5s';\n-- squawk-ignore require-concurrent-index-creation\nCREATE INDEX a_id_idx ON a (id);`, DROP_INDEX, '-- migrate:up', DOWN_NO_TX);
+  const ignoreWithoutWhy = migration(
+    `SET LOCAL lock_timeout = '5s';\n-- squawk-ignore require-concurrent-index-creation\nCREATE INDEX a_id_idx ON a (id);`,
+    DROP_INDEX,
+    '-- migrate:up',
+    DOWN_NO_TX,
+  );
   await fx.write(TWO, ignoreWithoutWhy);
   const unexplained = await runCli(['lint', '--dir', fx.dir], {});
   t.equal(unexplained.code, 1);
   t.match(unexplained.stdout, /202601010001__two\.sql:3: .*needs a comment on the line above/);
-  await fx.write(TWO, ignoreWithoutWhy.replace('-- squawk-ignore', '-- a is created empty in the file before, so the build takes no time\n-- squawk-ignore'));
+  await fx.write(
+    TWO,
+    ignoreWithoutWhy.replace(
+      '-- squawk-ignore',
+      '-- a is created empty in the file before, so the build takes no time\n-- squawk-ignore',
+    ),
+  );
   const explained = await runCli(['lint', '--dir', fx.dir], {});
   t.equal(explained.code, 0, explained.stdout);
   await fx.write('202601010002_bad.sql', 'SELECT 1;');

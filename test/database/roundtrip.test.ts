@@ -1,7 +1,13 @@
 // Round trip over the real migration chain: every file's DOWN must undo its UP exactly.
 // New migrations are covered automatically: the loop runs over whatever files exist.
 import t from 'tap';
-import { dumpSchema, loadMigrations, migrateDown, migrateUp, MIGRATIONS_DIR } from '../../apps/backend/src/database/migrator.js';
+import {
+  dumpSchema,
+  loadMigrations,
+  migrateDown,
+  migrateUp,
+  MIGRATIONS_DIR,
+} from '../../apps/backend/src/database/migrator.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { appliedVersions, userObjects } from './_support.js';
 
@@ -16,7 +22,11 @@ t.test('up all, down all, up all: same schema; down all leaves only schema_migra
   t.same((await migrateUp({ connectionString: url })).applied, versions);
   const a = await dumpSchema(url);
   t.same((await migrateDown({ connectionString: url, to: '0' })).applied, [...versions].reverse());
-  t.same(await userObjects(url), ['relation schema_migrations', 'relation schema_migrations_pkey'], 'down all leaves only schema_migrations');
+  t.same(
+    await userObjects(url),
+    ['relation schema_migrations', 'relation schema_migrations_pkey'],
+    'down all leaves only schema_migrations',
+  );
   t.same(await appliedVersions(url), []);
   const empty = await dumpSchema(url);
   t.same((await migrateUp({ connectionString: url })).applied, versions);

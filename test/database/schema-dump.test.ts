@@ -10,9 +10,13 @@ t.test('docs/database/schema.sql is up to date with the migrations', async (t) =
   await migrateUp({ connectionString: db.url });
   const fresh = await dumpSchema(db.url);
   const committed = await readFile(SCHEMA_DUMP_PATH, 'utf8').catch(() => '');
-  t.ok(fresh === committed, 'docs/database/schema.sql matches the migrations (if stale: run `npm run migrate -- dump` and commit the result)', {
-    diff: firstDifference(committed, fresh),
-  });
+  t.ok(
+    fresh === committed,
+    'docs/database/schema.sql matches the migrations (if stale: run `npm run migrate -- dump` and commit the result)',
+    {
+      diff: firstDifference(committed, fresh),
+    },
+  );
 });
 
 /** The first differing line, so the failure shows where without a 1000-line diff. */
@@ -20,7 +24,8 @@ function firstDifference(a: string, b: string): string {
   const x = a.split('\n');
   const y = b.split('\n');
   for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    if (x[i] !== y[i]) return `line ${i + 1}: committed ${JSON.stringify(x[i] ?? '<end of file>')}, migrations give ${JSON.stringify(y[i] ?? '<end of file>')}`;
+    if (x[i] !== y[i])
+      return `line ${i + 1}: committed ${JSON.stringify(x[i] ?? '<end of file>')}, migrations give ${JSON.stringify(y[i] ?? '<end of file>')}`;
   }
   return 'none';
 }

@@ -71,5 +71,13 @@ export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<Tes
     redis?.disconnect();
     if (!o.database) await database.drop();
   });
-  return { app, db, redis, config, database, mails, logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    app,
+    db,
+    redis,
+    config,
+    database,
+    mails,
+    logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }

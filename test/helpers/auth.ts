@@ -19,7 +19,12 @@ const PASSWORD = 'Correct-horse-battery-staple-42';
 let passwordHash: Promise<string> | undefined;
 
 export async function login(ctx: TestContext, email: string, password: string, extra: Record<string, string> = {}) {
-  const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password }, headers: extra });
+  const res = await ctx.app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { email, password },
+    headers: extra,
+  });
   if (res.statusCode !== 200) throw new Error(`login of ${email} failed: ${res.statusCode} ${res.body}`);
   return res.json() as { access_token: string; refresh_token: string; expires_in: number; token_type: string };
 }
@@ -30,14 +35,24 @@ export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
  * A signed-in user holding exactly `permissions` (through a fresh role), or an existing role by name
  * (`{ role: 'coordinator' }`).
  */
-export async function userWith(ctx: TestContext, spec: string[] | { role: string }, name = 'Test User'): Promise<TestUser> {
+export async function userWith(
+  ctx: TestContext,
+  spec: string[] | { role: string },
+  name = 'Test User',
+): Promise<TestUser> {
   const suffix = randomBytes(4).toString('hex');
   let role: string;
   if (Array.isArray(spec)) {
     role = `test_${suffix}`;
-    await ctx.db.execute({ text: 'INSERT INTO roles (name, description) VALUES ($1, $2)', values: [role, 'test role'] });
+    await ctx.db.execute({
+      text: 'INSERT INTO roles (name, description) VALUES ($1, $2)',
+      values: [role, 'test role'],
+    });
     if (spec.length) {
-      await ctx.db.execute({ text: 'INSERT INTO role_permissions (role, permission) SELECT $1, unnest($2::text[])', values: [role, spec] });
+      await ctx.db.execute({
+        text: 'INSERT INTO role_permissions (role, permission) SELECT $1, unnest($2::text[])',
+        values: [role, spec],
+      });
     }
   } else {
     role = spec.role;
@@ -55,6 +70,16 @@ export async function userWith(ctx: TestContext, spec: string[] | { role: string
 /** The admin created by the seed in every test database. */
 export async function admin(ctx: TestContext): Promise<TestUser> {
   const tokens = await login(ctx, TEST_ADMIN.email, TEST_ADMIN.password);
-  const { id } = await ctx.db.one<{ id: string }>({ text: 'SELECT id FROM users WHERE email = $1', values: [TEST_ADMIN.email] });
-  return { id, email: TEST_ADMIN.email, password: TEST_ADMIN.password, role: 'admin', ...tokens, headers: bearer(tokens.access_token) };
+  const { id } = await ctx.db.one<{ id: string }>({
+    text: 'SELECT id FROM users WHERE email = $1',
+    values: [TEST_ADMIN.email],
+  });
+  return {
+    id,
+    email: TEST_ADMIN.email,
+    password: TEST_ADMIN.password,
+    role: 'admin',
+    ...tokens,
+    headers: bearer(tokens.access_token),
+  };
 }

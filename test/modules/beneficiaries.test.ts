@@ -5,7 +5,19 @@ import type { TestContext } from '../helpers/app.js';
 import { admin, userWith, type TestUser } from '../helpers/auth.js';
 import { buildCaseApp, cpf } from './case-fixtures.js';
 
-const SENSITIVE = ['cpf', 'nis', 'family_income', 'address_street', 'address_number', 'address_complement', 'address_neighbourhood', 'address_city', 'address_state', 'address_postal_code', 'vulnerabilities'];
+const SENSITIVE = [
+  'cpf',
+  'nis',
+  'family_income',
+  'address_street',
+  'address_number',
+  'address_complement',
+  'address_neighbourhood',
+  'address_city',
+  'address_state',
+  'address_postal_code',
+  'vulnerabilities',
+];
 
 async function create(ctx: TestContext, u: TestUser, body: Record<string, unknown>) {
   return ctx.app.inject({ method: 'POST', url: '/api/v1/beneficiaries', headers: u.headers, payload: body });
@@ -44,12 +56,20 @@ t.test('create and read: sensitive fields by permission, audit of sensitive read
   t.equal(res.headers.etag, '"1"');
   for (const k of SENSITIVE) t.notOk(k in created, `write response to a writer without read_sensitive has no ${k}`);
 
-  const plain = await ctx.app.inject({ method: 'GET', url: `/api/v1/beneficiaries/${created.id}`, headers: reader.headers });
+  const plain = await ctx.app.inject({
+    method: 'GET',
+    url: `/api/v1/beneficiaries/${created.id}`,
+    headers: reader.headers,
+  });
   t.equal(plain.statusCode, 200);
   for (const k of SENSITIVE) t.notOk(k in plain.json(), `no ${k} without read_sensitive`);
   t.same(plain.json().enrollments, []);
 
-  const rich = await ctx.app.inject({ method: 'GET', url: `/api/v1/beneficiaries/${created.id}`, headers: sensitive.headers });
+  const rich = await ctx.app.inject({
+    method: 'GET',
+    url: `/api/v1/beneficiaries/${created.id}`,
+    headers: sensitive.headers,
+  });
   t.equal(rich.statusCode, 200);
   const b = rich.json();
   t.equal(b.cpf, cpf(100_000_001), 'stored as 11 digits');
@@ -61,7 +81,11 @@ t.test('create and read: sensitive fields by permission, audit of sensitive read
     text: "SELECT user_id, action FROM audit_log WHERE table_name = 'beneficiaries' AND row_id = $1 AND action = 'read_sensitive'",
     values: [created.id],
   });
-  t.same(reads, [{ user_id: sensitive.id, action: 'read_sensitive' }], 'only the sensitive read is logged, with the reader');
+  t.same(
+    reads,
+    [{ user_id: sensitive.id, action: 'read_sensitive' }],
+    'only the sensitive read is logged, with the reader',
+  );
 
   const insert = await ctx.db.one<{ user_id: string; changes: Record<string, { new?: unknown }> }>({
     text: "SELECT user_id, changes FROM audit_log WHERE table_name = 'beneficiaries' AND row_id = $1 AND action = 'insert'",
@@ -70,7 +94,10 @@ t.test('create and read: sensitive fields by permission, audit of sensitive read
   t.equal(insert.user_id, writer.id, 'insert audited with the acting user');
   t.equal(insert.changes.cpf?.new, '[redacted]', 'personal data is not copied into the audit trail');
   t.equal(insert.changes.full_name?.new, 'Maria Aparecida da Silva 1');
-  const history = await ctx.db.many({ text: 'SELECT from_status, to_status, changed_by FROM beneficiary_status_history WHERE beneficiary_id = $1', values: [created.id] });
+  const history = await ctx.db.many({
+    text: 'SELECT from_status, to_status, changed_by FROM beneficiary_status_history WHERE beneficiary_id = $1',
+    values: [created.id],
+  });
   t.same(history, [{ from_status: null, to_status: 'active', changed_by: writer.id }]);
 
   const lists = await ctx.app.inject({ method: 'GET', url: '/api/v1/beneficiaries', headers: sensitive.headers });
@@ -86,7 +113,10 @@ t.test('bad input: CPF 422, duplicate CPF 409, unknown fields 400, other constra
   const u = await admin(ctx);
   const bad = await create(ctx, u, { full_name: 'Ana', cpf: '529.982.247-24' });
   t.equal(bad.statusCode, 422);
-  t.same(bad.json().errors.map((e: { path: string }) => e.path), ['body.cpf']);
+  t.same(
+    bad.json().errors.map((e: { path: string }) => e.path),
+    ['body.cpf'],
+  );
   for (const c of ['11111111111', 'abc', '123', '00000000000']) {
     t.equal((await create(ctx, u, { full_name: 'Ana', cpf: c })).statusCode, 422, `cpf ${c}`);
   }
@@ -120,28 +150,65 @@ t.test('bad input: CPF 422, duplicate CPF 409, unknown fields 400, other constra
     }
   };
   t.match(await direct("INSERT INTO beneficiaries (full_name, cpf) VALUES ('X', '52998224724')"), /^422 .*body\.cpf/);
-  t.match(await direct("INSERT INTO beneficiaries (full_name, address_postal_code) VALUES ('X', '123')"), /^422 .*address_postal_code/);
-  t.match(await direct("INSERT INTO beneficiaries (full_name, family_income) VALUES ('X', -5)"), /^422 .*family_income/);
-  t.match(await direct("INSERT INTO beneficiaries (full_name, birth_date) VALUES ('X', current_date + 400)"), /^422 .*birth_date/);
+  t.match(
+    await direct("INSERT INTO beneficiaries (full_name, address_postal_code) VALUES ('X', '123')"),
+    /^422 .*address_postal_code/,
+  );
+  t.match(
+    await direct("INSERT INTO beneficiaries (full_name, family_income) VALUES ('X', -5)"),
+    /^422 .*family_income/,
+  );
+  t.match(
+    await direct("INSERT INTO beneficiaries (full_name, birth_date) VALUES ('X', current_date + 400)"),
+    /^422 .*birth_date/,
+  );
 
   const get = (url: string) => ctx.app.inject({ method: 'GET', url, headers: u.headers });
   t.equal((await get('/api/v1/beneficiaries?limit=101')).statusCode, 400, 'limit above 100');
   t.equal((await get('/api/v1/beneficiaries?cursor=not-a-cursor')).statusCode, 400, 'malformed cursor');
-  t.equal((await get(`/api/v1/beneficiaries?cursor=${Buffer.from('[1,2,3]').toString('base64url')}`)).statusCode, 400, 'wrong arity');
-  t.equal((await get(`/api/v1/beneficiaries?cursor=${Buffer.from('[{"a":1},"1"]').toString('base64url')}`)).statusCode, 400);
-  t.equal((await get(`/api/v1/beneficiaries?sort=-created_at&cursor=${Buffer.from('["nope","1"]').toString('base64url')}`)).statusCode, 400);
-  t.equal((await get(`/api/v1/beneficiaries?q=x&cursor=${Buffer.from('["x","1"]').toString('base64url')}`)).statusCode, 400);
+  t.equal(
+    (await get(`/api/v1/beneficiaries?cursor=${Buffer.from('[1,2,3]').toString('base64url')}`)).statusCode,
+    400,
+    'wrong arity',
+  );
+  t.equal(
+    (await get(`/api/v1/beneficiaries?cursor=${Buffer.from('[{"a":1},"1"]').toString('base64url')}`)).statusCode,
+    400,
+  );
+  t.equal(
+    (await get(`/api/v1/beneficiaries?sort=-created_at&cursor=${Buffer.from('["nope","1"]').toString('base64url')}`))
+      .statusCode,
+    400,
+  );
+  t.equal(
+    (await get(`/api/v1/beneficiaries?q=x&cursor=${Buffer.from('["x","1"]').toString('base64url')}`)).statusCode,
+    400,
+  );
   t.equal((await get('/api/v1/beneficiaries?sort=password')).statusCode, 400, 'sort outside the whitelist');
   t.equal((await get('/api/v1/beneficiaries?hack=1')).statusCode, 400, 'unknown query parameter');
   t.equal((await get('/api/v1/beneficiaries/abc')).statusCode, 400);
   t.equal((await get('/api/v1/beneficiaries/999999999')).statusCode, 404);
 
-  for (const q of [`'; DROP TABLE beneficiaries; --`, '%', '_', '\\', '%_\\\'"', "O'Brien", 'a%b_c\\d', '" OR 1=1 --', '\u0000x']) {
+  for (const q of [
+    `'; DROP TABLE beneficiaries; --`,
+    '%',
+    '_',
+    '\\',
+    '%_\\\'"',
+    "O'Brien",
+    'a%b_c\\d',
+    '" OR 1=1 --',
+    '\u0000x',
+  ]) {
     const res = await get(`/api/v1/beneficiaries?q=${encodeURIComponent(q)}`);
     t.ok(res.statusCode === 200 || res.statusCode === 400, `q=${JSON.stringify(q)} → ${res.statusCode}`);
     if (res.statusCode === 200) t.same(res.json().data, [], `q=${JSON.stringify(q)} matches nothing`);
   }
-  t.equal((await ctx.db.one<{ n: number }>({ text: 'SELECT count(*)::int AS n FROM beneficiaries' })).n, 1, 'table intact');
+  t.equal(
+    (await ctx.db.one<{ n: number }>({ text: 'SELECT count(*)::int AS n FROM beneficiaries' })).n,
+    1,
+    'table intact',
+  );
 });
 
 t.test('optimistic concurrency: If-Match or version, stale → 412', async (t) => {
@@ -149,7 +216,12 @@ t.test('optimistic concurrency: If-Match or version, stale → 412', async (t) =
   const u = await admin(ctx);
   const { id } = (await create(ctx, u, { full_name: 'Joana Prado' })).json();
   const patch = (payload: Record<string, unknown>, headers: Record<string, string> = {}) =>
-    ctx.app.inject({ method: 'PATCH', url: `/api/v1/beneficiaries/${id}`, headers: { ...u.headers, ...headers }, payload });
+    ctx.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/beneficiaries/${id}`,
+      headers: { ...u.headers, ...headers },
+      payload,
+    });
 
   const first = await patch({ phone: '11999990000' }, { 'if-match': '"1"' });
   t.equal(first.statusCode, 200, first.body);
@@ -167,7 +239,14 @@ t.test('optimistic concurrency: If-Match or version, stale → 412', async (t) =
   t.equal((await patch({ social_name: null })).json().social_name, null, 'unconditional update clears a field');
   t.equal((await patch({ version: 4 })).statusCode, 400, 'nothing to change');
   t.equal(
-    (await ctx.app.inject({ method: 'PATCH', url: '/api/v1/beneficiaries/999999', headers: { ...u.headers, 'if-match': '"1"' }, payload: { phone: '11999990000' } })).statusCode,
+    (
+      await ctx.app.inject({
+        method: 'PATCH',
+        url: '/api/v1/beneficiaries/999999',
+        headers: { ...u.headers, 'if-match': '"1"' },
+        payload: { phone: '11999990000' },
+      })
+    ).statusCode,
     404,
   );
 
@@ -197,9 +276,18 @@ t.test('archive and restore: reason, status history, default lists, 409 on wrong
   t.equal((await post('archive', { reason: 'again' })).statusCode, 409);
   const listed = await ctx.app.inject({ method: 'GET', url: '/api/v1/beneficiaries', headers: u.headers });
   t.same(listed.json().data, [], 'archived records leave the default list');
-  const onlyArchived = await ctx.app.inject({ method: 'GET', url: '/api/v1/beneficiaries?status=archived', headers: u.headers });
+  const onlyArchived = await ctx.app.inject({
+    method: 'GET',
+    url: '/api/v1/beneficiaries?status=archived',
+    headers: u.headers,
+  });
   t.equal(onlyArchived.json().data.length, 1);
-  const edit = await ctx.app.inject({ method: 'PATCH', url: `/api/v1/beneficiaries/${id}`, headers: u.headers, payload: { phone: '11999990000' } });
+  const edit = await ctx.app.inject({
+    method: 'PATCH',
+    url: `/api/v1/beneficiaries/${id}`,
+    headers: u.headers,
+    payload: { phone: '11999990000' },
+  });
   t.equal(edit.statusCode, 409, 'archived records are read-only');
 
   const restored = await post('restore', { reason: 'back', version: 2 });
@@ -215,20 +303,51 @@ t.test('archive and restore: reason, status history, default lists, 409 on wrong
     { from_status: 'active', to_status: 'archived', reason: 'moved away', changed_by: u.id },
     { from_status: 'archived', to_status: 'active', reason: 'back', changed_by: u.id },
   ]);
-  const inactive = await ctx.app.inject({ method: 'PATCH', url: `/api/v1/beneficiaries/${id}`, headers: u.headers, payload: { status: 'inactive', status_reason: 'mudou de cidade' } });
+  const inactive = await ctx.app.inject({
+    method: 'PATCH',
+    url: `/api/v1/beneficiaries/${id}`,
+    headers: u.headers,
+    payload: { status: 'inactive', status_reason: 'mudou de cidade' },
+  });
   t.match(inactive.json(), { status: 'inactive', status_reason: 'mudou de cidade' });
-  t.equal((await ctx.app.inject({ method: 'PATCH', url: `/api/v1/beneficiaries/${id}`, headers: u.headers, payload: { status: 'archived' } })).statusCode, 400, 'archiving goes through /archive');
-  const last = await ctx.db.one({ text: 'SELECT from_status, to_status, reason FROM beneficiary_status_history WHERE beneficiary_id = $1 ORDER BY id DESC LIMIT 1', values: [id] });
+  t.equal(
+    (
+      await ctx.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/beneficiaries/${id}`,
+        headers: u.headers,
+        payload: { status: 'archived' },
+      })
+    ).statusCode,
+    400,
+    'archiving goes through /archive',
+  );
+  const last = await ctx.db.one({
+    text: 'SELECT from_status, to_status, reason FROM beneficiary_status_history WHERE beneficiary_id = $1 ORDER BY id DESC LIMIT 1',
+    values: [id],
+  });
   t.same(last, { from_status: 'active', to_status: 'inactive', reason: 'mudou de cidade' });
 });
 
 t.test('search and keyset pagination', async (t) => {
   const ctx = await buildCaseApp(t);
   const u = await admin(ctx);
-  const names = ['Maria José Conceição', 'Mariana Souza', 'Márcia Oliveira', 'Antônia Ferreira', 'Beatriz Lima', 'Conceição Alves', 'Francisca Nunes'];
+  const names = [
+    'Maria José Conceição',
+    'Mariana Souza',
+    'Márcia Oliveira',
+    'Antônia Ferreira',
+    'Beatriz Lima',
+    'Conceição Alves',
+    'Francisca Nunes',
+  ];
   const ids: string[] = [];
   for (const [i, n] of names.entries()) {
-    const res = await create(ctx, u, { full_name: n, cpf: cpf(200_000_000 + i), social_name: i === 4 ? 'Bia Conceicao' : undefined });
+    const res = await create(ctx, u, {
+      full_name: n,
+      cpf: cpf(200_000_000 + i),
+      social_name: i === 4 ? 'Bia Conceicao' : undefined,
+    });
     ids.push(res.json().id);
   }
   const q = async (query: string) => {
@@ -238,14 +357,34 @@ t.test('search and keyset pagination', async (t) => {
   };
 
   const typo = await q('q=conceicao');
-  t.ok(typo.data.some((b) => b.full_name === 'Maria José Conceição'), 'accents ignored');
-  t.ok(typo.data.some((b) => b.full_name === 'Beatriz Lima'), 'social name searched');
-  t.ok((await q('q=Conseicao')).data.some((b) => b.full_name === 'Conceição Alves'), 'a typo tolerated');
-  t.ok((await q('q=ANTONIA')).data.some((b) => b.full_name === 'Antônia Ferreira'), 'case ignored');
+  t.ok(
+    typo.data.some((b) => b.full_name === 'Maria José Conceição'),
+    'accents ignored',
+  );
+  t.ok(
+    typo.data.some((b) => b.full_name === 'Beatriz Lima'),
+    'social name searched',
+  );
+  t.ok(
+    (await q('q=Conseicao')).data.some((b) => b.full_name === 'Conceição Alves'),
+    'a typo tolerated',
+  );
+  t.ok(
+    (await q('q=ANTONIA')).data.some((b) => b.full_name === 'Antônia Ferreira'),
+    'case ignored',
+  );
   const byCpf = await q(`q=${cpf(200_000_003).replace(/^(\d{3})(\d{3})(\d{3})(\d{2})$/, '$1.$2.$3-$4')}`);
-  t.same(byCpf.data.map((b) => b.full_name), ['Antônia Ferreira'], 'exact CPF');
+  t.same(
+    byCpf.data.map((b) => b.full_name),
+    ['Antônia Ferreira'],
+    'exact CPF',
+  );
   const first = byCpf.data[0]!;
-  t.same((await q(`q=${first.code.toLowerCase()}`)).data.map((b) => b.id), [first.id], 'exact code');
+  t.same(
+    (await q(`q=${first.code.toLowerCase()}`)).data.map((b) => b.id),
+    [first.id],
+    'exact code',
+  );
 
   // Paged search: every match once, ranked.
   const seen: string[] = [];
@@ -256,7 +395,11 @@ t.test('search and keyset pagination', async (t) => {
     cursor = page.next_cursor;
   } while (cursor);
   const all = await q('q=maria&limit=100');
-  t.same(seen, all.data.map((b) => b.id), 'keyset over [score, id] visits each match once, in order');
+  t.same(
+    seen,
+    all.data.map((b) => b.id),
+    'keyset over [score, id] visits each match once, in order',
+  );
   t.equal(all.data[0]?.full_name, 'Maria José Conceição', 'best match first');
 
   for (const sort of ['name', '-name', 'created_at', '-created_at']) {
@@ -269,16 +412,35 @@ t.test('search and keyset pagination', async (t) => {
     } while (c);
     t.equal(pages.length, names.length, `${sort}: every row once`);
     t.equal(new Set(pages).size, names.length);
-    if (sort === 'name') t.same(pages, [...names].sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : 1)), 'sorted by name');
+    if (sort === 'name')
+      t.same(
+        pages,
+        [...names].sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : 1)),
+        'sorted by name',
+      );
     if (sort === 'created_at') t.same(pages, names, 'creation order');
   }
 
   const noSensitive = await userWith(ctx, ['beneficiaries:read']);
-  const forbidden = await ctx.app.inject({ method: 'GET', url: '/api/v1/beneficiaries?neighbourhood=Centro', headers: noSensitive.headers });
+  const forbidden = await ctx.app.inject({
+    method: 'GET',
+    url: '/api/v1/beneficiaries?neighbourhood=Centro',
+    headers: noSensitive.headers,
+  });
   t.equal(forbidden.statusCode, 403, 'filtering by address needs read_sensitive');
-  await ctx.app.inject({ method: 'PATCH', url: `/api/v1/beneficiaries/${ids[1]}`, headers: u.headers, payload: { address_neighbourhood: 'Jardim Ângela' } });
-  t.same((await q('neighbourhood=jardim%20angela')).data.map((b) => b.id), [ids[1]]);
-  const today = (await ctx.db.one<{ d: string }>({ text: "SELECT (now() AT TIME ZONE 'America/Sao_Paulo')::date AS d" })).d;
+  await ctx.app.inject({
+    method: 'PATCH',
+    url: `/api/v1/beneficiaries/${ids[1]}`,
+    headers: u.headers,
+    payload: { address_neighbourhood: 'Jardim Ângela' },
+  });
+  t.same(
+    (await q('neighbourhood=jardim%20angela')).data.map((b) => b.id),
+    [ids[1]],
+  );
+  const today = (
+    await ctx.db.one<{ d: string }>({ text: "SELECT (now() AT TIME ZONE 'America/Sao_Paulo')::date AS d" })
+  ).d;
   t.equal((await q(`created_from=${today}&created_to=${today}`)).data.length, names.length);
   t.equal((await q('created_to=2000-01-01')).data.length, 0);
   t.equal((await q('project_id=1')).data.length, 0);

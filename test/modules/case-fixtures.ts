@@ -36,13 +36,25 @@ export async function setupProject(ctx: TestContext, u: TestUser, over: Record<s
     method: 'POST',
     url: '/api/v1/projects',
     headers: u.headers,
-    payload: { name: `Projeto ${Math.random().toString(36).slice(2, 8)}`, start_date: '2026-01-01', end_date: '2026-12-31', coordinator_id: u.id, status: 'active', ...over },
+    payload: {
+      name: `Projeto ${Math.random().toString(36).slice(2, 8)}`,
+      start_date: '2026-01-01',
+      end_date: '2026-12-31',
+      coordinator_id: u.id,
+      status: 'active',
+      ...over,
+    },
   });
   if (res.statusCode !== 201) throw new Error(res.body);
   return res.json() as { id: string; name: string; version: number };
 }
 
-export async function setupWorkshop(ctx: TestContext, u: TestUser, projectId: string, over: Record<string, unknown> = {}) {
+export async function setupWorkshop(
+  ctx: TestContext,
+  u: TestUser,
+  projectId: string,
+  over: Record<string, unknown> = {},
+) {
   return ctx.app.inject({
     method: 'POST',
     url: '/api/v1/workshops',
@@ -64,10 +76,24 @@ export async function setupWorkshop(ctx: TestContext, u: TestUser, projectId: st
 
 /** A beneficiary with an approved enrolment in the project. */
 export async function approvedBeneficiary(ctx: TestContext, u: TestUser, projectId: string, name = 'Rosa Maria') {
-  const b = await ctx.app.inject({ method: 'POST', url: '/api/v1/beneficiaries', headers: u.headers, payload: { full_name: name } });
-  const e = await ctx.app.inject({ method: 'POST', url: '/api/v1/enrollments', headers: u.headers, payload: { beneficiary_id: b.json().id, project_id: projectId } });
-  const a = await ctx.app.inject({ method: 'POST', url: `/api/v1/enrollments/${e.json().id}/approve`, headers: u.headers, payload: {} });
+  const b = await ctx.app.inject({
+    method: 'POST',
+    url: '/api/v1/beneficiaries',
+    headers: u.headers,
+    payload: { full_name: name },
+  });
+  const e = await ctx.app.inject({
+    method: 'POST',
+    url: '/api/v1/enrollments',
+    headers: u.headers,
+    payload: { beneficiary_id: b.json().id, project_id: projectId },
+  });
+  const a = await ctx.app.inject({
+    method: 'POST',
+    url: `/api/v1/enrollments/${e.json().id}/approve`,
+    headers: u.headers,
+    payload: {},
+  });
   if (a.statusCode !== 200) throw new Error(a.body);
   return { beneficiaryId: b.json().id as string, enrollmentId: e.json().id as string };
 }
-

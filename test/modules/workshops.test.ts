@@ -5,82 +5,186 @@ import t from 'tap';
 import { admin, userWith, type TestUser } from '../helpers/auth.js';
 import { buildCaseApp, approvedBeneficiary, setupProject, setupWorkshop } from './case-fixtures.js';
 
-t.test('projects: unique name ignoring case, end ≥ start, coordinator must exist, optimistic concurrency', async (t) => {
-  const ctx = await buildCaseApp(t);
-  const u = await admin(ctx);
-  const p = await setupProject(ctx, u, { name: 'Costura Criativa' });
-  const post = (payload: Record<string, unknown>) => ctx.app.inject({ method: 'POST', url: '/api/v1/projects', headers: u.headers, payload });
-  const dup = await post({ name: 'COSTURA criativa', start_date: '2026-01-01', end_date: '2026-02-01', coordinator_id: u.id });
-  t.equal(dup.statusCode, 409);
-  t.match(dup.json().errors, [{ path: 'body.name' }]);
-  const backwards = await post({ name: 'X', start_date: '2026-03-01', end_date: '2026-02-01', coordinator_id: u.id });
-  t.equal(backwards.statusCode, 422);
-  t.match(backwards.json().errors, [{ path: 'body.end_date' }]);
-  const ghost = await post({ name: 'Y', start_date: '2026-01-01', end_date: '2026-02-01', coordinator_id: '999999' });
-  t.equal(ghost.statusCode, 409);
-  t.match(ghost.json().errors, [{ path: 'body.coordinator_id' }]);
-  t.equal((await post({ name: 'Z', start_date: '2026-01-01', end_date: '2026-02-01', coordinator_id: u.id, budget: 1 })).statusCode, 400);
+t.test(
+  'projects: unique name ignoring case, end ≥ start, coordinator must exist, optimistic concurrency',
+  async (t) => {
+    const ctx = await buildCaseApp(t);
+    const u = await admin(ctx);
+    const p = await setupProject(ctx, u, { name: 'Costura Criativa' });
+    const post = (payload: Record<string, unknown>) =>
+      ctx.app.inject({ method: 'POST', url: '/api/v1/projects', headers: u.headers, payload });
+    const dup = await post({
+      name: 'COSTURA criativa',
+      start_date: '2026-01-01',
+      end_date: '2026-02-01',
+      coordinator_id: u.id,
+    });
+    t.equal(dup.statusCode, 409);
+    t.match(dup.json().errors, [{ path: 'body.name' }]);
+    const backwards = await post({ name: 'X', start_date: '2026-03-01', end_date: '2026-02-01', coordinator_id: u.id });
+    t.equal(backwards.statusCode, 422);
+    t.match(backwards.json().errors, [{ path: 'body.end_date' }]);
+    const ghost = await post({ name: 'Y', start_date: '2026-01-01', end_date: '2026-02-01', coordinator_id: '999999' });
+    t.equal(ghost.statusCode, 409);
+    t.match(ghost.json().errors, [{ path: 'body.coordinator_id' }]);
+    t.equal(
+      (await post({ name: 'Z', start_date: '2026-01-01', end_date: '2026-02-01', coordinator_id: u.id, budget: 1 }))
+        .statusCode,
+      400,
+    );
 
-  const patch = (payload: Record<string, unknown>, headers: Record<string, string> = {}) =>
-    ctx.app.inject({ method: 'PATCH', url: `/api/v1/projects/${p.id}`, headers: { ...u.headers, ...headers }, payload });
-  t.equal((await patch({ description: 'a' }, { 'if-match': '"1"' })).statusCode, 200);
-  t.equal((await patch({ description: 'b' }, { 'if-match': '"1"' })).statusCode, 412);
-  t.equal((await patch({ end_date: '2025-01-01' })).statusCode, 422);
+    const patch = (payload: Record<string, unknown>, headers: Record<string, string> = {}) =>
+      ctx.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/projects/${p.id}`,
+        headers: { ...u.headers, ...headers },
+        payload,
+      });
+    t.equal((await patch({ description: 'a' }, { 'if-match': '"1"' })).statusCode, 200);
+    t.equal((await patch({ description: 'b' }, { 'if-match': '"1"' })).statusCode, 412);
+    t.equal((await patch({ end_date: '2025-01-01' })).statusCode, 422);
 
-  const reader = await userWith(ctx, ['projects:read']);
-  t.equal((await ctx.app.inject({ method: 'POST', url: '/api/v1/projects', headers: reader.headers, payload: {} })).statusCode, 403);
-  const list = await ctx.app.inject({ method: 'GET', url: '/api/v1/projects?q=%25_costura', headers: reader.headers });
-  t.same(list.json().data, [], 'wildcards are literal');
-  t.equal((await ctx.app.inject({ method: 'GET', url: '/api/v1/projects?q=costura', headers: reader.headers })).json().data.length, 1);
-});
+    const reader = await userWith(ctx, ['projects:read']);
+    t.equal(
+      (await ctx.app.inject({ method: 'POST', url: '/api/v1/projects', headers: reader.headers, payload: {} }))
+        .statusCode,
+      403,
+    );
+    const list = await ctx.app.inject({
+      method: 'GET',
+      url: '/api/v1/projects?q=%25_costura',
+      headers: reader.headers,
+    });
+    t.same(list.json().data, [], 'wildcards are literal');
+    t.equal(
+      (await ctx.app.inject({ method: 'GET', url: '/api/v1/projects?q=costura', headers: reader.headers })).json().data
+        .length,
+      1,
+    );
+  },
+);
 
-t.test('workshops: dates inside the project, times, capacity, facilitator overlap refused by the database', async (t) => {
-  const ctx = await buildCaseApp(t);
-  const u = await admin(ctx);
-  const p = await setupProject(ctx, u);
-  const w1 = await setupWorkshop(ctx, u, p.id, { title: 'Costura', weekdays: [1, 3], start_time: '09:00', end_time: '11:00' });
-  t.equal(w1.statusCode, 201, w1.body);
-  t.match(w1.json(), { weekdays: [1, 3], start_time: '09:00', end_time: '11:00', participant_count: 0, status: 'planned' });
+t.test(
+  'workshops: dates inside the project, times, capacity, facilitator overlap refused by the database',
+  async (t) => {
+    const ctx = await buildCaseApp(t);
+    const u = await admin(ctx);
+    const p = await setupProject(ctx, u);
+    const w1 = await setupWorkshop(ctx, u, p.id, {
+      title: 'Costura',
+      weekdays: [1, 3],
+      start_time: '09:00',
+      end_time: '11:00',
+    });
+    t.equal(w1.statusCode, 201, w1.body);
+    t.match(w1.json(), {
+      weekdays: [1, 3],
+      start_time: '09:00',
+      end_time: '11:00',
+      participant_count: 0,
+      status: 'planned',
+    });
 
-  const outside = await setupWorkshop(ctx, u, p.id, { start_date: '2025-12-01' });
-  t.equal(outside.statusCode, 422);
-  t.match(outside.json().errors, [{ path: 'body.start_date' }]);
-  t.equal((await setupWorkshop(ctx, u, p.id, { start_time: '11:00', end_time: '10:00' })).statusCode, 422);
-  t.equal((await setupWorkshop(ctx, u, p.id, { capacity: 0 })).statusCode, 400);
-  t.equal((await setupWorkshop(ctx, u, p.id, { weekdays: [0] })).statusCode, 400);
-  t.equal((await setupWorkshop(ctx, u, p.id, { weekdays: [8] })).statusCode, 400);
+    const outside = await setupWorkshop(ctx, u, p.id, { start_date: '2025-12-01' });
+    t.equal(outside.statusCode, 422);
+    t.match(outside.json().errors, [{ path: 'body.start_date' }]);
+    t.equal((await setupWorkshop(ctx, u, p.id, { start_time: '11:00', end_time: '10:00' })).statusCode, 422);
+    t.equal((await setupWorkshop(ctx, u, p.id, { capacity: 0 })).statusCode, 400);
+    t.equal((await setupWorkshop(ctx, u, p.id, { weekdays: [0] })).statusCode, 400);
+    t.equal((await setupWorkshop(ctx, u, p.id, { weekdays: [8] })).statusCode, 400);
 
-  const clash = await setupWorkshop(ctx, u, p.id, { title: 'Bordado', weekdays: [3, 5], start_time: '10:30', end_time: '12:00', start_date: '2026-05-01', end_date: '2026-08-01' });
-  t.equal(clash.statusCode, 409);
-  t.equal(clash.json().code, 'facilitator_overlap');
-  t.match(clash.json().detail, new RegExp(`workshop ${w1.json().id} \\("Costura"\\)`), 'names the other workshop');
-  t.match(clash.json().errors, [{ path: 'body.facilitator_id' }]);
+    const clash = await setupWorkshop(ctx, u, p.id, {
+      title: 'Bordado',
+      weekdays: [3, 5],
+      start_time: '10:30',
+      end_time: '12:00',
+      start_date: '2026-05-01',
+      end_date: '2026-08-01',
+    });
+    t.equal(clash.statusCode, 409);
+    t.equal(clash.json().code, 'facilitator_overlap');
+    t.match(clash.json().detail, new RegExp(`workshop ${w1.json().id} \\("Costura"\\)`), 'names the other workshop');
+    t.match(clash.json().errors, [{ path: 'body.facilitator_id' }]);
 
-  t.equal((await setupWorkshop(ctx, u, p.id, { title: 'Adjacent', weekdays: [1], start_time: '11:00', end_time: '12:00' })).statusCode, 201, 'back-to-back is fine');
-  t.equal((await setupWorkshop(ctx, u, p.id, { title: 'Other day', weekdays: [2], start_time: '09:00', end_time: '11:00' })).statusCode, 201);
-  t.equal((await setupWorkshop(ctx, u, p.id, { title: 'Later', weekdays: [1], start_date: '2026-07-01', end_date: '2026-08-01' })).statusCode, 201);
-  const other = await userWith(ctx, ['workshops:read'], 'Outra Educadora');
-  t.equal((await setupWorkshop(ctx, u, p.id, { title: 'Other facilitator', facilitator_id: other.id })).statusCode, 201);
+    t.equal(
+      (await setupWorkshop(ctx, u, p.id, { title: 'Adjacent', weekdays: [1], start_time: '11:00', end_time: '12:00' }))
+        .statusCode,
+      201,
+      'back-to-back is fine',
+    );
+    t.equal(
+      (await setupWorkshop(ctx, u, p.id, { title: 'Other day', weekdays: [2], start_time: '09:00', end_time: '11:00' }))
+        .statusCode,
+      201,
+    );
+    t.equal(
+      (
+        await setupWorkshop(ctx, u, p.id, {
+          title: 'Later',
+          weekdays: [1],
+          start_date: '2026-07-01',
+          end_date: '2026-08-01',
+        })
+      ).statusCode,
+      201,
+    );
+    const other = await userWith(ctx, ['workshops:read'], 'Outra Educadora');
+    t.equal(
+      (await setupWorkshop(ctx, u, p.id, { title: 'Other facilitator', facilitator_id: other.id })).statusCode,
+      201,
+    );
 
-  // Updates go through the same constraint; cancelling frees the slot.
-  const moved = await ctx.app.inject({ method: 'PATCH', url: `/api/v1/workshops/${w1.json().id}`, headers: u.headers, payload: { weekdays: [2] } });
-  t.equal(moved.statusCode, 409, 'moving onto "Other day"');
-  t.match(moved.json().detail, /Other day/);
-  const cancelled = await ctx.app.inject({ method: 'PATCH', url: `/api/v1/workshops/${w1.json().id}`, headers: u.headers, payload: { status: 'cancelled', version: 1 } });
-  t.equal(cancelled.statusCode, 200);
-  t.equal((await setupWorkshop(ctx, u, p.id, { title: 'Takes the slot', weekdays: [3], start_time: '10:00', end_time: '10:45' })).statusCode, 201);
+    // Updates go through the same constraint; cancelling frees the slot.
+    const moved = await ctx.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/workshops/${w1.json().id}`,
+      headers: u.headers,
+      payload: { weekdays: [2] },
+    });
+    t.equal(moved.statusCode, 409, 'moving onto "Other day"');
+    t.match(moved.json().detail, /Other day/);
+    const cancelled = await ctx.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/workshops/${w1.json().id}`,
+      headers: u.headers,
+      payload: { status: 'cancelled', version: 1 },
+    });
+    t.equal(cancelled.statusCode, 200);
+    t.equal(
+      (
+        await setupWorkshop(ctx, u, p.id, {
+          title: 'Takes the slot',
+          weekdays: [3],
+          start_time: '10:00',
+          end_time: '10:45',
+        })
+      ).statusCode,
+      201,
+    );
 
-  // Even a direct write is refused by the database.
-  const direct = await ctx.db
-    .execute({
-      text: `INSERT INTO workshops (project_id, title, facilitator_id, start_date, end_date, weekdays, start_time, end_time, capacity)
+    // Even a direct write is refused by the database.
+    const direct = await ctx.db
+      .execute({
+        text: `INSERT INTO workshops (project_id, title, facilitator_id, start_date, end_date, weekdays, start_time, end_time, capacity)
              VALUES ($1, 'direct', $2, '2026-03-01', '2026-03-31', '{2}', '10:00', '10:30', 5)`,
-      values: [p.id, u.id],
-    })
-    .catch((err: { status: number; pgCode: string }) => `${err.status} ${err.pgCode}`);
-  t.equal(direct, '409 23P01');
-  t.equal((await ctx.app.inject({ method: 'PATCH', url: `/api/v1/projects/${p.id}`, headers: u.headers, payload: { end_date: '2026-03-01' } })).statusCode, 422, 'project cannot shrink under its workshops');
-});
+        values: [p.id, u.id],
+      })
+      .catch((err: { status: number; pgCode: string }) => `${err.status} ${err.pgCode}`);
+    t.equal(direct, '409 23P01');
+    t.equal(
+      (
+        await ctx.app.inject({
+          method: 'PATCH',
+          url: `/api/v1/projects/${p.id}`,
+          headers: u.headers,
+          payload: { end_date: '2026-03-01' },
+        })
+      ).statusCode,
+      422,
+      'project cannot shrink under its workshops',
+    );
+  },
+);
 
 t.test('enrolments: one live per pair, the status machine, who decided', async (t) => {
   const ctx = await buildCaseApp(t);
@@ -88,8 +192,21 @@ t.test('enrolments: one live per pair, the status machine, who decided', async (
   const decider = await userWith(ctx, ['enrollments:read', 'enrollments:decide']);
   const clerk = await userWith(ctx, ['enrollments:read', 'enrollments:write']);
   const p = await setupProject(ctx, u);
-  const b = (await ctx.app.inject({ method: 'POST', url: '/api/v1/beneficiaries', headers: u.headers, payload: { full_name: 'Helena Dias' } })).json();
-  const enrol = () => ctx.app.inject({ method: 'POST', url: '/api/v1/enrollments', headers: clerk.headers, payload: { beneficiary_id: b.id, project_id: p.id } });
+  const b = (
+    await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/beneficiaries',
+      headers: u.headers,
+      payload: { full_name: 'Helena Dias' },
+    })
+  ).json();
+  const enrol = () =>
+    ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/enrollments',
+      headers: clerk.headers,
+      payload: { beneficiary_id: b.id, project_id: p.id },
+    });
   const act = (id: string, action: string, who: TestUser = decider, payload: Record<string, unknown> = {}) =>
     ctx.app.inject({ method: 'POST', url: `/api/v1/enrollments/${id}/${action}`, headers: who.headers, payload });
 
@@ -119,27 +236,46 @@ t.test('enrolments: one live per pair, the status machine, who decided', async (
   t.equal((await act(second.json().id, 'bogus')).statusCode, 400);
   t.equal((await act('999999', 'approve')).statusCode, 404);
 
-  const ghost = await ctx.app.inject({ method: 'POST', url: '/api/v1/enrollments', headers: clerk.headers, payload: { beneficiary_id: '999999', project_id: p.id } });
+  const ghost = await ctx.app.inject({
+    method: 'POST',
+    url: '/api/v1/enrollments',
+    headers: clerk.headers,
+    payload: { beneficiary_id: '999999', project_id: p.id },
+  });
   t.equal(ghost.statusCode, 422);
   const direct = await ctx.db
-    .execute({ text: "UPDATE enrollments SET status = 'pending', decided_at = NULL WHERE id = $1", values: [e.json().id] })
+    .execute({
+      text: "UPDATE enrollments SET status = 'pending', decided_at = NULL WHERE id = $1",
+      values: [e.json().id],
+    })
     .catch((err: { status: number }) => err.status);
   t.equal(direct, 422, 'the database refuses an illegal transition too');
 
-  const list = await ctx.app.inject({ method: 'GET', url: `/api/v1/enrollments?beneficiary_id=${b.id}&limit=1`, headers: decider.headers });
+  const list = await ctx.app.inject({
+    method: 'GET',
+    url: `/api/v1/enrollments?beneficiary_id=${b.id}&limit=1`,
+    headers: decider.headers,
+  });
   t.equal(list.json().data.length, 1);
   t.ok(list.json().next_cursor);
   const summary = await ctx.app.inject({ method: 'GET', url: `/api/v1/beneficiaries/${b.id}`, headers: u.headers });
-  t.same(summary.json().enrollments.map((x: { status: string }) => x.status), ['rejected', 'withdrawn'], 'the beneficiary shows a summary of her enrolments');
+  t.same(
+    summary.json().enrollments.map((x: { status: string }) => x.status),
+    ['rejected', 'withdrawn'],
+    'the beneficiary shows a summary of her enrolments',
+  );
 
   const audit = await ctx.db.many<{ user_id: string; changes: { status?: { old: string; new: string } } }>({
     text: "SELECT user_id, changes FROM audit_log WHERE table_name = 'enrollments' AND row_id = $1 AND action = 'update' ORDER BY id",
     values: [e.json().id],
   });
-  t.same(audit.map((a) => [a.user_id, a.changes.status?.old, a.changes.status?.new]), [
-    [decider.id, 'pending', 'approved'],
-    [decider.id, 'approved', 'withdrawn'],
-  ]);
+  t.same(
+    audit.map((a) => [a.user_id, a.changes.status?.old, a.changes.status?.new]),
+    [
+      [decider.id, 'pending', 'approved'],
+      [decider.id, 'approved', 'withdrawn'],
+    ],
+  );
 });
 
 t.test('participants: approved enrolment only, capacity, the last seat under concurrency', async (t) => {
@@ -148,10 +284,27 @@ t.test('participants: approved enrolment only, capacity, the last seat under con
   const p = await setupProject(ctx, u);
   const w = (await setupWorkshop(ctx, u, p.id, { capacity: 2 })).json();
   const add = (beneficiary_id: string) =>
-    ctx.app.inject({ method: 'POST', url: `/api/v1/workshops/${w.id}/participants`, headers: u.headers, payload: { beneficiary_id } });
+    ctx.app.inject({
+      method: 'POST',
+      url: `/api/v1/workshops/${w.id}/participants`,
+      headers: u.headers,
+      payload: { beneficiary_id },
+    });
 
-  const pendingOnly = (await ctx.app.inject({ method: 'POST', url: '/api/v1/beneficiaries', headers: u.headers, payload: { full_name: 'Sem Aprovação' } })).json();
-  await ctx.app.inject({ method: 'POST', url: '/api/v1/enrollments', headers: u.headers, payload: { beneficiary_id: pendingOnly.id, project_id: p.id } });
+  const pendingOnly = (
+    await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/beneficiaries',
+      headers: u.headers,
+      payload: { full_name: 'Sem Aprovação' },
+    })
+  ).json();
+  await ctx.app.inject({
+    method: 'POST',
+    url: '/api/v1/enrollments',
+    headers: u.headers,
+    payload: { beneficiary_id: pendingOnly.id, project_id: p.id },
+  });
   const refused = await add(pendingOnly.id);
   t.equal(refused.statusCode, 422, 'a pending enrolment is not enough');
   t.match(refused.json().errors, [{ path: 'body.beneficiary_id' }]);
@@ -182,18 +335,55 @@ t.test('participants: approved enrolment only, capacity, the last seat under con
   const many = [];
   for (let i = 0; i < 8; i++) many.push(await approvedBeneficiary(ctx, u, p.id, `Pessoa ${i}`));
   const burst = await Promise.all(
-    many.map((m) => ctx.app.inject({ method: 'POST', url: `/api/v1/workshops/${w2.id}/participants`, headers: u.headers, payload: { beneficiary_id: m.beneficiaryId } })),
+    many.map((m) =>
+      ctx.app.inject({
+        method: 'POST',
+        url: `/api/v1/workshops/${w2.id}/participants`,
+        headers: u.headers,
+        payload: { beneficiary_id: m.beneficiaryId },
+      }),
+    ),
   );
   t.equal(burst.filter((r) => r.statusCode === 201).length, 3);
   t.equal(burst.filter((r) => r.statusCode === 409).length, 5);
 
-  const shrink = await ctx.app.inject({ method: 'PATCH', url: `/api/v1/workshops/${w.id}`, headers: u.headers, payload: { capacity: 1 } });
+  const shrink = await ctx.app.inject({
+    method: 'PATCH',
+    url: `/api/v1/workshops/${w.id}`,
+    headers: u.headers,
+    payload: { capacity: 1 },
+  });
   t.equal(shrink.statusCode, 409, 'capacity cannot drop below the participants');
-  const list = await ctx.app.inject({ method: 'GET', url: `/api/v1/workshops/${w.id}/participants?limit=1`, headers: u.headers });
+  const list = await ctx.app.inject({
+    method: 'GET',
+    url: `/api/v1/workshops/${w.id}/participants?limit=1`,
+    headers: u.headers,
+  });
   t.equal(list.json().data.length, 1);
   t.ok(list.json().next_cursor);
-  const removed = await ctx.app.inject({ method: 'DELETE', url: `/api/v1/workshops/${w.id}/participants/${a.beneficiaryId}`, headers: u.headers });
+  const removed = await ctx.app.inject({
+    method: 'DELETE',
+    url: `/api/v1/workshops/${w.id}/participants/${a.beneficiaryId}`,
+    headers: u.headers,
+  });
   t.equal(removed.statusCode, 204);
-  t.equal((await ctx.app.inject({ method: 'DELETE', url: `/api/v1/workshops/${w.id}/participants/${a.beneficiaryId}`, headers: u.headers })).statusCode, 404);
-  t.equal((await ctx.db.one<{ participant_count: number }>({ text: 'SELECT participant_count FROM workshops WHERE id = $1', values: [w.id] })).participant_count, 1);
+  t.equal(
+    (
+      await ctx.app.inject({
+        method: 'DELETE',
+        url: `/api/v1/workshops/${w.id}/participants/${a.beneficiaryId}`,
+        headers: u.headers,
+      })
+    ).statusCode,
+    404,
+  );
+  t.equal(
+    (
+      await ctx.db.one<{ participant_count: number }>({
+        text: 'SELECT participant_count FROM workshops WHERE id = $1',
+        values: [w.id],
+      })
+    ).participant_count,
+    1,
+  );
 });

@@ -20,7 +20,15 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
     cwd: REPO,
     // Only what the test sets: no DATABASE_URL or .env of the developer's shell leaks in.
     // No coverage for this tsx process (test/helpers/child-env.ts says why).
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...NO_COVERAGE, ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      ...NO_COVERAGE,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
@@ -54,9 +62,17 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
       const seen = lines.find((l) => pattern.test(l));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no log line matching ${pattern} within ${timeoutMs} ms:\n${lines.slice(-15).join('\n')}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(`no log line matching ${pattern} within ${timeoutMs} ms:\n${lines.slice(-15).join('\n')}`),
+            ),
+          timeoutMs,
+        );
         waiters.push({ pattern, resolve: (l) => (clearTimeout(timer), resolve(l)) });
-        void exited.then((code) => reject(new Error(`server exited (${code}) before logging ${pattern}:\n${lines.slice(-15).join('\n')}`)));
+        void exited.then((code) =>
+          reject(new Error(`server exited (${code}) before logging ${pattern}:\n${lines.slice(-15).join('\n')}`)),
+        );
       });
     },
   };
@@ -74,11 +90,23 @@ export interface HttpResult {
 }
 
 /** One request on a new TCP connection (agent: false), so "new connections are refused" is observable. */
-export function request(port: number, method: string, url: string, o: { body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpResult> {
+export function request(
+  port: number,
+  method: string,
+  url: string,
+  o: { body?: unknown; headers?: Record<string, string> } = {},
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
     const req = http.request(
-      { host: '127.0.0.1', port, method, path: url, agent: false, headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...o.headers } },
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: url,
+        agent: false,
+        headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...o.headers },
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (d: string) => (body += d));
@@ -90,7 +118,11 @@ export function request(port: number, method: string, url: string, o: { body?: u
   });
 }
 
-export async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

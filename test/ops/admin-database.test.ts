@@ -8,7 +8,10 @@ t.test('needs ops:read', async (t) => {
   const ctx = await buildTestApp(t);
   t.equal((await ctx.app.inject({ method: 'GET', url: '/api/v1/admin/database' })).statusCode, 401);
   const nobody = await userWith(ctx, ['users:manage']);
-  t.equal((await ctx.app.inject({ method: 'GET', url: '/api/v1/admin/database', headers: nobody.headers })).statusCode, 403);
+  t.equal(
+    (await ctx.app.inject({ method: 'GET', url: '/api/v1/admin/database', headers: nobody.headers })).statusCode,
+    403,
+  );
 });
 
 t.test('reports size, tables, indexes, cache, connections, long-running queries and top statements', async (t) => {
@@ -21,20 +24,35 @@ t.test('reports size, tables, indexes, cache, connections, long-running queries 
   const sleeping = sleeper.query('SELECT pg_sleep(30)').catch(() => {});
   await new Promise((r) => setTimeout(r, 1_500));
 
-  const res = await ctx.app.inject({ method: 'GET', url: '/api/v1/admin/database?long_query_seconds=1&limit=5', headers: ops.headers });
+  const res = await ctx.app.inject({
+    method: 'GET',
+    url: '/api/v1/admin/database?long_query_seconds=1&limit=5',
+    headers: ops.headers,
+  });
   t.equal(res.statusCode, 200, res.body);
   const body = res.json();
   t.equal(body.database.name, ctx.database.name);
   t.ok(body.database.size_bytes > 0);
   t.match(body.database.server_version, /^15\./);
   t.ok(body.largest_tables.length > 0 && body.largest_tables.length <= 5);
-  t.ok(body.largest_tables.some((r: { table: string }) => ['users', 'audit_log', 'roles', 'permissions', 'role_permissions', 'sessions', 'schema_migrations'].includes(r.table)));
+  t.ok(
+    body.largest_tables.some((r: { table: string }) =>
+      ['users', 'audit_log', 'roles', 'permissions', 'role_permissions', 'sessions', 'schema_migrations'].includes(
+        r.table,
+      ),
+    ),
+  );
   t.ok(body.largest_indexes.length > 0);
   t.ok(Array.isArray(body.unused_indexes));
-  t.ok(body.cache_hit_ratio.database === null || (body.cache_hit_ratio.database >= 0 && body.cache_hit_ratio.database <= 1));
+  t.ok(
+    body.cache_hit_ratio.database === null ||
+      (body.cache_hit_ratio.database >= 0 && body.cache_hit_ratio.database <= 1),
+  );
   t.ok(body.connections.max_connections > 0);
   t.ok(body.connections.by_state.some((c: { state: string }) => c.state === 'active'));
-  const long = body.long_running_queries.queries.find((q: { application_name: string }) => q.application_name === 'ops-test-sleeper');
+  const long = body.long_running_queries.queries.find(
+    (q: { application_name: string }) => q.application_name === 'ops-test-sleeper',
+  );
   t.ok(long, 'the sleeping statement is reported');
   t.match(long.query, /pg_sleep/);
   t.ok(long.duration_seconds >= 1);
@@ -43,7 +61,10 @@ t.test('reports size, tables, indexes, cache, connections, long-running queries 
   t.equal(body.top_statements.available, true, JSON.stringify(body.top_statements));
   t.ok(Array.isArray(body.top_statements.statements));
 
-  await ctx.db.execute({ text: 'SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1', values: ['ops-test-sleeper'] });
+  await ctx.db.execute({
+    text: 'SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+    values: ['ops-test-sleeper'],
+  });
   await sleeping;
 });
 
@@ -60,6 +81,10 @@ t.test('says plainly when pg_stat_statements is missing', async (t) => {
 t.test('rejects a bad querystring', async (t) => {
   const ctx = await buildTestApp(t);
   const ops = await userWith(ctx, ['ops:read']);
-  const res = await ctx.app.inject({ method: 'GET', url: '/api/v1/admin/database?long_query_seconds=-1', headers: ops.headers });
+  const res = await ctx.app.inject({
+    method: 'GET',
+    url: '/api/v1/admin/database?long_query_seconds=-1',
+    headers: ops.headers,
+  });
   t.equal(res.statusCode, 400);
 });

@@ -51,12 +51,17 @@ t.test('backup, verify, restore', async (t) => {
   t.equal(verify.code, 0, 'exits 0', { output: verify.out });
   t.match(verify.out, /amcheck: \d+ btree indexes checked/);
   t.match(verify.out, /backup:verify OK/);
-  const leftovers = await withClient(db.adminUrl, (c) => c.query("SELECT 1 FROM pg_database WHERE datname LIKE 'acolhe_verify_%'"));
+  const leftovers = await withClient(db.adminUrl, (c) =>
+    c.query("SELECT 1 FROM pg_database WHERE datname LIKE 'acolhe_verify_%'"),
+  );
   t.equal(leftovers.rowCount, 0, 'the scratch database is dropped');
 
   // A manifest that disagrees with the dump is a failed verification.
   const original = fs.readFileSync(manifestPath(made!.file), 'utf8');
-  fs.writeFileSync(manifestPath(made!.file), JSON.stringify({ ...manifest, tables: { ...manifest.tables, 'public.users': 999 } }));
+  fs.writeFileSync(
+    manifestPath(made!.file),
+    JSON.stringify({ ...manifest, tables: { ...manifest.tables, 'public.users': 999 } }),
+  );
   const bad = run('backup-verify.ts', [], env);
   t.equal(bad.code, 1);
   t.match(bad.out, /DIFFERENCE: table public\.users: \d+ rows restored, 999 at backup time/);
@@ -112,17 +117,34 @@ t.test('one backup at a time; an old pg_dump is refused', async (t) => {
 t.test('prune: older than the retention goes, the newest always stays', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'acolhe-prune-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const names = ['acolhe-20260101T000000Z', 'acolhe-20260301T000000Z', 'acolhe-20261120T000000Z', 'other-20200101T000000Z'];
-  for (const n of names) for (const ext of ['.dump', '.dump.sha256', '.manifest.json']) fs.writeFileSync(path.join(dir, n + ext), '');
+  const names = [
+    'acolhe-20260101T000000Z',
+    'acolhe-20260301T000000Z',
+    'acolhe-20261120T000000Z',
+    'other-20200101T000000Z',
+  ];
+  for (const n of names)
+    for (const ext of ['.dump', '.dump.sha256', '.manifest.json']) fs.writeFileSync(path.join(dir, n + ext), '');
   const now = Date.parse('2026-11-25T00:00:00Z');
-  t.same(prune(dir, 'acolhe', 30, () => {}, now), ['acolhe-20260101T000000Z.dump', 'acolhe-20260301T000000Z.dump']);
-  t.same(prune(dir, 'acolhe', 1, () => {}, now), [], 'the newest is kept even when it is too old');
-  t.same(fs.readdirSync(dir).sort(), [
-    'acolhe-20261120T000000Z.dump',
-    'acolhe-20261120T000000Z.dump.sha256',
-    'acolhe-20261120T000000Z.manifest.json',
-    'other-20200101T000000Z.dump',
-    'other-20200101T000000Z.dump.sha256',
-    'other-20200101T000000Z.manifest.json',
-  ], 'another database’s backups are not touched');
+  t.same(
+    prune(dir, 'acolhe', 30, () => {}, now),
+    ['acolhe-20260101T000000Z.dump', 'acolhe-20260301T000000Z.dump'],
+  );
+  t.same(
+    prune(dir, 'acolhe', 1, () => {}, now),
+    [],
+    'the newest is kept even when it is too old',
+  );
+  t.same(
+    fs.readdirSync(dir).sort(),
+    [
+      'acolhe-20261120T000000Z.dump',
+      'acolhe-20261120T000000Z.dump.sha256',
+      'acolhe-20261120T000000Z.manifest.json',
+      'other-20200101T000000Z.dump',
+      'other-20200101T000000Z.dump.sha256',
+      'other-20200101T000000Z.manifest.json',
+    ],
+    'another database’s backups are not touched',
+  );
 });

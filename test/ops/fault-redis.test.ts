@@ -11,8 +11,16 @@ import { eventually } from './_server.js';
 
 /** A redis-server on a given port (the restart after an outage must come back on the same address). */
 async function redisOn(port: number) {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => 100, maxRetriesPerRequest: null });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const probe = new Redis(`redis://127.0.0.1:${port}`, {
+    lazyConnect: true,
+    retryStrategy: () => 100,
+    maxRetriesPerRequest: null,
+  });
   await eventually(async () => (await probe.ping()) === 'PONG', 30_000, 'redis-server restart');
   probe.disconnect();
   return {
@@ -37,7 +45,10 @@ t.test('Redis outage: PostgreSQL carries the requests, Redis is used again when 
   const inspect = () => new Redis(first.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
 
   const boss = await admin(ctx);
-  t.equal((await ctx.app.inject({ method: 'GET', url: `/api/v1/users/${boss.id}`, headers: boss.headers })).statusCode, 200);
+  t.equal(
+    (await ctx.app.inject({ method: 'GET', url: `/api/v1/users/${boss.id}`, headers: boss.headers })).statusCode,
+    200,
+  );
   let r = inspect();
   t.ok(await r.exists(`sessions:${boss.id}`), 'sessions:<userId> cached in Redis');
   r.disconnect();
@@ -47,20 +58,36 @@ t.test('Redis outage: PostgreSQL carries the requests, Redis is used again when 
 
   // Login (throttle and session cache in Redis) and an authenticated read, on PostgreSQL alone.
   const tokens = await login(ctx, TEST_ADMIN.email, TEST_ADMIN.password);
-  const during = await ctx.app.inject({ method: 'GET', url: `/api/v1/users/${boss.id}`, headers: bearer(tokens.access_token) });
+  const during = await ctx.app.inject({
+    method: 'GET',
+    url: `/api/v1/users/${boss.id}`,
+    headers: bearer(tokens.access_token),
+  });
   t.equal(during.statusCode, 200, 'authenticated GET works without Redis');
-  t.equal((await ctx.app.inject({ method: 'GET', url: '/api/v1/users', headers: boss.headers })).statusCode, 200, 'an older token still works too');
+  t.equal(
+    (await ctx.app.inject({ method: 'GET', url: '/api/v1/users', headers: boss.headers })).statusCode,
+    200,
+    'an older token still works too',
+  );
   const ready = await ctx.app.inject({ method: 'GET', url: '/health/ready' });
   t.equal(ready.statusCode, 200, 'readiness stays up');
   t.equal(ready.json().status, 'degraded');
-  t.match((await ctx.app.inject({ method: 'GET', url: '/metrics' })).body, /\nacolhe_redis_up 0\n/, 'the metric shows Redis down');
+  t.match(
+    (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body,
+    /\nacolhe_redis_up 0\n/,
+    'the metric shows Redis down',
+  );
 
   restarted.server = await redisOn(port);
   await eventually(async () => ctx.redis!.status === 'ready', 60_000, 'the app reconnecting to Redis');
   r = inspect();
   t.notOk(await r.exists(`sessions:${boss.id}`), 'the restarted Redis starts empty');
   const after = await login(ctx, TEST_ADMIN.email, TEST_ADMIN.password);
-  t.equal((await ctx.app.inject({ method: 'GET', url: `/api/v1/users/${boss.id}`, headers: bearer(after.access_token) })).statusCode, 200);
+  t.equal(
+    (await ctx.app.inject({ method: 'GET', url: `/api/v1/users/${boss.id}`, headers: bearer(after.access_token) }))
+      .statusCode,
+    200,
+  );
   t.ok(await r.exists(`sessions:${boss.id}`), 'sessions:<userId> written to Redis again');
   t.ok(await r.exists('permissions:admin'), 'permissions:<role> cached again');
   r.disconnect();

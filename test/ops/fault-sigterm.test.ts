@@ -29,7 +29,9 @@ t.test('graceful shutdown under load', async (t) => {
   await server.waitFor(/listening on/);
   await eventually(async () => server.port(), 10_000, 'the port');
   const port = server.port();
-  const login = await request(port, 'POST', '/api/v1/auth/login', { body: { email: TEST_ADMIN.email, password: TEST_ADMIN.password } });
+  const login = await request(port, 'POST', '/api/v1/auth/login', {
+    body: { email: TEST_ADMIN.email, password: TEST_ADMIN.password },
+  });
   t.equal(login.status, 200);
   const auth = { authorization: `Bearer ${JSON.parse(login.body).access_token as string}` };
 
@@ -42,13 +44,24 @@ t.test('graceful shutdown under load', async (t) => {
   await Promise.all([holder.connect(), observer.connect()]);
   t.teardown(() => Promise.all([holder.end().catch(() => {}), observer.end().catch(() => {})]));
   await holder.query('BEGIN');
-  await holder.query("INSERT INTO users (email, name, password_hash, role) SELECT e, 'Holder', '$argon2id$x', 'admin' FROM unnest($1::text[]) e", [emails]);
+  await holder.query(
+    "INSERT INTO users (email, name, password_hash, role) SELECT e, 'Holder', '$argon2id$x', 'admin' FROM unnest($1::text[]) e",
+    [emails],
+  );
   const inFlight = emails.map((email) =>
-    request(port, 'POST', '/api/v1/users', { headers: auth, body: { email, name: 'In flight', role: 'admin', password: 'Sigterm-test-password-2026!' } }),
+    request(port, 'POST', '/api/v1/users', {
+      headers: auth,
+      body: { email, name: 'In flight', role: 'admin', password: 'Sigterm-test-password-2026!' },
+    }),
   );
   await eventually(
     async () =>
-      (await observer.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'", [database.name])).rows[0]!.n >= Math.min(N, 10),
+      (
+        await observer.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+          [database.name],
+        )
+      ).rows[0]!.n >= Math.min(N, 10),
     60_000,
     'requests waiting on the lock',
   );
@@ -57,7 +70,11 @@ t.test('graceful shutdown under load', async (t) => {
   await server.waitFor(/shutting down/);
   // A connection that raced the listener's close may be reset (ECONNRESET); the ones after it are refused.
   const refused = await eventually(
-    () => request(port, 'GET', '/health/live').then(() => undefined, (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : err.code)),
+    () =>
+      request(port, 'GET', '/health/live').then(
+        () => undefined,
+        (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : err.code),
+      ),
     30_000,
     'new connections being refused',
   );
@@ -66,8 +83,15 @@ t.test('graceful shutdown under load', async (t) => {
 
   await holder.query('ROLLBACK'); // let the held requests proceed
   const results = await Promise.all(inFlight);
-  t.same(results.map((r) => r.status), Array(N).fill(201), 'every request in flight completed');
+  t.same(
+    results.map((r) => r.status),
+    Array(N).fill(201),
+    'every request in flight completed',
+  );
   t.equal(await server.exited, 0, 'exit code 0');
-  const { rows } = await holder.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE email::text = ANY($1::text[])', [emails]);
+  const { rows } = await holder.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM users WHERE email::text = ANY($1::text[])',
+    [emails],
+  );
   t.equal(rows[0]!.n, N, 'and their writes are stored');
 });

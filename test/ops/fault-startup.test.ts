@@ -4,7 +4,12 @@ import t from 'tap';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureDatabase, freePort, startEmbeddedPostgres, type EmbeddedServer } from '../../apps/backend/src/platform/embedded.js';
+import {
+  ensureDatabase,
+  freePort,
+  startEmbeddedPostgres,
+  type EmbeddedServer,
+} from '../../apps/backend/src/platform/embedded.js';
 import { testRedisUrl } from '../helpers/redis.js';
 import { eventually, request, spawnServer } from './_server.js';
 
@@ -47,10 +52,14 @@ t.test('waits for the database, then starts', async (t) => {
   await ensureDatabase(started.pg.url, 'acolhe');
   await server.waitFor(/database .* is up/);
   await server.waitFor(/listening on/);
-  const ready = await eventually(async () => {
-    const res = await request(server.port(), 'GET', '/health/ready');
-    return res.status === 200 ? res : undefined;
-  }, 120_000, '/health/ready answering 200');
+  const ready = await eventually(
+    async () => {
+      const res = await request(server.port(), 'GET', '/health/ready');
+      return res.status === 200 ? res : undefined;
+    },
+    120_000,
+    '/health/ready answering 200',
+  );
   t.equal(JSON.parse(ready.body).checks.database.status, 'ok');
   t.equal(JSON.parse(ready.body).checks.migrations.status, 'ok', 'migrated on start');
 

@@ -16,10 +16,18 @@ t.test('connections terminated under load', async (t) => {
   await adminClient.connect();
   t.teardown(() => adminClient.end());
   const terminateAll = () =>
-    adminClient.query('SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [ctx.database.name]);
+    adminClient.query(
+      'SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [ctx.database.name],
+    );
 
   const createUser = (email: string) =>
-    ctx.app.inject({ method: 'POST', url: '/api/v1/users', headers: boss.headers, payload: { email, name: 'Fault Test', role: 'admin', password: PASSWORD } });
+    ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: boss.headers,
+      payload: { email, name: 'Fault Test', role: 'admin', password: PASSWORD },
+    });
   const tag = randomBytes(3).toString('hex');
   const email = (i: number | string) => `fault-${tag}-${i}@acolhe.test`;
 
@@ -28,10 +36,18 @@ t.test('connections terminated under load', async (t) => {
   holder.on('error', () => {});
   await holder.connect();
   await holder.query('BEGIN');
-  await holder.query("INSERT INTO users (email, name, password_hash, role) VALUES ($1, 'Holder', '$argon2id$x', 'admin')", [email('held')]);
+  await holder.query(
+    "INSERT INTO users (email, name, password_hash, role) VALUES ($1, 'Holder', '$argon2id$x', 'admin')",
+    [email('held')],
+  );
   const held = createUser(email('held'));
   await eventually(
-    async () => (await adminClient.query("SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'", [ctx.database.name])).rowCount,
+    async () =>
+      (
+        await adminClient.query("SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'", [
+          ctx.database.name,
+        ])
+      ).rowCount,
     60_000,
     'the request waiting on the lock',
   );
@@ -60,17 +76,31 @@ t.test('connections terminated under load', async (t) => {
 
   const results = await Promise.all(burst);
   const statuses = results.map((r) => r.statusCode);
-  t.ok(statuses.every((s) => s === 201 || s === 503), `only 201 or 503: ${statuses.filter((s) => s === 201).length} created, ${statuses.filter((s) => s === 503).length} refused`);
-  for (const r of results.filter((r) => r.statusCode === 503)) t.match(r.headers['content-type'], /application\/problem\+json/);
+  t.ok(
+    statuses.every((s) => s === 201 || s === 503),
+    `only 201 or 503: ${statuses.filter((s) => s === 201).length} created, ${statuses.filter((s) => s === 503).length} refused`,
+  );
+  for (const r of results.filter((r) => r.statusCode === 503))
+    t.match(r.headers['content-type'], /application\/problem\+json/);
   const acknowledged = results.flatMap((r, i) => (r.statusCode === 201 ? [email(i)] : []));
 
   // Later requests succeed on the same app: the pool replaced its dead connections.
   const later = await Promise.all(Array.from({ length: 5 }, (_, i) => createUser(email(`later-${i}`))));
-  t.same(later.map((r) => r.statusCode), [201, 201, 201, 201, 201], 'later writes succeed without a restart');
-  t.equal((await ctx.app.inject({ method: 'GET', url: `/api/v1/users/${boss.id}`, headers: boss.headers })).statusCode, 200);
+  t.same(
+    later.map((r) => r.statusCode),
+    [201, 201, 201, 201, 201],
+    'later writes succeed without a restart',
+  );
+  t.equal(
+    (await ctx.app.inject({ method: 'GET', url: `/api/v1/users/${boss.id}`, headers: boss.headers })).statusCode,
+    200,
+  );
   acknowledged.push(...Array.from({ length: 5 }, (_, i) => email(`later-${i}`)));
 
-  const present = await ctx.db.many<{ email: string }>({ text: 'SELECT email::text AS email FROM users WHERE email::text = ANY($1::text[])', values: [acknowledged] });
+  const present = await ctx.db.many<{ email: string }>({
+    text: 'SELECT email::text AS email FROM users WHERE email::text = ANY($1::text[])',
+    values: [acknowledged],
+  });
   t.equal(present.length, acknowledged.length, `every acknowledged write (${acknowledged.length}) is in the database`);
   t.notOk(
     (await ctx.db.many({ text: 'SELECT 1 FROM users WHERE email::text = $1', values: [email('held')] })).length,

@@ -16,7 +16,11 @@ t.test('with METRICS_TOKEN: refused without or with a wrong token, served with i
   const none = await ctx.app.inject({ method: 'GET', url: '/metrics' });
   t.equal(none.statusCode, 401);
   t.match(none.headers['content-type'], /application\/problem\+json/);
-  const wrong = await ctx.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${TOKEN}x` } });
+  const wrong = await ctx.app.inject({
+    method: 'GET',
+    url: '/metrics',
+    headers: { authorization: `Bearer ${TOKEN}x` },
+  });
   t.equal(wrong.statusCode, 401);
 
   const user = await admin(ctx);
@@ -28,7 +32,10 @@ t.test('with METRICS_TOKEN: refused without or with a wrong token, served with i
   t.equal(res.statusCode, 200);
   t.match(res.headers['content-type'], /^text\/plain/);
   const body = res.body;
-  t.match(body, /acolhe_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/users\/:id",status_code="200"\} 1/);
+  t.match(
+    body,
+    /acolhe_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/users\/:id",status_code="200"\} 1/,
+  );
   t.match(body, /route="\/api\/v1\/users\/:id",status_code="404"/);
   t.notMatch(body, /users\/999999/, 'never the raw URL');
   t.match(body, /acolhe_http_request_duration_seconds_count\{method="GET",route="unmatched",status_code="404"\}/);
@@ -49,14 +56,22 @@ t.test('query errors are counted by statement and SQLSTATE; slow queries counted
   const ctx = await buildTestApp(t, { env: { METRICS_TOKEN: TOKEN, SLOW_QUERY_MS: '1' } });
   await ctx.db.many({ name: 'test-fails', text: 'SELECT 1/0' }).catch(() => {});
   await ctx.db.many({ name: 'test-sleeps', text: 'SELECT pg_sleep(0.01)' });
-  const body = (await ctx.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } })).body;
+  const body = (await ctx.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } }))
+    .body;
   t.match(body, /acolhe_db_query_errors_total\{statement="test-fails",code="22012"\} 1/);
   t.match(body, /acolhe_db_query_duration_seconds_count\{statement="test-fails",outcome="error"\} 1/);
   t.ok((metricValue(body, /^acolhe_db_slow_queries_total /) ?? 0) >= 1);
 });
 
 t.test('production without token or port: /metrics is off; development without token: open', async (t) => {
-  const prod = await buildTestApp(t, { env: { NODE_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1/x', REDIS_URL: 'redis://127.0.0.1', JWT_SECRET: 'x'.repeat(40) } });
+  const prod = await buildTestApp(t, {
+    env: {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://x@127.0.0.1/x',
+      REDIS_URL: 'redis://127.0.0.1',
+      JWT_SECRET: 'x'.repeat(40),
+    },
+  });
   t.equal((await prod.app.inject({ method: 'GET', url: '/metrics' })).statusCode, 404);
   const dev = await buildTestApp(t, { env: { NODE_ENV: 'development' } });
   const res = await dev.app.inject({ method: 'GET', url: '/metrics' });
@@ -80,8 +95,20 @@ t.test('token comparison', async (t) => {
 t.test('METRICS_PORT: served on 127.0.0.1 only, from app.listen to app.close', async (t) => {
   const { freePort } = await import('../../apps/backend/src/platform/embedded.js');
   const port = await freePort();
-  const ctx = await buildTestApp(t, { env: { NODE_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1/x', REDIS_URL: 'redis://127.0.0.1', JWT_SECRET: 'x'.repeat(40), METRICS_PORT: String(port) } });
-  t.equal((await ctx.app.inject({ method: 'GET', url: '/metrics' })).statusCode, 404, 'not on the API port without a token');
+  const ctx = await buildTestApp(t, {
+    env: {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://x@127.0.0.1/x',
+      REDIS_URL: 'redis://127.0.0.1',
+      JWT_SECRET: 'x'.repeat(40),
+      METRICS_PORT: String(port),
+    },
+  });
+  t.equal(
+    (await ctx.app.inject({ method: 'GET', url: '/metrics' })).statusCode,
+    404,
+    'not on the API port without a token',
+  );
   await ctx.app.listen({ host: '127.0.0.1', port: 0 });
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   t.equal(res.status, 200);

@@ -22,14 +22,27 @@ t.test('values are converted and validated', async (t) => {
 });
 
 t.test('a bad value names the variable and what is expected', async (t) => {
-  t.throws(() => loadConfig({ PORT: 'abc' }), { message: /^Invalid configuration: PORT must be an integer from 0 to 65535 \(got "abc"\)$/ });
-  t.throws(() => loadConfig({ NODE_ENV: 'staging' }), { message: /NODE_ENV must be one of development, test, production/ });
-  t.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }), { message: /DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\// });
-  t.throws(() => loadConfig({ JWT_SECRET: 'short' }), { message: /JWT_SECRET must be a string of at least 32 characters \(got "\*\*\*"\)/ }, 'secrets are not echoed');
+  t.throws(() => loadConfig({ PORT: 'abc' }), {
+    message: /^Invalid configuration: PORT must be an integer from 0 to 65535 \(got "abc"\)$/,
+  });
+  t.throws(() => loadConfig({ NODE_ENV: 'staging' }), {
+    message: /NODE_ENV must be one of development, test, production/,
+  });
+  t.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }), {
+    message: /DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\//,
+  });
+  t.throws(
+    () => loadConfig({ JWT_SECRET: 'short' }),
+    { message: /JWT_SECRET must be a string of at least 32 characters \(got "\*\*\*"\)/ },
+    'secrets are not echoed',
+  );
 });
 
 t.test('production requires its infrastructure', async (t) => {
-  t.throws(() => loadConfig({ NODE_ENV: 'production' }), new ConfigError('Invalid configuration: DATABASE_URL, REDIS_URL, JWT_SECRET required when NODE_ENV=production'));
+  t.throws(
+    () => loadConfig({ NODE_ENV: 'production' }),
+    new ConfigError('Invalid configuration: DATABASE_URL, REDIS_URL, JWT_SECRET required when NODE_ENV=production'),
+  );
 });
 
 t.test('PORT=abc stops the server with one line naming PORT', async (t) => {

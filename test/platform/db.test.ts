@@ -9,7 +9,13 @@ t.test('platform/db against a real PostgreSQL', async (t) => {
   t.teardown(() => database.drop());
   const lines: Record<string, unknown>[] = [];
   const stream = new PassThrough();
-  stream.on('data', (c: Buffer) => c.toString().split('\n').filter(Boolean).forEach((l) => lines.push(JSON.parse(l))));
+  stream.on('data', (c: Buffer) =>
+    c
+      .toString()
+      .split('\n')
+      .filter(Boolean)
+      .forEach((l) => lines.push(JSON.parse(l))),
+  );
   const db = createDb({
     connectionString: database.url,
     max: 4,
@@ -39,14 +45,27 @@ t.test('platform/db against a real PostgreSQL', async (t) => {
 
   await t.test('SQLSTATEs become API errors naming the field, without the driver message', async (t) => {
     const dup = await db.execute({ text: "INSERT INTO things VALUES (3, 'a', 1)" }).catch((e: DbError) => e);
-    t.match(dup, { status: 409, code: 'already_exists', pgCode: '23505', constraint: 'things_name_key', errors: [{ path: 'body.name' }] });
+    t.match(dup, {
+      status: 409,
+      code: 'already_exists',
+      pgCode: '23505',
+      constraint: 'things_name_key',
+      errors: [{ path: 'body.name' }],
+    });
     t.notMatch((dup as Error).message, /duplicate key/);
     const check = await db.execute({ text: "INSERT INTO things VALUES (4, 'd', -1)" }).catch((e: DbError) => e);
     t.match(check, { status: 422, code: 'check_violation', errors: [{ path: 'body.qty' }] });
     const notNull = await db.execute({ text: 'INSERT INTO things (id, qty) VALUES (5, 1)' }).catch((e: DbError) => e);
     t.match(notNull, { status: 422, errors: [{ path: 'body.name' }] });
-    t.match(await db.one({ text: 'SELECT $1::int AS n', values: ['x'] }).catch((e: DbError) => e), { status: 400, pgCode: '22P02' });
-    t.match(await db.one({ text: 'SELECT pg_sleep(1)' }).catch((e: DbError) => e), { status: 503, pgCode: '57014' }, 'statement timeout');
+    t.match(await db.one({ text: 'SELECT $1::int AS n', values: ['x'] }).catch((e: DbError) => e), {
+      status: 400,
+      pgCode: '22P02',
+    });
+    t.match(
+      await db.one({ text: 'SELECT pg_sleep(1)' }).catch((e: DbError) => e),
+      { status: 503, pgCode: '57014' },
+      'statement timeout',
+    );
   });
 
   await t.test('slow queries are logged with name and duration, never parameters', async (t) => {
@@ -59,7 +78,10 @@ t.test('platform/db against a real PostgreSQL', async (t) => {
   });
 
   await t.test('transaction commits, rolls back, releases its client, sets the acting user', async (t) => {
-    const user = await db.transaction(async (tx) => (await db.one<{ u: string }>({ text: "SELECT current_setting('app.user_id', true) AS u" }, tx)).u, { userId: 42 });
+    const user = await db.transaction(
+      async (tx) => (await db.one<{ u: string }>({ text: "SELECT current_setting('app.user_id', true) AS u" }, tx)).u,
+      { userId: 42 },
+    );
     t.equal(user, '42');
     await t.rejects(
       db.transaction(async (tx) => {
@@ -69,7 +91,9 @@ t.test('platform/db against a real PostgreSQL', async (t) => {
       /abort/,
     );
     t.equal(await db.maybeOne({ text: 'SELECT 1 FROM things WHERE id = 10' }), null, 'rolled back');
-    await Promise.all(Array.from({ length: 12 }, () => db.transaction(async (tx) => db.one({ text: 'SELECT 1 AS x' }, tx))));
+    await Promise.all(
+      Array.from({ length: 12 }, () => db.transaction(async (tx) => db.one({ text: 'SELECT 1 AS x' }, tx))),
+    );
     t.equal(db.stats().waiting, 0, 'no client leaked: 12 transactions through a pool of 4');
   });
 
@@ -89,10 +113,13 @@ t.test('platform/db against a real PostgreSQL', async (t) => {
     t.equal(attempts, 3);
     attempts = 0;
     await t.rejects(
-      db.transaction(async () => {
-        attempts++;
-        throw new DbError(503, 'concurrency_conflict', 'x', '40P01', undefined);
-      }, { maxAttempts: 2 }),
+      db.transaction(
+        async () => {
+          attempts++;
+          throw new DbError(503, 'concurrency_conflict', 'x', '40P01', undefined);
+        },
+        { maxAttempts: 2 },
+      ),
       { message: 'x' },
     );
     t.equal(attempts, 2, 'gives up after maxAttempts');
@@ -102,7 +129,10 @@ t.test('platform/db against a real PostgreSQL', async (t) => {
     const said: string[] = [];
     const dead = new URL(database.url);
     dead.port = '1';
-    await t.rejects(waitForDatabase(dead.toString(), { maxWaitMs: 600, log: (m) => said.push(m), connectTimeoutMs: 200 }), /still unreachable/);
+    await t.rejects(
+      waitForDatabase(dead.toString(), { maxWaitMs: 600, log: (m) => said.push(m), connectTimeoutMs: 200 }),
+      /still unreachable/,
+    );
     t.ok(said.length >= 1);
     t.match(said[0], /waiting for database 127\.0\.0\.1:1\/t_/);
     t.notMatch(said.join('\n'), new RegExp(new URL(database.url).password || 'no-password-to-leak'));

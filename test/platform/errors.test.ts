@@ -13,7 +13,11 @@ t.test('problem+json for every kind of failure', async (t) => {
   const { app } = ctx;
 
   await t.test('validation error lists every failing field with its path', async (t) => {
-    const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'not-an-email', extra: 1 } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: 'not-an-email', extra: 1 },
+    });
     t.equal(res.statusCode, 400);
     t.match(res.headers['content-type'], /application\/problem\+json/);
     const body = res.json();
@@ -44,15 +48,28 @@ t.test('problem+json for every kind of failure', async (t) => {
   });
 
   await t.test('malformed JSON is a 400, not a 500', async (t) => {
-    const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/json' }, payload: '{"email":' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"email":',
+    });
     t.equal(res.statusCode, 400);
   });
 
   await t.test('a constraint violation becomes a 409 naming the field', async (t) => {
     const a = await admin(ctx);
     const user = { email: 'dup@acolhe.test', name: 'Dup', role: 'viewer', password: 'A-long-enough-passphrase' };
-    t.equal((await app.inject({ method: 'POST', url: '/api/v1/users', headers: a.headers, payload: user })).statusCode, 201);
-    const res = await app.inject({ method: 'POST', url: '/api/v1/users', headers: a.headers, payload: { ...user, email: 'DUP@acolhe.test' } });
+    t.equal(
+      (await app.inject({ method: 'POST', url: '/api/v1/users', headers: a.headers, payload: user })).statusCode,
+      201,
+    );
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: a.headers,
+      payload: { ...user, email: 'DUP@acolhe.test' },
+    });
     t.equal(res.statusCode, 409);
     t.match(res.json(), { code: 'already_exists', errors: [{ path: 'body.email' }] });
     t.notMatch(res.body, /dup@acolhe\.test/i, 'the duplicate value is not echoed');
@@ -64,7 +81,8 @@ t.test('problem+json for every kind of failure', async (t) => {
     const body = res.json();
     t.equal(body.request_id, 'req-boom-1');
     t.notMatch(res.body, /secret internals|postgres:\/\//);
-    const logged = ctx.logs().find((l) => l.reqId === 'req-boom-1' && l.level === 50) as { err?: { stack?: string } } | undefined;
+    const logged = ctx.logs().find((l) => l.reqId === 'req-boom-1' && l.level === 50) as
+      { err?: { stack?: string } } | undefined;
     t.ok(logged, 'an error line with the request id');
     t.match(logged?.err?.stack, /secret internals/);
   });

@@ -11,7 +11,11 @@ t.test('readiness goes 503 when the database is unreachable and recovers without
   t.teardown(() => proxy.close());
   const viaProxy = new URL(database.url);
   viaProxy.port = String(proxy.port);
-  const { app } = await buildTestApp(t, { database, poolUrl: viaProxy.toString(), env: { DB_CONNECT_TIMEOUT_MS: '500' } });
+  const { app } = await buildTestApp(t, {
+    database,
+    poolUrl: viaProxy.toString(),
+    env: { DB_CONNECT_TIMEOUT_MS: '500' },
+  });
 
   const ready = () => app.inject({ method: 'GET', url: '/health/ready' });
   let res = await ready();
@@ -22,7 +26,11 @@ t.test('readiness goes 503 when the database is unreachable and recovers without
   res = await ready();
   t.equal(res.statusCode, 503);
   t.match(res.json(), { status: 'unavailable', checks: { database: { status: 'down' } } });
-  t.equal((await app.inject({ method: 'GET', url: '/health/live' })).statusCode, 200, 'liveness does not depend on the database');
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/health/live' })).statusCode,
+    200,
+    'liveness does not depend on the database',
+  );
 
   await proxy.restore();
   res = await ready();
@@ -93,5 +101,8 @@ t.test('secrets never reach the log', async (t) => {
   }
   const lines = ctx.logs().filter((l) => l.msg === 'incoming' || l.msg === 'request completed');
   t.equal(lines.length, 2);
-  t.ok(lines.every((l) => l.reqId === res.headers['x-request-id']), 'every line of the request carries its request id');
+  t.ok(
+    lines.every((l) => l.reqId === res.headers['x-request-id']),
+    'every line of the request carries its request id',
+  );
 });

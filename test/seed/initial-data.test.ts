@@ -5,8 +5,13 @@ import { runInitialSeed, type SeedReport } from '../../apps/backend/src/database
 import { createTestDatabase } from '../helpers/db.js';
 import { TEST_ADMIN } from '../setup/paths.js';
 
-const config = loadConfig({ NODE_ENV: 'test', SEED_ADMIN_EMAIL: TEST_ADMIN.email, SEED_ADMIN_PASSWORD: TEST_ADMIN.password });
-const seed = (url: string, withSamples = true) => runInitialSeed({ connectionString: url, config, log: () => {}, withSamples });
+const config = loadConfig({
+  NODE_ENV: 'test',
+  SEED_ADMIN_EMAIL: TEST_ADMIN.email,
+  SEED_ADMIN_PASSWORD: TEST_ADMIN.password,
+});
+const seed = (url: string, withSamples = true) =>
+  runInitialSeed({ connectionString: url, config, log: () => {}, withSamples });
 const changes = (r: SeedReport) => Object.values(r).reduce((n, c) => n + c.inserted + c.updated, 0);
 
 /** md5 of every seeded table, ordered by its key: equal checksums mean identical content. */
@@ -21,7 +26,10 @@ async function checksums(url: string): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
     for (const { table_name } of rows) {
       // Identifier from the catalogue, quoted by format(): no input reaches this statement.
-      const { rows: r } = await c.query<{ sql: string }>(`SELECT format('SELECT md5(coalesce(string_agg(t::text, %L ORDER BY t::text), %L)) AS sum FROM %I t', '|', '', $1::text) AS sql`, [table_name]);
+      const { rows: r } = await c.query<{ sql: string }>(
+        `SELECT format('SELECT md5(coalesce(string_agg(t::text, %L ORDER BY t::text), %L)) AS sum FROM %I t', '|', '', $1::text) AS sql`,
+        [table_name],
+      );
       out[table_name] = (await c.query<{ sum: string }>(r[0]!.sql)).rows[0]!.sum;
     }
     return out;
@@ -53,17 +61,29 @@ t.test('an admin keeps a changed password; a reduced role keeps its reduction', 
   const c = new pg.Client({ connectionString: db.url });
   await c.connect();
   t.teardown(() => c.end());
-  await c.query("UPDATE users SET password_hash = '$argon2id$changed-by-the-admin', active = false, role = 'coordinator' WHERE email = $1", [TEST_ADMIN.email]);
+  await c.query(
+    "UPDATE users SET password_hash = '$argon2id$changed-by-the-admin', active = false, role = 'coordinator' WHERE email = $1",
+    [TEST_ADMIN.email],
+  );
   await c.query("DELETE FROM role_permissions WHERE role = 'coordinator' AND permission = 'audit:read'");
   await c.query("DELETE FROM permissions WHERE name = 'ops:read'"); // as if the catalogue just grew
 
   const report = await seed(db.url);
-  const admin = (await c.query('SELECT password_hash, active, role FROM users WHERE email = $1', [TEST_ADMIN.email])).rows[0];
-  t.same(admin, { password_hash: '$argon2id$changed-by-the-admin', active: false, role: 'coordinator' }, 'admin untouched');
-  const coordinator = (await c.query("SELECT permission FROM role_permissions WHERE role = 'coordinator'")).rows.map((r) => r.permission);
+  const admin = (await c.query('SELECT password_hash, active, role FROM users WHERE email = $1', [TEST_ADMIN.email]))
+    .rows[0];
+  t.same(
+    admin,
+    { password_hash: '$argon2id$changed-by-the-admin', active: false, role: 'coordinator' },
+    'admin untouched',
+  );
+  const coordinator = (await c.query("SELECT permission FROM role_permissions WHERE role = 'coordinator'")).rows.map(
+    (r) => r.permission,
+  );
   t.notOk(coordinator.includes('audit:read'), 'the reduction holds');
   t.equal(report.permissions!.inserted, 1, 'the new permission is added');
-  const holders = (await c.query("SELECT role FROM role_permissions WHERE permission = 'ops:read' ORDER BY role")).rows.map((r) => r.role);
+  const holders = (
+    await c.query("SELECT role FROM role_permissions WHERE permission = 'ops:read' ORDER BY role")
+  ).rows.map((r) => r.role);
   t.same(holders, ['admin'], 'offered to admin only');
 });
 
@@ -87,13 +107,43 @@ t.test('outside development the admin variables are required and must meet the p
   t.teardown(() => db.drop());
   const { migrateUp } = await import('../../apps/backend/src/database/migrator.js');
   await migrateUp({ connectionString: db.url, log: () => {} });
-  await t.rejects(runInitialSeed({ connectionString: db.url, config: loadConfig({ NODE_ENV: 'production', DATABASE_URL: db.url, REDIS_URL: 'redis://x', JWT_SECRET: 'x'.repeat(40) }), log: () => {}, withSamples: false }), /SEED_ADMIN_EMAIL and SEED_ADMIN_PASSWORD are required/);
   await t.rejects(
-    runInitialSeed({ connectionString: db.url, config: loadConfig({ NODE_ENV: 'test', SEED_ADMIN_EMAIL: 'a@b.test', SEED_ADMIN_PASSWORD: 'password123' }), log: () => {}, withSamples: false }),
+    runInitialSeed({
+      connectionString: db.url,
+      config: loadConfig({
+        NODE_ENV: 'production',
+        DATABASE_URL: db.url,
+        REDIS_URL: 'redis://x',
+        JWT_SECRET: 'x'.repeat(40),
+      }),
+      log: () => {},
+      withSamples: false,
+    }),
+    /SEED_ADMIN_EMAIL and SEED_ADMIN_PASSWORD are required/,
+  );
+  await t.rejects(
+    runInitialSeed({
+      connectionString: db.url,
+      config: loadConfig({ NODE_ENV: 'test', SEED_ADMIN_EMAIL: 'a@b.test', SEED_ADMIN_PASSWORD: 'password123' }),
+      log: () => {},
+      withSamples: false,
+    }),
     /SEED_ADMIN_PASSWORD is too common/,
   );
   await t.rejects(
-    runInitialSeed({ connectionString: db.url, config: loadConfig({ NODE_ENV: 'production', DATABASE_URL: db.url, REDIS_URL: 'redis://x', JWT_SECRET: 'x'.repeat(40), SEED_ADMIN_EMAIL: 'a@b.test', SEED_ADMIN_PASSWORD: 'A-long-enough-passphrase' }), log: () => {}, withSamples: true }),
+    runInitialSeed({
+      connectionString: db.url,
+      config: loadConfig({
+        NODE_ENV: 'production',
+        DATABASE_URL: db.url,
+        REDIS_URL: 'redis://x',
+        JWT_SECRET: 'x'.repeat(40),
+        SEED_ADMIN_EMAIL: 'a@b.test',
+        SEED_ADMIN_PASSWORD: 'A-long-enough-passphrase',
+      }),
+      log: () => {},
+      withSamples: true,
+    }),
     /never created in production/,
   );
 });

@@ -27,4 +27,6 @@ if (state.error) {
   console.error(`test services failed to start:\n${state.error}`);
   process.exit(1);
 }
-console.log(`# test services ready: PostgreSQL ${new URL(state.pgUrl).port}, Redis ${state.redisUrl ? new URL(state.redisUrl).port : 'none'}`);
+console.log(
+  `# test services ready: PostgreSQL ${new URL(state.pgUrl).port}, Redis ${state.redisUrl ? new URL(state.redisUrl).port : 'none'}`,
+);

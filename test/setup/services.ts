@@ -3,7 +3,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureDatabase, startEmbeddedPostgres, startEmbeddedRedis, type EmbeddedServer } from '../../apps/backend/src/platform/embedded.js';
+import {
+  ensureDatabase,
+  startEmbeddedPostgres,
+  startEmbeddedRedis,
+  type EmbeddedServer,
+} from '../../apps/backend/src/platform/embedded.js';
 import { migrateUp } from '../../apps/backend/src/database/migrator.js';
 import { runInitialSeed } from '../../apps/backend/src/database/seed/initial-data.js';
 import { loadConfig } from '../../apps/backend/src/config.js';
@@ -37,7 +42,11 @@ try {
   if (redis) started.push(redis);
   const templateUrl = await ensureDatabase(pg.url, TEMPLATE_DB);
   await migrateUp({ connectionString: templateUrl, log: () => {} });
-  const config = loadConfig({ NODE_ENV: 'test', SEED_ADMIN_EMAIL: TEST_ADMIN.email, SEED_ADMIN_PASSWORD: TEST_ADMIN.password });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    SEED_ADMIN_EMAIL: TEST_ADMIN.email,
+    SEED_ADMIN_PASSWORD: TEST_ADMIN.password,
+  });
   await runInitialSeed({ connectionString: templateUrl, config, log: () => {} });
   write({ pid: process.pid, pgUrl: pg.url, redisUrl: redis?.url ?? null });
   setInterval(() => {}, 60_000);

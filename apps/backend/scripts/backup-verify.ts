@@ -28,18 +28,23 @@ export async function verifyBackup(url: string, dir: string, say: (line: string)
     // Ownership and GRANTs are not what this checks, and the scratch server may lack the roles.
     const status = await restoreBackup({ file: newest.file, target: scratchUrl, noOwner: true, log: say });
     if (!isUpToDate(status)) {
-      problems.push(`migrations not clean: ${status.pending.length} pending, ${status.drifted.length} drifted, ${status.missing.length} missing`);
+      problems.push(
+        `migrations not clean: ${status.pending.length} pending, ${status.drifted.length} drifted, ${status.missing.length} missing`,
+      );
     }
     const restoredVersions = status.applied.map((a) => a.version);
-    if (restoredVersions.join(',') !== manifest.migrations.join(',')) problems.push('schema_migrations differs from the manifest');
+    if (restoredVersions.join(',') !== manifest.migrations.join(','))
+      problems.push('schema_migrations differs from the manifest');
 
     await withClient(scratchUrl, async (c) => {
       const counts = await countRows(c);
       for (const [table, n] of Object.entries(manifest.tables)) {
         if (!(table in counts)) problems.push(`table ${table} missing after restore`);
-        else if (counts[table] !== n) problems.push(`table ${table}: ${counts[table]} rows restored, ${n} at backup time`);
+        else if (counts[table] !== n)
+          problems.push(`table ${table}: ${counts[table]} rows restored, ${n} at backup time`);
       }
-      for (const table of Object.keys(counts)) if (!(table in manifest.tables)) problems.push(`table ${table} not in the manifest`);
+      for (const table of Object.keys(counts))
+        if (!(table in manifest.tables)) problems.push(`table ${table} not in the manifest`);
       say(`row counts checked for ${Object.keys(manifest.tables).length} tables`);
       problems.push(...(await amcheck(c, say)));
     });
@@ -90,7 +95,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main().then(
     (code) => process.exit(code),
     (err: Error) => {
-      process.stderr.write(`backup:verify failed: ${err instanceof ScriptError ? err.message : (err.stack ?? err.message)}\n`);
+      process.stderr.write(
+        `backup:verify failed: ${err instanceof ScriptError ? err.message : (err.stack ?? err.message)}\n`,
+      );
       process.exit(1);
     },
   );

@@ -20,9 +20,11 @@ try {
     } catch {
       // stale pid file: the server is gone
     }
-    if (alive) throw new ConfigError(`the embedded PostgreSQL in ${cluster} is running (pid ${pid}): stop \`npm start\` first`);
+    if (alive)
+      throw new ConfigError(`the embedded PostgreSQL in ${cluster} is running (pid ${pid}): stop \`npm start\` first`);
   }
-  for (const entry of ['postgres', 'postgres-password', 'admin-credentials.txt']) fs.rmSync(path.join(base, entry), { recursive: true, force: true });
+  for (const entry of ['postgres', 'postgres-password', 'admin-credentials.txt'])
+    fs.rmSync(path.join(base, entry), { recursive: true, force: true });
   console.log(`wiped ${cluster}; the next \`npm start\` creates a fresh database (and a new admin password)`);
 } catch (err) {
   console.error(err instanceof ConfigError ? err.message : err);

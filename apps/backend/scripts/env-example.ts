@@ -12,7 +12,10 @@ export function renderEnvExample(): string {
     '# Development needs none of them. Production requires DATABASE_URL, REDIS_URL and JWT_SECRET.',
     '',
   ];
-  for (const [name, schema] of Object.entries(ConfigSchema.properties) as [string, { description?: string; default?: unknown }][]) {
+  for (const [name, schema] of Object.entries(ConfigSchema.properties) as [
+    string,
+    { description?: string; default?: unknown },
+  ][]) {
     lines.push(`# ${schema.description ?? ''}`);
     lines.push(schema.default === undefined ? `# ${name}=` : `${name}=${String(schema.default)}`);
     lines.push('');
@@ -27,7 +30,8 @@ export const README = path.join(REPO_ROOT, 'README.md');
 /** README.md with its configuration table regenerated from the schema. */
 export function withConfigTable(readme: string): string {
   const rows = (Object.entries(ConfigSchema.properties) as [string, { description?: string; default?: unknown }][]).map(
-    ([name, s]) => `| \`${name}\` | ${s.default === undefined || s.default === '' ? '' : `\`${String(s.default)}\``} | ${(s.description ?? '').replace(/\|/g, '\\|')} |`,
+    ([name, s]) =>
+      `| \`${name}\` | ${s.default === undefined || s.default === '' ? '' : `\`${String(s.default)}\``} | ${(s.description ?? '').replace(/\|/g, '\\|')} |`,
   );
   const table = [BEGIN, '| variable | default | meaning |', '|---|---|---|', ...rows, END].join('\n');
   const start = readme.indexOf(BEGIN);

@@ -134,7 +134,9 @@ async function withDatabase(ctx: Ctx, fn: (url: string) => Promise<number>): Pro
 
 function refuseRollbackInProduction(flags: Flags): void {
   if (process.env.NODE_ENV === 'production' && !flags.yes && !flags['dry-run']) {
-    throw new MigrationError('refusing to roll back with NODE_ENV=production: check the plan with --dry-run, take a backup, then re-run with --yes');
+    throw new MigrationError(
+      'refusing to roll back with NODE_ENV=production: check the plan with --dry-run, take a backup, then re-run with --yes',
+    );
   }
 }
 
@@ -159,14 +161,22 @@ const runOptions = (ctx: Ctx, url: string) => ({
 });
 
 async function up(ctx: Ctx, url: string): Promise<number> {
-  const result = await migrateUp({ ...runOptions(ctx, url), allowOutOfOrder: ctx.flags['allow-out-of-order'] ?? false, ...(ctx.flags.to ? { to: ctx.flags.to } : {}) });
+  const result = await migrateUp({
+    ...runOptions(ctx, url),
+    allowOutOfOrder: ctx.flags['allow-out-of-order'] ?? false,
+    ...(ctx.flags.to ? { to: ctx.flags.to } : {}),
+  });
   return printRun(ctx, 'up', result);
 }
 
 async function down(ctx: Ctx, url: string): Promise<number> {
   const { steps, to } = ctx.flags;
   const stepCount = steps === undefined ? undefined : /^\d+$/.test(steps) ? Number(steps) : NaN;
-  const result = await migrateDown({ ...runOptions(ctx, url), ...(stepCount !== undefined ? { steps: stepCount } : {}), ...(to !== undefined ? { to } : {}) });
+  const result = await migrateDown({
+    ...runOptions(ctx, url),
+    ...(stepCount !== undefined ? { steps: stepCount } : {}),
+    ...(to !== undefined ? { to } : {}),
+  });
   return printRun(ctx, 'down', result);
 }
 
@@ -176,7 +186,15 @@ async function redo(ctx: Ctx, url: string): Promise<number> {
 
 function printRun(ctx: Ctx, command: string, r: RunResult): number {
   if (ctx.flags.json) {
-    ctx.out(JSON.stringify({ command, dryRun: r.dryRun, [command === 'down' ? 'reverted' : 'applied']: r.applied, steps: r.steps, ...(r.dryRun ? { script: r.script } : {}) }));
+    ctx.out(
+      JSON.stringify({
+        command,
+        dryRun: r.dryRun,
+        [command === 'down' ? 'reverted' : 'applied']: r.applied,
+        steps: r.steps,
+        ...(r.dryRun ? { script: r.script } : {}),
+      }),
+    );
   } else if (r.dryRun) {
     ctx.out(r.script);
   } else if (r.steps.length === 0) {
@@ -212,8 +230,13 @@ function formatStatus(s: MigrationStatus, files: MigrationFile[]): string {
     return `${state} ${file ?? `${a.version}__${a.name}.sql`}  ${new Date(a.applied_at).toISOString()}  ${a.execution_ms} ms  ${a.applied_by}`;
   });
   const outOfOrder = new Set(s.outOfOrder);
-  for (const v of s.pending) lines.push(`pending  ${fileOf.get(v)}${outOfOrder.has(v) ? '  (older than the newest applied: needs --allow-out-of-order)' : ''}`);
-  lines.push(`${s.applied.length} applied, ${s.pending.length} pending, ${s.drifted.length} drifted, ${s.missing.length} missing`);
+  for (const v of s.pending)
+    lines.push(
+      `pending  ${fileOf.get(v)}${outOfOrder.has(v) ? '  (older than the newest applied: needs --allow-out-of-order)' : ''}`,
+    );
+  lines.push(
+    `${s.applied.length} applied, ${s.pending.length} pending, ${s.drifted.length} drifted, ${s.missing.length} missing`,
+  );
   return lines.join('\n');
 }
 
@@ -283,7 +306,11 @@ function unexplainedIgnores(f: MigrationFile): string[] {
     if (!/^\s*--\s*squawk-ignore/.test(line)) return [];
     const prev = lines[i - 1] ?? '';
     const explained = /^\s*--/.test(prev) && !/squawk-ignore/.test(prev) && !/^\s*--\s*migrate:/.test(prev);
-    return explained ? [] : [`${f.fileName}:${i + 1}: "${line.trim()}" needs a comment on the line above saying why the rule does not apply`];
+    return explained
+      ? []
+      : [
+          `${f.fileName}:${i + 1}: "${line.trim()}" needs a comment on the line above saying why the rule does not apply`,
+        ];
   });
 }
 
@@ -301,15 +328,22 @@ async function configuredExclusions(): Promise<string[]> {
 const displayPath = (p: string): string => (p.startsWith(REPO_ROOT + path.sep) ? path.relative(REPO_ROOT, p) : p);
 
 /** Lints one section: the rest of the file is blanked so squawk's line numbers are the file's. */
-async function squawk(f: MigrationFile, direction: 'up' | 'down', transaction: boolean, excluded: string[]): Promise<string | null> {
+async function squawk(
+  f: MigrationFile,
+  direction: 'up' | 'down',
+  transaction: boolean,
+  excluded: string[],
+): Promise<string | null> {
   const lines = f.text.split('\n');
   const from = f[direction].line;
   const to = direction === 'up' ? f.down.line - 1 : lines.length;
   const text = lines.map((l, i) => (i + 1 >= from && i + 1 <= to ? l : '')).join('\n');
   const exclude = direction === 'down' ? [...excluded, ...DOWN_ONLY_EXCLUSIONS] : excluded;
   const args = [
-    '--config', SQUAWK_CONFIG,
-    '--stdin-filepath', `${displayPath(f.path)} (${direction})`,
+    '--config',
+    SQUAWK_CONFIG,
+    '--stdin-filepath',
+    `${displayPath(f.path)} (${direction})`,
     transaction ? '--assume-in-transaction' : '--no-assume-in-transaction',
     ...(exclude.length ? ['--exclude', exclude.join(',')] : []),
   ];
@@ -329,7 +363,9 @@ function squawkBinary(): string {
   try {
     return require.resolve(`@squawk-cli/${process.platform}-${process.arch}/bin/squawk`);
   } catch {
-    throw new MigrationError('squawk is not installed: run npm install (squawk-cli is a dev dependency of apps/backend)');
+    throw new MigrationError(
+      'squawk is not installed: run npm install (squawk-cli is a dev dependency of apps/backend)',
+    );
   }
 }
 
@@ -351,9 +387,11 @@ async function validate(ctx: Ctx): Promise<number> {
   if (parsed) {
     await withDatabase(ctx, async (url) => {
       const s = await statusOf(url, ctx.dir);
-      for (const f of s.drifted) problems.push(`${f}: changed since it was applied (checksum differs from schema_migrations)`);
+      for (const f of s.drifted)
+        problems.push(`${f}: changed since it was applied (checksum differs from schema_migrations)`);
       for (const v of s.missing) problems.push(`${v}: applied but its file is missing`);
-      for (const v of s.outOfOrder) problems.push(`${v}: pending but older than the newest applied migration (needs --allow-out-of-order)`);
+      for (const v of s.outOfOrder)
+        problems.push(`${v}: pending but older than the newest applied migration (needs --allow-out-of-order)`);
       return 0;
     });
   }
@@ -362,7 +400,8 @@ async function validate(ctx: Ctx): Promise<number> {
 
 function report(ctx: Ctx, problems: string[], what: string): number {
   if (ctx.flags.json) ctx.out(JSON.stringify({ command: what, ok: problems.length === 0, problems }));
-  else ctx.out(problems.length === 0 ? `${what}: ok` : `${problems.join('\n')}\n${what}: ${problems.length} problem(s)`);
+  else
+    ctx.out(problems.length === 0 ? `${what}: ok` : `${problems.join('\n')}\n${what}: ${problems.length} problem(s)`);
   return problems.length === 0 ? 0 : 1;
 }
 
@@ -372,7 +411,9 @@ function report(ctx: Ctx, problems: string[], what: string): number {
 async function dump(ctx: Ctx, url: string): Promise<number> {
   const s = await statusOf(url, ctx.dir);
   if (!isUpToDate(s)) {
-    throw new MigrationError(`refusing to dump a database that is not up to date (${s.pending.length} pending, ${s.drifted.length} drifted, ${s.missing.length} missing): run npm run migrate first`);
+    throw new MigrationError(
+      `refusing to dump a database that is not up to date (${s.pending.length} pending, ${s.drifted.length} drifted, ${s.missing.length} missing): run npm run migrate first`,
+    );
   }
   const file = await writeSchemaDump(url, SCHEMA_DUMP_PATH);
   ctx.out(ctx.flags.json ? JSON.stringify({ dumped: file }) : `wrote ${path.relative(process.cwd(), file)}`);

@@ -17,20 +17,35 @@ async function main(): Promise<number> {
   loadDotEnv();
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { target: { type: 'string' }, clean: { type: 'boolean' }, 'no-owner': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      target: { type: 'string' },
+      clean: { type: 'boolean' },
+      'no-owner': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
-  if (values.help) return log(USAGE), 0;
+  if (values.help) return (log(USAGE), 0);
   const file = positionals[0];
   if (!file || !values.target || positionals.length > 1) throw new ScriptError(USAGE);
   if (!/^postgres(ql)?:\/\//.test(values.target)) throw new ScriptError('--target must be a postgres:// URL');
   log(`restoring ${path.basename(file)} into ${describeDatabaseUrl(values.target)}`);
-  const status = await restoreBackup({ file: path.resolve(file), target: values.target, clean: values.clean, noOwner: values['no-owner'], log });
+  const status = await restoreBackup({
+    file: path.resolve(file),
+    target: values.target,
+    clean: values.clean,
+    noOwner: values['no-owner'],
+    log,
+  });
   if (status.drifted.length || status.missing.length) {
-    log(`migration status: ${status.drifted.length} drifted (${status.drifted.join(', ')}), ${status.missing.length} missing (${status.missing.join(', ')}): this code does not match the restored schema`);
+    log(
+      `migration status: ${status.drifted.length} drifted (${status.drifted.join(', ')}), ${status.missing.length} missing (${status.missing.join(', ')}): this code does not match the restored schema`,
+    );
     return 2;
   }
   if (!isUpToDate(status)) {
-    log(`restored; ${status.pending.length} migration(s) pending (${status.pending.join(', ')}): run npm run migrate against the target before serving`);
+    log(
+      `restored; ${status.pending.length} migration(s) pending (${status.pending.join(', ')}): run npm run migrate against the target before serving`,
+    );
     return 0;
   }
   log(`restored; migrations up to date (${status.applied.length} applied)`);

@@ -13,9 +13,16 @@ const END = '<!-- matrix:end -->';
 export function renderMatrix(): string {
   const roles = Object.keys(DEFAULT_ROLES);
   const rows = Object.entries(PERMISSIONS).map(
-    ([p, description]) => `| \`${p}\` | ${roles.map((r) => ((DEFAULT_ROLES[r]!.permissions as string[]).includes(p) ? '✔' : '')).join(' | ')} | ${description} |`,
+    ([p, description]) =>
+      `| \`${p}\` | ${roles.map((r) => ((DEFAULT_ROLES[r]!.permissions as string[]).includes(p) ? '✔' : '')).join(' | ')} | ${description} |`,
   );
-  return [BEGIN, `| permission | ${roles.join(' | ')} | meaning |`, `|---|${roles.map(() => ':-:').join('|')}|---|`, ...rows, END].join('\n');
+  return [
+    BEGIN,
+    `| permission | ${roles.join(' | ')} | meaning |`,
+    `|---|${roles.map(() => ':-:').join('|')}|---|`,
+    ...rows,
+    END,
+  ].join('\n');
 }
 
 export function withMatrix(doc: string): string {

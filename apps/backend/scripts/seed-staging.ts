@@ -9,7 +9,8 @@ import { DEFAULT_BATCH_SIZE, generateStagingData, GENERATED_TABLES, type Staging
 import { createProgress } from './staging/progress.js';
 import { StagingRefused } from './staging/protect.js';
 
-const USAGE = 'usage: npm run seed:staging -- [--beneficiaries N] [--seed N] [--as-of YYYY-MM-DD] [--batch-size N] [--force]';
+const USAGE =
+  'usage: npm run seed:staging -- [--beneficiaries N] [--seed N] [--as-of YYYY-MM-DD] [--batch-size N] [--force]';
 
 export interface StagingArgs {
   beneficiaries: number;
@@ -41,11 +42,17 @@ export function parseStagingArgs(argv: string[]): StagingArgs {
   }
   if (values.help) throw new ScriptError(USAGE);
   const int = (name: string, raw: string, min: number, max: number) => {
-    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new ScriptError(`--${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
+      throw new ScriptError(`--${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
     return Number(raw);
   };
   const asOf = values['as-of'];
-  if (asOf !== undefined && (!/^\d{4}-\d{2}-\d{2}$/.test(asOf) || Number.isNaN(Date.parse(`${asOf}T00:00:00Z`)) || new Date(`${asOf}T00:00:00Z`).toISOString().slice(0, 10) !== asOf)) {
+  if (
+    asOf !== undefined &&
+    (!/^\d{4}-\d{2}-\d{2}$/.test(asOf) ||
+      Number.isNaN(Date.parse(`${asOf}T00:00:00Z`)) ||
+      new Date(`${asOf}T00:00:00Z`).toISOString().slice(0, 10) !== asOf)
+  ) {
     throw new ScriptError(`--as-of must be a date YYYY-MM-DD (got ${JSON.stringify(asOf)})`);
   }
   return {
@@ -58,7 +65,10 @@ export function parseStagingArgs(argv: string[]): StagingArgs {
 }
 
 export function formatStagingReport(report: StagingReport): string[] {
-  return GENERATED_TABLES.map((t) => `${t.padEnd(28)} inserted ${String(report[t]!.inserted).padStart(9)}  skipped ${String(report[t]!.skipped).padStart(9)}`);
+  return GENERATED_TABLES.map(
+    (t) =>
+      `${t.padEnd(28)} inserted ${String(report[t]!.inserted).padStart(9)}  skipped ${String(report[t]!.skipped).padStart(9)}`,
+  );
 }
 
 async function main(): Promise<number> {
@@ -68,15 +78,30 @@ async function main(): Promise<number> {
     const args = parseStagingArgs(process.argv.slice(2));
     // Refuse before anything starts (even the embedded server) when the environment says production.
     const config = loadConfig();
-    if (config.NODE_ENV === 'production' && !args.force) throw new StagingRefused('refusing to write staging data: NODE_ENV=production (pass --force if you really mean it)');
-    const progress = createProgress({ label: 'beneficiaries', tty: Boolean(process.stdout.isTTY), write: (s) => process.stdout.write(s) });
+    if (config.NODE_ENV === 'production' && !args.force)
+      throw new StagingRefused(
+        'refusing to write staging data: NODE_ENV=production (pass --force if you really mean it)',
+      );
+    const progress = createProgress({
+      label: 'beneficiaries',
+      tty: Boolean(process.stdout.isTTY),
+      write: (s) => process.stdout.write(s),
+    });
     const started = Date.now();
     const report = await withDatabase(log, (url) =>
-      generateStagingData({ connectionString: url, config, ...args, log, progress: (d, t, r) => progress.update(d, t, r) }),
+      generateStagingData({
+        connectionString: url,
+        config,
+        ...args,
+        log,
+        progress: (d, t, r) => progress.update(d, t, r),
+      }),
     );
     for (const line of formatStagingReport(report)) log(line);
     const inserted = Object.values(report).reduce((n, c) => n + c.inserted, 0);
-    log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${inserted} rows inserted${inserted === 0 ? ' (everything was already there)' : ''}`);
+    log(
+      `done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${inserted} rows inserted${inserted === 0 ? ' (everything was already there)' : ''}`,
+    );
     return 0;
   } catch (err) {
     if (err instanceof ScriptError || err instanceof StagingRefused || err instanceof ConfigError) {

@@ -114,7 +114,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
 
   const mailer = deps.mailer ?? createMailer(config, app.log);
-  const auth = createAuthService({ config, db, redis, repo: authRepo, sessionStore, mailer, signAccessToken: app.signAccessToken, log: app.log });
+  const auth = createAuthService({
+    config,
+    db,
+    redis,
+    repo: authRepo,
+    sessionStore,
+    mailer,
+    signAccessToken: app.signAccessToken,
+    log: app.log,
+  });
   const access = createAccessService({ db, repo: accessRepo, store: permissionStore });
   const shared: ModuleDeps = { config, db, redis, access, auth };
   // Scripts (benchmarks) and tests reach the services the modules were built with.

@@ -27,7 +27,10 @@ export const ConfigSchema = Type.Object({
   ),
   DATA_DIR: Str('.data', 'where embedded PostgreSQL and generated dev files live (relative to the repo root)'),
 
-  DATABASE_URL: OptUrl(PG, 'postgres:// URL of the application database; empty starts embedded PostgreSQL (not in production)'),
+  DATABASE_URL: OptUrl(
+    PG,
+    'postgres:// URL of the application database; empty starts embedded PostgreSQL (not in production)',
+  ),
   MIGRATION_DATABASE_URL: OptUrl(PG, 'postgres:// URL used by migrations (owner role); defaults to DATABASE_URL'),
   DB_POOL_MAX: Int(1, 200, 10, 'maximum connections in the pg pool'),
   DB_STATEMENT_TIMEOUT_MS: Int(100, 3_600_000, 15_000, 'statement_timeout for every pooled connection'),
@@ -37,9 +40,14 @@ export const ConfigSchema = Type.Object({
   DB_APPLICATION_NAME: Str('acolhe-api', 'application_name seen in pg_stat_activity'),
   SLOW_QUERY_MS: Int(1, 3_600_000, 500, 'queries at least this slow are logged (name and duration only)'),
 
-  REDIS_URL: OptUrl(['redis', 'rediss'], 'redis:// URL; empty starts a private redis-server if one is on the PATH (not in production)'),
+  REDIS_URL: OptUrl(
+    ['redis', 'rediss'],
+    'redis:// URL; empty starts a private redis-server if one is on the PATH (not in production)',
+  ),
 
-  JWT_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'HS256 signing secret, at least 32 characters' })),
+  JWT_SECRET: Type.Optional(
+    Type.String({ minLength: 32, description: 'HS256 signing secret, at least 32 characters' }),
+  ),
   JWT_ISSUER: Str('acolhe', 'iss claim, pinned on verification'),
   JWT_AUDIENCE: Str('acolhe-api', 'aud claim, pinned on verification'),
   ACCESS_TOKEN_TTL_SECONDS: Int(30, 86_400, 900, 'lifetime of an access token'),
@@ -62,15 +70,33 @@ export const ConfigSchema = Type.Object({
   SHUTDOWN_TIMEOUT_MS: Int(100, 600_000, 10_000, 'grace period for in-flight requests on shutdown'),
   ORG_TIMEZONE: Str('America/Sao_Paulo', 'time zone in which calendar days are computed'),
 
-  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'bearer token required by GET /metrics (at least 16 characters)' })),
-  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'serve /metrics on this port of 127.0.0.1 only, besides the token-protected API route' })),
-  PROTECTED_DATABASES: Str('', 'comma-separated database names or hosts (host or host:port) that npm run seed:staging refuses to write to without --force'),
-  PG_BIN_DIR: Str('', 'directory holding pg_dump/pg_restore of the server\'s major version (schema dump, backups); empty uses the PATH'),
+  METRICS_TOKEN: Type.Optional(
+    Type.String({ minLength: 16, description: 'bearer token required by GET /metrics (at least 16 characters)' }),
+  ),
+  METRICS_PORT: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 65535,
+      description: 'serve /metrics on this port of 127.0.0.1 only, besides the token-protected API route',
+    }),
+  ),
+  PROTECTED_DATABASES: Str(
+    '',
+    'comma-separated database names or hosts (host or host:port) that npm run seed:staging refuses to write to without --force',
+  ),
+  PG_BIN_DIR: Str(
+    '',
+    "directory holding pg_dump/pg_restore of the server's major version (schema dump, backups); empty uses the PATH",
+  ),
   BACKUP_DIR: Str('.data/backups', 'where npm run backup writes dumps (relative to the repo root)'),
   BACKUP_RETENTION_DAYS: Int(1, 3650, 30, 'backups older than this are pruned (the newest is always kept)'),
 
-  SEED_ADMIN_EMAIL: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'first admin e-mail (required outside development)' })),
-  SEED_ADMIN_PASSWORD: Type.Optional(Type.String({ description: 'first admin password (required outside development)' })),
+  SEED_ADMIN_EMAIL: Type.Optional(
+    Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'first admin e-mail (required outside development)' }),
+  ),
+  SEED_ADMIN_PASSWORD: Type.Optional(
+    Type.String({ description: 'first admin password (required outside development)' }),
+  ),
 });
 
 export type Config = Static<typeof ConfigSchema> & { dataDir: string; backupDir: string; corsOrigins: string[] };
@@ -83,7 +109,10 @@ function describe(schema: TSchema): string {
   if (schema.enum) return `one of ${schema.enum.join(', ')}`;
   if (schema.anyOf) return `one of ${schema.anyOf.map((s: TSchema) => s.const).join(', ')}`;
   if (schema.type === 'integer') return `an integer from ${schema.minimum} to ${schema.maximum}`;
-  if (schema.pattern) return schema.pattern.endsWith('://') ? `a URL starting with ${schema.pattern.slice(2, -4).replaceAll('|', ':// or ')}://` : 'an e-mail address';
+  if (schema.pattern)
+    return schema.pattern.endsWith('://')
+      ? `a URL starting with ${schema.pattern.slice(2, -4).replaceAll('|', ':// or ')}://`
+      : 'an e-mail address';
   if (schema.minLength) return `a string of at least ${schema.minLength} characters`;
   if (schema.format) return `a valid ${schema.format}`;
   return schema.description ?? 'a valid value';
@@ -100,18 +129,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (first) {
     const key = first.path.replace(/^\//, '').split('/')[0]!;
     const schema = ConfigSchema.properties[key as keyof typeof ConfigSchema.properties] as TSchema;
-    const got = raw[key] === undefined ? 'nothing' : JSON.stringify(key.includes('SECRET') || key.includes('PASSWORD') || key.includes('TOKEN') ? '***' : raw[key]);
+    const got =
+      raw[key] === undefined
+        ? 'nothing'
+        : JSON.stringify(
+            key.includes('SECRET') || key.includes('PASSWORD') || key.includes('TOKEN') ? '***' : raw[key],
+          );
     throw new ConfigError(`Invalid configuration: ${key} must be ${describe(schema)} (got ${got})`);
   }
   const cfg = value as Static<typeof ConfigSchema>;
   if (cfg.NODE_ENV === 'production') {
     const missing = PRODUCTION_REQUIRED.filter((k) => !cfg[k]);
-    if (missing.length) throw new ConfigError(`Invalid configuration: ${missing.join(', ')} required when NODE_ENV=production`);
+    if (missing.length)
+      throw new ConfigError(`Invalid configuration: ${missing.join(', ')} required when NODE_ENV=production`);
   }
   return {
     ...cfg,
     dataDir: path.resolve(REPO_ROOT, cfg.DATA_DIR),
     backupDir: path.resolve(REPO_ROOT, cfg.BACKUP_DIR),
-    corsOrigins: cfg.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    corsOrigins: cfg.CORS_ORIGINS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   };
 }

@@ -40,7 +40,11 @@ async function resolveRedis(): Promise<{ client: RedisClient | null; description
   let url = config.REDIS_URL;
   if (!url && config.NODE_ENV !== 'production') {
     const server = await startEmbeddedRedis(say);
-    if (!server) return { client: null, description: 'none (no redis-server on the PATH): sessions checked in PostgreSQL, login throttling per process' };
+    if (!server)
+      return {
+        client: null,
+        description: 'none (no redis-server on the PATH): sessions checked in PostgreSQL, login throttling per process',
+      };
     embedded.push(server);
     url = server.url;
   }
@@ -63,12 +67,18 @@ function jwtSecret(): string {
 async function main() {
   const databaseUrl = await resolveDatabaseUrl();
   const migrationUrl = config.MIGRATION_DATABASE_URL ?? databaseUrl;
-  await waitForDatabase(databaseUrl, { maxWaitMs: config.DB_STARTUP_WAIT_MS, log: say, connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS });
+  await waitForDatabase(databaseUrl, {
+    maxWaitMs: config.DB_STARTUP_WAIT_MS,
+    log: say,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+  });
 
   if (config.NODE_ENV === 'production') {
     // In production migrations are applied by `npm run migrate`, never by the server.
     const probe = createDb({ ...dbOptions(databaseUrl), max: 1 });
-    const status = await readStatus({ query: async (text, values) => ({ rows: await probe.many({ text, values }) }) }).finally(() => probe.close());
+    const status = await readStatus({
+      query: async (text, values) => ({ rows: await probe.many({ text, values }) }),
+    }).finally(() => probe.close());
     if (!isUpToDate(status)) {
       throw new Error(
         `refusing to serve: ${status.pending.length} pending, ${status.drifted.length} drifted, ${status.missing.length} missing migration(s); run npm run migrate -- status`,
@@ -98,7 +108,9 @@ async function main() {
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const base = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}`;
   say(`Acolhe API listening on ${base}/api/v1 — docs at ${base}/docs`);
-  say(`database: ${embedded.length && !config.DATABASE_URL ? embedded[0]!.description : describeDatabaseUrl(databaseUrl)}; redis: ${redis.description}`);
+  say(
+    `database: ${embedded.length && !config.DATABASE_URL ? embedded[0]!.description : describeDatabaseUrl(databaseUrl)}; redis: ${redis.description}`,
+  );
 }
 
 function dbOptions(connectionString: string) {

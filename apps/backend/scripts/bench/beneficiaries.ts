@@ -10,7 +10,12 @@
 import autocannon from 'autocannon';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
-import { GET_PUBLIC, GET_SENSITIVE, SEARCH_THRESHOLD, searchStatement } from '../../src/modules/beneficiaries/repository.js';
+import {
+  GET_PUBLIC,
+  GET_SENSITIVE,
+  SEARCH_THRESHOLD,
+  searchStatement,
+} from '../../src/modules/beneficiaries/repository.js';
 import { CONNECTIONS, median, ROUNDS, SECONDS } from './knobs.js';
 
 export interface BenchContext {
@@ -28,22 +33,152 @@ const TYPO_QUERY = 'Conseição Olivera'; // "Conceição Oliveira" with two typ
 const PAGE_SIZE = 20;
 const FAR_PAGE = 500;
 
-const FIRST = ['Maria', 'Ana', 'Francisca', 'Antônia', 'Adriana', 'Juliana', 'Márcia', 'Fernanda', 'Patrícia', 'Aline', 'Sandra', 'Camila', 'Luíza',
-  'Fátima', 'Simone', 'Vanessa', 'Letícia', 'Jéssica', 'Conceição', 'Raimunda', 'Josefa', 'Tereza', 'Rosângela', 'Cláudia', 'Débora', 'Eliane', 'Gabriela',
-  'Helena', 'Isabel', 'Joana', 'Kátia', 'Lúcia', 'Mônica', 'Natália', 'Regina', 'Sônia', 'Tatiane', 'Vera', 'Yasmin', 'Bruna', 'Cristiane', 'Daniela', 'Édna'];
-const MIDDLE = ['da', 'de', 'dos', 'das', 'Aparecida', 'José', 'Cristina', 'Fernanda', 'Helena', 'Lúcia', 'Rita', 'Vitória', 'Beatriz', 'Luíza', 'Clara',
-  'Eduarda', 'Gabriela', 'Isabel', 'Júlia', 'Sofia', 'Alice', 'Cecília', 'Laura', 'Manuela', 'Valentina', 'Heloísa', 'Lívia', 'Marina', 'Rosa', 'Socorro', 'Graça'];
-const LAST = ['Silva', 'Santos', 'Oliveira', 'Souza', 'Rodrigues', 'Ferreira', 'Alves', 'Pereira', 'Lima', 'Gomes', 'Costa', 'Ribeiro', 'Martins', 'Carvalho',
-  'Almeida', 'Lopes', 'Soares', 'Fernandes', 'Vieira', 'Barbosa', 'Rocha', 'Dias', 'Nascimento', 'Andrade', 'Moreira', 'Nunes', 'Marques', 'Machado',
-  'Mendes', 'Freitas', 'Cardoso', 'Ramos', 'Gonçalves', 'Santana', 'Teixeira', 'Araújo', 'Conceição', 'Pinto', 'Cavalcanti', 'Monteiro', 'Moura', 'Batista',
-  'Campos', 'Correia', 'Barros', 'Farias', 'Xavier'];
-const NEIGHBOURHOODS = ['Jardim Ângela', 'Capão Redondo', 'Cidade Tiradentes', 'Brasilândia', 'Grajaú', 'Paraisópolis', 'Heliópolis', 'Itaim Paulista'];
+const FIRST = [
+  'Maria',
+  'Ana',
+  'Francisca',
+  'Antônia',
+  'Adriana',
+  'Juliana',
+  'Márcia',
+  'Fernanda',
+  'Patrícia',
+  'Aline',
+  'Sandra',
+  'Camila',
+  'Luíza',
+  'Fátima',
+  'Simone',
+  'Vanessa',
+  'Letícia',
+  'Jéssica',
+  'Conceição',
+  'Raimunda',
+  'Josefa',
+  'Tereza',
+  'Rosângela',
+  'Cláudia',
+  'Débora',
+  'Eliane',
+  'Gabriela',
+  'Helena',
+  'Isabel',
+  'Joana',
+  'Kátia',
+  'Lúcia',
+  'Mônica',
+  'Natália',
+  'Regina',
+  'Sônia',
+  'Tatiane',
+  'Vera',
+  'Yasmin',
+  'Bruna',
+  'Cristiane',
+  'Daniela',
+  'Édna',
+];
+const MIDDLE = [
+  'da',
+  'de',
+  'dos',
+  'das',
+  'Aparecida',
+  'José',
+  'Cristina',
+  'Fernanda',
+  'Helena',
+  'Lúcia',
+  'Rita',
+  'Vitória',
+  'Beatriz',
+  'Luíza',
+  'Clara',
+  'Eduarda',
+  'Gabriela',
+  'Isabel',
+  'Júlia',
+  'Sofia',
+  'Alice',
+  'Cecília',
+  'Laura',
+  'Manuela',
+  'Valentina',
+  'Heloísa',
+  'Lívia',
+  'Marina',
+  'Rosa',
+  'Socorro',
+  'Graça',
+];
+const LAST = [
+  'Silva',
+  'Santos',
+  'Oliveira',
+  'Souza',
+  'Rodrigues',
+  'Ferreira',
+  'Alves',
+  'Pereira',
+  'Lima',
+  'Gomes',
+  'Costa',
+  'Ribeiro',
+  'Martins',
+  'Carvalho',
+  'Almeida',
+  'Lopes',
+  'Soares',
+  'Fernandes',
+  'Vieira',
+  'Barbosa',
+  'Rocha',
+  'Dias',
+  'Nascimento',
+  'Andrade',
+  'Moreira',
+  'Nunes',
+  'Marques',
+  'Machado',
+  'Mendes',
+  'Freitas',
+  'Cardoso',
+  'Ramos',
+  'Gonçalves',
+  'Santana',
+  'Teixeira',
+  'Araújo',
+  'Conceição',
+  'Pinto',
+  'Cavalcanti',
+  'Monteiro',
+  'Moura',
+  'Batista',
+  'Campos',
+  'Correia',
+  'Barros',
+  'Farias',
+  'Xavier',
+];
+const NEIGHBOURHOODS = [
+  'Jardim Ângela',
+  'Capão Redondo',
+  'Cidade Tiradentes',
+  'Brasilândia',
+  'Grajaú',
+  'Paraisópolis',
+  'Heliópolis',
+  'Itaim Paulista',
+];
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const ms = (n: number) => `${n.toFixed(2)} ms`;
 
 async function ensureFixture(pool: pg.Pool, log: (l: string) => void): Promise<void> {
-  const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM beneficiaries WHERE deleted_at IS NULL');
+  const { rows } = await pool.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM beneficiaries WHERE deleted_at IS NULL',
+  );
   const have = rows[0]?.n ?? 0;
   if (have >= FIXTURE_ROWS) {
     log(`fixture: ${have} beneficiaries already present`);
@@ -86,7 +221,11 @@ async function ensureFixture(pool: pg.Pool, log: (l: string) => void): Promise<v
 }
 
 /** Runs `op` from `concurrency` workers for `durationMs`; returns operations per second. */
-async function throughput(op: (i: number) => Promise<void>, durationMs = DURATION_MS, concurrency = CONCURRENCY): Promise<number> {
+async function throughput(
+  op: (i: number) => Promise<void>,
+  durationMs = DURATION_MS,
+  concurrency = CONCURRENCY,
+): Promise<number> {
   const deadline = performance.now() + durationMs;
   let done = 0;
   const started = performance.now();
@@ -135,17 +274,33 @@ export async function benchBeneficiaries(ctx: BenchContext): Promise<void> {
     const actor = actorOf(headers);
     const stmt = sensitive ? GET_SENSITIVE : GET_PUBLIC;
     const params = (id: string) => (sensitive ? [id, actor] : [id]);
-    log(`GET /beneficiaries/:id as ${sensitive ? 'a read_sensitive holder (each read also writes its audit row)' : 'a reader without read_sensitive'}`);
-    const rawRun = () => throughput(async (i) => void (await pool.query({ name: stmt.name, text: stmt.text, values: params(ids[i % ids.length]!) })));
+    log(
+      `GET /beneficiaries/:id as ${sensitive ? 'a read_sensitive holder (each read also writes its audit row)' : 'a reader without read_sensitive'}`,
+    );
+    const rawRun = () =>
+      throughput(
+        async (i) =>
+          void (await pool.query({ name: stmt.name, text: stmt.text, values: params(ids[i % ids.length]!) })),
+      );
     const address = app.server.address();
     const listening = address !== null && typeof address === 'object';
     const requests = ids.slice(0, 200).map((id) => ({ method: 'GET' as const, path: `/api/v1/beneficiaries/${id}` }));
     /** Over HTTP with the load generator in a worker thread (not on the server's event loop); else app.inject. */
     const apiRun = async (durationMs = DURATION_MS): Promise<{ rps: number; how: string }> => {
       if (listening) {
-        const r = await autocannon({ url: `http://127.0.0.1:${address.port}`, connections: CONCURRENCY, workers: 1, duration: durationMs / 1000, headers, requests });
+        const r = await autocannon({
+          url: `http://127.0.0.1:${address.port}`,
+          connections: CONCURRENCY,
+          workers: 1,
+          duration: durationMs / 1000,
+          headers,
+          requests,
+        });
         if (r.non2xx || r.errors) throw new Error(`GET /beneficiaries/:id: ${r.non2xx} non-2xx, ${r.errors} errors`);
-        return { rps: r.requests.average, how: `HTTP/autocannon ${CONCURRENCY} connections, p50 ${r.latency.p50} ms p99 ${r.latency.p99} ms` };
+        return {
+          rps: r.requests.average,
+          how: `HTTP/autocannon ${CONCURRENCY} connections, p50 ${r.latency.p50} ms p99 ${r.latency.p99} ms`,
+        };
       }
       const rps = await throughput(async (i) => {
         const res = await app.inject({ method: 'GET', url: `/api/v1/beneficiaries/${ids[i % ids.length]}`, headers });
@@ -153,7 +308,10 @@ export async function benchBeneficiaries(ctx: BenchContext): Promise<void> {
       }, durationMs);
       return { rps, how: `app.inject, ${CONCURRENCY} concurrent` };
     };
-    await throughput(async (i) => void (await pool.query({ name: stmt.name, text: stmt.text, values: params(ids[i % ids.length]!) })), 1_000);
+    await throughput(
+      async (i) => void (await pool.query({ name: stmt.name, text: stmt.text, values: params(ids[i % ids.length]!) })),
+      1_000,
+    );
     await apiRun(1_000);
     // Alternate the two sides so drift in machine load hits both alike; report each round and the median ratio.
     const ratios: number[] = [];
@@ -161,9 +319,13 @@ export async function benchBeneficiaries(ctx: BenchContext): Promise<void> {
       const raw = await rawRun();
       const api = await apiRun();
       ratios.push(api.rps / raw);
-      log(`GET by id, round ${round}: API ${api.rps.toFixed(0)} req/s [${api.how}], raw pool ${raw.toFixed(0)} q/s, ratio ${(api.rps / raw).toFixed(2)}`);
+      log(
+        `GET by id, round ${round}: API ${api.rps.toFixed(0)} req/s [${api.how}], raw pool ${raw.toFixed(0)} q/s, ratio ${(api.rps / raw).toFixed(2)}`,
+      );
     }
-    log(`GET by id: median ratio API/raw ${median(ratios).toFixed(2)} over ${ROUNDS} rounds (goal ≥ 0.5; ${DURATION_MS} ms per side per round)`);
+    log(
+      `GET by id: median ratio API/raw ${median(ratios).toFixed(2)} over ${ROUNDS} rounds (goal ≥ 0.5; ${DURATION_MS} ms per side per round)`,
+    );
 
     // 2. Search with a typo.
     const searchUrl = `/api/v1/beneficiaries?q=${encodeURIComponent(TYPO_QUERY)}&limit=${PAGE_SIZE}`;
@@ -177,22 +339,36 @@ export async function benchBeneficiaries(ctx: BenchContext): Promise<void> {
     const listUrl = `/api/v1/beneficiaries?sort=name&limit=${PAGE_SIZE}`;
     let cursor: string | null = null;
     for (let page = 1; page < FAR_PAGE; page++) {
-      const res: { json(): unknown } = await app.inject({ method: 'GET', url: `${listUrl}${cursor ? `&cursor=${cursor}` : ''}`, headers });
+      const res: { json(): unknown } = await app.inject({
+        method: 'GET',
+        url: `${listUrl}${cursor ? `&cursor=${cursor}` : ''}`,
+        headers,
+      });
       cursor = (res.json() as { next_cursor: string | null }).next_cursor;
       if (!cursor) throw new Error(`ran out of pages at page ${page}`);
     }
     const farUrl = `${listUrl}&cursor=${cursor}`;
     const p1 = await latencies(async () => void (await app.inject({ method: 'GET', url: listUrl, headers })));
     const p500 = await latencies(async () => void (await app.inject({ method: 'GET', url: farUrl, headers })));
-    log(`keyset page 1: p50 ${ms(p1.p50)}, p95 ${ms(p1.p95)}; page ${FAR_PAGE}: p50 ${ms(p500.p50)}, p95 ${ms(p500.p95)}; ratio p50 ${(p500.p50 / p1.p50).toFixed(2)} (goal ≤ 1.3)`);
+    log(
+      `keyset page 1: p50 ${ms(p1.p50)}, p95 ${ms(p1.p95)}; page ${FAR_PAGE}: p50 ${ms(p500.p50)}, p95 ${ms(p500.p95)}; ratio p50 ${(p500.p50 / p1.p50).toFixed(2)} (goal ≤ 1.3)`,
+    );
 
     // 4. The search plan.
-    const s = searchStatement({ text: TYPO_QUERY, digits: null, code: null }, { timezone: 'America/Sao_Paulo' }, null, PAGE_SIZE);
+    const s = searchStatement(
+      { text: TYPO_QUERY, digits: null, code: null },
+      { timezone: 'America/Sao_Paulo' },
+      null,
+      PAGE_SIZE,
+    );
     const client = await pool.connect();
     try {
       await client.query('BEGIN READ ONLY');
       await client.query(SEARCH_THRESHOLD.text);
-      const plan = await client.query<{ 'QUERY PLAN': string }>({ text: `EXPLAIN (ANALYZE, BUFFERS) ${s.text}`, values: s.values });
+      const plan = await client.query<{ 'QUERY PLAN': string }>({
+        text: `EXPLAIN (ANALYZE, BUFFERS) ${s.text}`,
+        values: s.values,
+      });
       await client.query('COMMIT');
       const lines = plan.rows.map((r) => r['QUERY PLAN']);
       log('EXPLAIN (ANALYZE, BUFFERS) of the search:');

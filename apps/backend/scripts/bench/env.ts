@@ -8,7 +8,12 @@ import { buildApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createDb } from '../../src/platform/db.js';
 import { connectRedis, createRedis } from '../../src/platform/redis.js';
-import { ensureDatabase, startEmbeddedPostgres, startEmbeddedRedis, type EmbeddedServer } from '../../src/platform/embedded.js';
+import {
+  ensureDatabase,
+  startEmbeddedPostgres,
+  startEmbeddedRedis,
+  type EmbeddedServer,
+} from '../../src/platform/embedded.js';
 import { migrateUp } from '../../src/database/migrator.js';
 import { runInitialSeed } from '../../src/database/seed/initial-data.js';
 
@@ -34,7 +39,14 @@ export async function startBenchEnv(log: (line: string) => void): Promise<BenchE
   const databaseUrl = await ensureDatabase(pgServer.url, 'bench');
   const adminEmail = 'bench-admin@acolhe.test';
   const adminPassword = 'Bench-admin-passphrase-2026';
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'warn', SEED_ADMIN_EMAIL: adminEmail, SEED_ADMIN_PASSWORD: adminPassword, DB_POOL_MAX: '10', LOGIN_MAX_ATTEMPTS: '10000' });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    SEED_ADMIN_EMAIL: adminEmail,
+    SEED_ADMIN_PASSWORD: adminPassword,
+    DB_POOL_MAX: '10',
+    LOGIN_MAX_ATTEMPTS: '10000',
+  });
   await migrateUp({ connectionString: databaseUrl, log: () => {} });
   await runInitialSeed({ connectionString: databaseUrl, config, log: () => {}, withSamples: false });
   const logger = pino({ level: 'warn' });
@@ -56,14 +68,26 @@ export async function startBenchEnv(log: (line: string) => void): Promise<BenchE
   let adminId = '';
   app.get('/bench/me-without-auth', async () => {
     const user = await app.services.auth.me(adminId);
-    return { id: user.id, email: user.email, name: user.name, role: user.role, permissions: [...(await app.services.access.permissionsOf(user.role))].sort() };
+    return {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      role: user.role,
+      permissions: [...(await app.services.access.permissionsOf(user.role))].sort(),
+    };
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
   const baseUrl = `http://127.0.0.1:${port}`;
-  const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: adminEmail, password: adminPassword } });
+  const login = await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { email: adminEmail, password: adminPassword },
+  });
   const token = (login.json() as { access_token: string }).access_token;
-  adminId = (await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `Bearer ${token}` } })).json().id;
+  adminId = (
+    await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `Bearer ${token}` } })
+  ).json().id;
   log(`bench environment: PostgreSQL ${pgServer.description}, Redis ${redisServer ? 'on' : 'off'}, API ${baseUrl}`);
   return {
     adminUrl: pgServer.url,

@@ -26,21 +26,30 @@ async function optional<T>(file: string, name: string): Promise<T | null> {
 
 const env = await startBenchEnv(log);
 try {
-  log(`# Acolhe benchmarks — ${new Date().toISOString()} — node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
+  log(
+    `# Acolhe benchmarks — ${new Date().toISOString()} — node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
+  );
   if (run('platform')) await benchSelectOne(env);
   if (run('auth')) await benchAuth(env);
   if (run('migrations')) {
-    const f = await optional<(ctx: { adminUrl: string; log: typeof log }) => Promise<void>>('./migrations.js', 'benchMigrations');
+    const f = await optional<(ctx: { adminUrl: string; log: typeof log }) => Promise<void>>(
+      './migrations.js',
+      'benchMigrations',
+    );
     if (f) {
       log('\n## migrations: our engine vs dbmate');
       await f({ adminUrl: env.adminUrl, log });
     }
   }
   if (run('beneficiaries')) {
-    const f = await optional<(ctx: { databaseUrl: string; app: typeof env.app; headers: Record<string, string>; log: typeof log }) => Promise<void>>(
-      './beneficiaries.js',
-      'benchBeneficiaries',
-    );
+    const f = await optional<
+      (ctx: {
+        databaseUrl: string;
+        app: typeof env.app;
+        headers: Record<string, string>;
+        log: typeof log;
+      }) => Promise<void>
+    >('./beneficiaries.js', 'benchBeneficiaries');
     if (f) {
       log('\n## beneficiaries');
       await f({ databaseUrl: env.databaseUrl, app: env.app, headers: { authorization: `Bearer ${env.token}` }, log });

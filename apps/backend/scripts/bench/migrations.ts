@@ -34,7 +34,14 @@ export async function benchMigrations(ctx: { adminUrl: string; log: (line: strin
     url.pathname = `/${name}`;
     return url.toString();
   };
-  const t = { ours: [] as number[], dbmate: [] as number[], oursNoop: [] as number[], dbmateNoop: [] as number[], dbmateStart: [] as number[], oursCliNoop: [] as number[] };
+  const t = {
+    ours: [] as number[],
+    dbmate: [] as number[],
+    oursNoop: [] as number[],
+    dbmateNoop: [] as number[],
+    dbmateStart: [] as number[],
+    oursCliNoop: [] as number[],
+  };
   try {
     for (let i = 0; i < RUNS; i++) {
       const oursUrl = await scratch('ours', i);
@@ -43,7 +50,9 @@ export async function benchMigrations(ctx: { adminUrl: string; log: (line: strin
       const order = i % 2 === 0 ? ['ours', 'dbmate'] : ['dbmate', 'ours'];
       for (const tool of order) {
         if (tool === 'ours') {
-          t.ours.push(await time(async () => expectApplied(await migrateUp({ connectionString: oursUrl }), files.length)));
+          t.ours.push(
+            await time(async () => expectApplied(await migrateUp({ connectionString: oursUrl }), files.length)),
+          );
           t.oursNoop.push(await time(async () => expectApplied(await migrateUp({ connectionString: oursUrl }), 0)));
         } else {
           t.dbmate.push(await time(() => run(dbmate, dbmateArgs(dbmateUrl, 'up'))));
@@ -54,15 +63,22 @@ export async function benchMigrations(ctx: { adminUrl: string; log: (line: strin
       t.oursCliNoop.push(await time(() => run(TSX, [CLI, 'up'], { MIGRATION_DATABASE_URL: oursUrl })));
     }
   } finally {
-    for (const name of created) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+    for (const name of created)
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
     await admin.end();
   }
   const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)])) as Record<keyof typeof t, number>;
   ctx.log(`migrations: ${files.length} files, median of ${RUNS} runs, each on a fresh database`);
-  ctx.log(`  full chain   ours ${m.ours.toFixed(1)} ms   dbmate ${m.dbmate.toFixed(1)} ms   ratio ours/dbmate ${(m.ours / m.dbmate).toFixed(2)}`);
-  ctx.log(`  no-op up     ours ${m.oursNoop.toFixed(1)} ms   dbmate ${m.dbmateNoop.toFixed(1)} ms   ratio ours/dbmate ${(m.oursNoop / m.dbmateNoop).toFixed(2)}`);
+  ctx.log(
+    `  full chain   ours ${m.ours.toFixed(1)} ms   dbmate ${m.dbmate.toFixed(1)} ms   ratio ours/dbmate ${(m.ours / m.dbmate).toFixed(2)}`,
+  );
+  ctx.log(
+    `  no-op up     ours ${m.oursNoop.toFixed(1)} ms   dbmate ${m.dbmateNoop.toFixed(1)} ms   ratio ours/dbmate ${(m.oursNoop / m.dbmateNoop).toFixed(2)}`,
+  );
   ctx.log(`  (dbmate process start alone: ${m.dbmateStart.toFixed(1)} ms; ours runs in-process)`);
-  ctx.log(`  no-op \`npm run migrate\` as a process (tsx start included): ours ${m.oursCliNoop.toFixed(1)} ms   dbmate ${m.dbmateNoop.toFixed(1)} ms`);
+  ctx.log(
+    `  no-op \`npm run migrate\` as a process (tsx start included): ours ${m.oursCliNoop.toFixed(1)} ms   dbmate ${m.dbmateNoop.toFixed(1)} ms`,
+  );
 }
 
 function expectApplied(r: { applied: string[] }, n: number): void {
@@ -101,7 +117,8 @@ function run(bin: string, args: string[], env: Record<string, string> = {}): Pro
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${bin} ${args.at(-1)} exited with ${code}: ${err.trim()}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${bin} ${args.at(-1)} exited with ${code}: ${err.trim()}`)),
+    );
   });
 }
-

@@ -30,7 +30,11 @@ const SEED_RUNS = Number(process.env.BENCH_SEED_RUNS ?? 5);
 const TABLES = [...GENERATED_TABLES.slice(0, 3), 'workshop_schedule', ...GENERATED_TABLES.slice(3)] as const;
 
 export async function benchSeeds(ctx: { adminUrl: string; log: (line: string) => void }): Promise<void> {
-  const config = loadConfig({ NODE_ENV: 'test', SEED_ADMIN_EMAIL: 'bench-admin@acolhe.test', SEED_ADMIN_PASSWORD: 'Bench-admin-password-2026!' });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    SEED_ADMIN_EMAIL: 'bench-admin@acolhe.test',
+    SEED_ADMIN_PASSWORD: 'Bench-admin-password-2026!',
+  });
   const admin = new pg.Client({ connectionString: ctx.adminUrl });
   await admin.connect();
   const created: string[] = [];
@@ -61,7 +65,14 @@ export async function benchSeeds(ctx: { adminUrl: string; log: (line: string) =>
     }
 
     const t0 = performance.now();
-    const report = await generateStagingData({ connectionString: genUrl, config, beneficiaries: BENEFICIARIES, seed: 42, asOf: '2026-11-25', log: () => {} });
+    const report = await generateStagingData({
+      connectionString: genUrl,
+      config,
+      beneficiaries: BENEFICIARIES,
+      seed: 42,
+      asOf: '2026-11-25',
+      log: () => {},
+    });
     const genMs = performance.now() - t0;
     const genRows = Object.values(report).reduce((n, c) => n + c.inserted, 0);
 
@@ -70,13 +81,17 @@ export async function benchSeeds(ctx: { adminUrl: string; log: (line: string) =>
     await withClient(genUrl, async (c) => {
       for (const table of TABLES) {
         // Table names from the constant list above; the staff filter keeps the seeded admin out (it exists in both).
-        const source = table === 'users' ? `(SELECT * FROM users WHERE email LIKE '${STAFF_EMAIL_PATTERN.replace(/'/g, "''")}' ORDER BY id)` : table;
+        const source =
+          table === 'users'
+            ? `(SELECT * FROM users WHERE email LIKE '${STAFF_EMAIL_PATTERN.replace(/'/g, "''")}' ORDER BY id)`
+            : table;
         const text = await copyOut(c, `COPY ${source} TO STDOUT`);
         dumps.push({ table, text, rows: text ? text.split('\n').length - 1 : 0 });
       }
     });
     const copyRows = dumps.filter((d) => d.table !== 'workshop_schedule').reduce((n, d) => n + d.rows, 0);
-    if (copyRows !== genRows) throw new Error(`benchmark: ${copyRows} rows exported but the generator reported ${genRows}`);
+    if (copyRows !== genRows)
+      throw new Error(`benchmark: ${copyRows} rows exported but the generator reported ${genRows}`);
 
     // Two baselines, the same pre-built rows each time:
     //  - restore-style: session_replication_role = replica, so no trigger at all and no foreign-key check;
@@ -89,7 +104,8 @@ export async function benchSeeds(ctx: { adminUrl: string; log: (line: string) =>
         await c.query('BEGIN');
         if (replica) await c.query('SET LOCAL session_replication_role = replica');
         else await triggersOff(c);
-        for (const d of dumps) if (replica || d.table !== 'workshop_schedule') await copyText(c, `COPY ${d.table} FROM STDIN`, d.text);
+        for (const d of dumps)
+          if (replica || d.table !== 'workshop_schedule') await copyText(c, `COPY ${d.table} FROM STDIN`, d.text);
         if (!replica) await triggersOn(c);
         await c.query('COMMIT');
         return performance.now() - t1;
@@ -101,14 +117,23 @@ export async function benchSeeds(ctx: { adminUrl: string; log: (line: string) =>
     const copyRate = copyRows / (copyMs / 1000);
     const checkedRate = copyRows / (checkedMs / 1000);
     ctx.log(`seeds: staging generator, ${BENEFICIARIES} beneficiaries (seed 42), vs a bare COPY of the same rows`);
-    ctx.log(`  generator  ${genRows} rows in ${(genMs / 1000).toFixed(1)} s = ${Math.round(genRate)} rows/s (${Math.round(BENEFICIARIES / (genMs / 1000))} beneficiaries/s; constraints on, rule triggers verified per batch, audit one row per batch, ANALYZE included)`);
-    ctx.log(`  bare COPY  ${copyRows} rows in ${(copyMs / 1000).toFixed(1)} s = ${Math.round(copyRate)} rows/s (pre-built rows, triggers off like a restore)`);
-    ctx.log(`  COPY with foreign keys checked  ${copyRows} rows in ${(checkedMs / 1000).toFixed(1)} s = ${Math.round(checkedRate)} rows/s (the same triggers off as the generator's batches)`);
-    ctx.log(`  ratio generator/COPY ${(genRate / copyRate).toFixed(2)} against the restore-style COPY (goal ≥ 0.50); ${(genRate / checkedRate).toFixed(2)} against the checked COPY`);
+    ctx.log(
+      `  generator  ${genRows} rows in ${(genMs / 1000).toFixed(1)} s = ${Math.round(genRate)} rows/s (${Math.round(BENEFICIARIES / (genMs / 1000))} beneficiaries/s; constraints on, rule triggers verified per batch, audit one row per batch, ANALYZE included)`,
+    );
+    ctx.log(
+      `  bare COPY  ${copyRows} rows in ${(copyMs / 1000).toFixed(1)} s = ${Math.round(copyRate)} rows/s (pre-built rows, triggers off like a restore)`,
+    );
+    ctx.log(
+      `  COPY with foreign keys checked  ${copyRows} rows in ${(checkedMs / 1000).toFixed(1)} s = ${Math.round(checkedRate)} rows/s (the same triggers off as the generator's batches)`,
+    );
+    ctx.log(
+      `  ratio generator/COPY ${(genRate / copyRate).toFixed(2)} against the restore-style COPY (goal ≥ 0.50); ${(genRate / checkedRate).toFixed(2)} against the checked COPY`,
+    );
     ctx.log(`  rows per table: ${GENERATED_TABLES.map((t) => `${t} ${report[t]!.inserted}`).join(', ')}`);
     ctx.log(`  no-op re-run of the initial seed: median ${median(noop).toFixed(1)} ms over ${SEED_RUNS} runs`);
   } finally {
-    for (const name of created) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+    for (const name of created)
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
     await admin.end();
   }
 }
@@ -118,4 +143,3 @@ async function copyOut(c: pg.Client, statement: string): Promise<string> {
   for await (const chunk of c.query(copyTo(statement))) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
-

@@ -16,9 +16,15 @@ export function backupSettings(env: NodeJS.ProcessEnv = process.env): { dir: str
   const schema = Type.Pick(ConfigSchema, ['BACKUP_DIR', 'BACKUP_RETENTION_DAYS']);
   const raw: Record<string, unknown> = {};
   for (const k of ['BACKUP_DIR', 'BACKUP_RETENTION_DAYS']) if (env[k]) raw[k] = env[k];
-  const value = Value.Convert(schema, Value.Default(schema, raw)) as { BACKUP_DIR: string; BACKUP_RETENTION_DAYS: number };
+  const value = Value.Convert(schema, Value.Default(schema, raw)) as {
+    BACKUP_DIR: string;
+    BACKUP_RETENTION_DAYS: number;
+  };
   const first = Value.Errors(schema, value).First();
-  if (first) throw new ScriptError(`Invalid configuration: ${first.path.slice(1)} ${first.message} (got ${JSON.stringify(raw[first.path.slice(1)])})`);
+  if (first)
+    throw new ScriptError(
+      `Invalid configuration: ${first.path.slice(1)} ${first.message} (got ${JSON.stringify(raw[first.path.slice(1)])})`,
+    );
   return { dir: path.resolve(REPO_ROOT, value.BACKUP_DIR), retentionDays: value.BACKUP_RETENTION_DAYS };
 }
 
@@ -27,18 +33,27 @@ export function pgTool(name: 'pg_dump' | 'pg_restore'): { bin: string; version: 
   const bin = pgToolPath(name);
   const res = spawnSync(bin, ['--version'], { encoding: 'utf8' });
   const m = /(\d+)(?:\.(\d+))?/.exec(res.stdout ?? '');
-  if (res.status !== 0 || !m) throw new ScriptError(`${name} not found (looked for ${bin}); install the PostgreSQL client tools or set PG_BIN_DIR`);
+  if (res.status !== 0 || !m)
+    throw new ScriptError(
+      `${name} not found (looked for ${bin}); install the PostgreSQL client tools or set PG_BIN_DIR`,
+    );
   return { bin, version: m[0], major: Number(m[1]) };
 }
 
 export async function serverVersion(c: pg.Client): Promise<{ num: number; major: number; text: string }> {
-  const { rows } = await c.query<{ num: string; text: string }>("SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS text");
+  const { rows } = await c.query<{ num: string; text: string }>(
+    "SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS text",
+  );
   const num = Number(rows[0]!.num);
   return { num, major: Math.floor(num / 10_000), text: rows[0]!.text };
 }
 
 /** A client tool older than the server cannot read its catalogues correctly: refuse before starting. */
-export function assertToolNotOlder(tool: { bin: string; version: string; major: number }, server: { major: number; text: string }, name: string): void {
+export function assertToolNotOlder(
+  tool: { bin: string; version: string; major: number },
+  server: { major: number; text: string },
+  name: string,
+): void {
   if (tool.major < server.major) {
     throw new ScriptError(
       `${name} ${tool.version} (${tool.bin}) is older than the server (PostgreSQL ${server.text}): install the PostgreSQL ${server.major} client tools and point PG_BIN_DIR at them`,
@@ -77,10 +92,14 @@ export async function sha256File(file: string): Promise<string> {
 export async function verifyChecksum(file: string): Promise<string> {
   const sumFile = `${file}.sha256`;
   if (!fs.existsSync(file)) throw new ScriptError(`${file} does not exist`);
-  if (!fs.existsSync(sumFile)) throw new ScriptError(`${sumFile} is missing: refusing to restore an unverifiable backup`);
+  if (!fs.existsSync(sumFile))
+    throw new ScriptError(`${sumFile} is missing: refusing to restore an unverifiable backup`);
   const expected = fs.readFileSync(sumFile, 'utf8').trim().split(/\s+/)[0]?.toLowerCase();
   const actual = await sha256File(file);
-  if (expected !== actual) throw new ScriptError(`SHA-256 mismatch for ${path.basename(file)}: expected ${expected}, got ${actual}; the file is damaged`);
+  if (expected !== actual)
+    throw new ScriptError(
+      `SHA-256 mismatch for ${path.basename(file)}: expected ${expected}, got ${actual}; the file is damaged`,
+    );
   return actual;
 }
 
@@ -104,7 +123,10 @@ const BACKUP_NAME = /^(.+)-(\d{8}T\d{6}Z)\.dump$/;
 
 /** `<database>-YYYYMMDDTHHMMSSZ.dump` (UTC): names sort by time. */
 export function backupFileName(database: string, at: Date): string {
-  return `${database}-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.dump`;
+  return `${database}-${at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}.dump`;
 }
 
 export function listBackups(dir: string): { file: string; database: string; at: Date }[] {
@@ -115,7 +137,9 @@ export function listBackups(dir: string): { file: string; database: string; at: 
       const m = BACKUP_NAME.exec(name);
       if (!m) return [];
       const t = m[2]!;
-      const at = new Date(`${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`);
+      const at = new Date(
+        `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`,
+      );
       return [{ file: path.join(dir, name), database: m[1]!, at }];
     })
     .sort((a, b) => a.at.getTime() - b.at.getTime());
@@ -149,7 +173,16 @@ export function runTool(bin: string, args: string[], url: string, onLine: (line:
     });
     child.on('error', reject);
     child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new ScriptError(`${path.basename(bin)} exited with code ${code}:\n${tail.filter((l) => !/^\w+: (dumping|processing|creating|executing)/.test(l)).slice(-8).join('\n')}`)),
+      code === 0
+        ? resolve()
+        : reject(
+            new ScriptError(
+              `${path.basename(bin)} exited with code ${code}:\n${tail
+                .filter((l) => !/^\w+: (dumping|processing|creating|executing)/.test(l))
+                .slice(-8)
+                .join('\n')}`,
+            ),
+          ),
     );
   });
 }

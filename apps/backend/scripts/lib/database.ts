@@ -18,7 +18,9 @@ export async function withDatabase<T>(log: (line: string) => void, fn: (url: str
   const url = process.env.MIGRATION_DATABASE_URL || process.env.DATABASE_URL;
   if (url) return fn(url);
   if (process.env.NODE_ENV === 'production') {
-    throw new ScriptError('NODE_ENV=production and no MIGRATION_DATABASE_URL or DATABASE_URL: there is no embedded database in production');
+    throw new ScriptError(
+      'NODE_ENV=production and no MIGRATION_DATABASE_URL or DATABASE_URL: there is no embedded database in production',
+    );
   }
   const { loadConfig } = await import('../../src/config.js');
   const { startEmbeddedPostgres, ensureDatabase } = await import('../../src/platform/embedded.js');
@@ -32,7 +34,11 @@ export async function withDatabase<T>(log: (line: string) => void, fn: (url: str
   }
 }
 
-export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>, applicationName = 'acolhe-ops'): Promise<T> {
+export async function withClient<T>(
+  url: string,
+  fn: (c: pg.Client) => Promise<T>,
+  applicationName = 'acolhe-ops',
+): Promise<T> {
   const client = new pg.Client({ connectionString: url, application_name: applicationName });
   await client.connect();
   try {
@@ -55,7 +61,12 @@ export function withDatabaseName(url: string, name: string): string {
  */
 export function libpqEnv(url: string): NodeJS.ProcessEnv {
   const u = new URL(url);
-  const env: NodeJS.ProcessEnv = { ...process.env, PGHOST: u.hostname, PGPORT: u.port || '5432', PGDATABASE: decodeURIComponent(u.pathname.slice(1)) };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PGHOST: u.hostname,
+    PGPORT: u.port || '5432',
+    PGDATABASE: decodeURIComponent(u.pathname.slice(1)),
+  };
   if (u.username) env.PGUSER = decodeURIComponent(u.username);
   if (u.password) env.PGPASSWORD = decodeURIComponent(u.password);
   const sslmode = u.searchParams.get('sslmode');

@@ -25,11 +25,22 @@ export async function restoreBackup(o: RestoreOptions): Promise<MigrationStatus>
   const superuser = await withClient(o.target, async (c) => {
     assertToolNotOlder(tool, await serverVersion(c), 'pg_restore');
     if (!o.clean && !(await isEmptyDatabase(c))) {
-      throw new ScriptError('the target database is not empty: restore into a new database, or pass --clean to replace the objects the backup contains');
+      throw new ScriptError(
+        'the target database is not empty: restore into a new database, or pass --clean to replace the objects the backup contains',
+      );
     }
-    return (await c.query<{ su: boolean }>('SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user')).rows[0]?.su ?? false;
+    return (
+      (await c.query<{ su: boolean }>('SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user')).rows[0]
+        ?.su ?? false
+    );
   });
-  const args = ['--exit-on-error', '--single-transaction', '--verbose', '--dbname', new URL(o.target).pathname.slice(1) || 'postgres'];
+  const args = [
+    '--exit-on-error',
+    '--single-transaction',
+    '--verbose',
+    '--dbname',
+    new URL(o.target).pathname.slice(1) || 'postgres',
+  ];
   if (o.clean) args.push('--clean', '--if-exists');
   if (o.noOwner) args.push('--no-owner', '--no-privileges');
   const list = superuser ? null : listWithout(tool.bin, o.file, UNTRUSTED_OPTIONAL, o.log);
@@ -52,7 +63,8 @@ const UNTRUSTED_OPTIONAL = ['pg_stat_statements'];
 function listWithout(bin: string, file: string, extensions: string[], log: (line: string) => void): string | null {
   const res = spawnSync(bin, ['--list', file], { encoding: 'utf8' });
   if (res.status !== 0) throw new ScriptError(`pg_restore --list failed: ${res.stderr.trim()}`);
-  const skip = (line: string) => extensions.some((e) => new RegExp(`\\b(EXTENSION - ${e}|EXTENSION ${e})\\b`).test(line));
+  const skip = (line: string) =>
+    extensions.some((e) => new RegExp(`\\b(EXTENSION - ${e}|EXTENSION ${e})\\b`).test(line));
   const lines = res.stdout.split('\n');
   if (!lines.some(skip)) return null;
   log(`skipping extension(s) ${extensions.join(', ')}: only a superuser can create them (the API works without)`);

@@ -11,8 +11,13 @@ export async function auditBatch(
   o: { first: string; last: string; seed: number; asOf: string; inserted: Record<string, number> },
 ): Promise<void> {
   const changes = {
-    generator: 'seed:staging', seed: o.seed, as_of: o.asOf, per_row_audit_off: AUDIT_OFF_TABLES,
-    rule_triggers_off: RULE_TRIGGERS_OFF, verified_before_commit: VERIFIED_RULES, ...o.inserted,
+    generator: 'seed:staging',
+    seed: o.seed,
+    as_of: o.asOf,
+    per_row_audit_off: AUDIT_OFF_TABLES,
+    rule_triggers_off: RULE_TRIGGERS_OFF,
+    verified_before_commit: VERIFIED_RULES,
+    ...o.inserted,
   };
   await client.query({
     name: 'staging_audit_batch',

@@ -10,7 +10,9 @@ export type Cell = string | number | boolean | null | undefined;
 function field(v: Cell): string {
   if (v === null || v === undefined) return '\\N';
   const s = typeof v === 'string' ? v : String(v);
-  return /[\\\t\n\r]/.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
+  return /[\\\t\n\r]/.test(s)
+    ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+    : s;
 }
 
 /** One row in the text format, without its newline. */
@@ -28,7 +30,12 @@ export function encodeRows(rows: readonly (readonly Cell[])[]): string {
  * Streams `rows` into `table (columns)`. `table` and `columns` come from the generator's own constants
  * (a whitelist), never from input; the values travel as COPY data, never as SQL text.
  */
-export async function copyRows(client: pg.ClientBase, table: string, columns: readonly string[], rows: readonly (readonly Cell[])[]): Promise<void> {
+export async function copyRows(
+  client: pg.ClientBase,
+  table: string,
+  columns: readonly string[],
+  rows: readonly (readonly Cell[])[],
+): Promise<void> {
   if (rows.length === 0) return;
   await copyText(client, `COPY ${table} (${columns.join(', ')}) FROM STDIN`, encodeRows(rows));
 }

@@ -6,7 +6,7 @@ export function cpfCheckDigits(base9: string): string {
   d1 = ((d1 * 10) % 11) % 10;
   let d2 = 0;
   for (let i = 0; i < 9; i++) d2 += Number(base9[i]) * (11 - i);
-  d2 = ((d2 + d1 * 2) * 10 % 11) % 10;
+  d2 = (((d2 + d1 * 2) * 10) % 11) % 10;
   return `${d1}${d2}`;
 }
 

@@ -20,5 +20,7 @@ export function stamp(day: number, minutes: number): string {
 
 /** Today's date in a time zone, as a day number (never from UTC: 22:00 in São Paulo is still today). */
 export function todayIn(timeZone: string, now = new Date()): number {
-  return dayOf(new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now));
+  return dayOf(
+    new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now),
+  );
 }

@@ -18,7 +18,15 @@ import { triggersOff, triggersOn } from './triggers.js';
 import { verifyBatch } from './verify.js';
 import { checkTarget } from './protect.js';
 import {
-  BATCH_COLUMNS, BATCH_TABLES, idsNeeded, prepareBeneficiary, tableCopyText, type BatchTable, type FirstIds, type PreparedBeneficiary, type SharedIds,
+  BATCH_COLUMNS,
+  BATCH_TABLES,
+  idsNeeded,
+  prepareBeneficiary,
+  tableCopyText,
+  type BatchTable,
+  type FirstIds,
+  type PreparedBeneficiary,
+  type SharedIds,
 } from './rows.js';
 import { TEMP_TABLES } from './sql.js';
 import * as SQL from './sql.js';
@@ -44,8 +52,15 @@ export type StagingReport = Record<string, TableCount>;
 
 /** Tables the generator writes, in dependency order (their order in reports and checksums). */
 export const GENERATED_TABLES = [
-  'users', 'projects', 'workshops', 'beneficiaries', 'beneficiary_status_history', 'beneficiary_vulnerabilities',
-  'enrollments', 'workshop_participants', 'attendance',
+  'users',
+  'projects',
+  'workshops',
+  'beneficiaries',
+  'beneficiary_status_history',
+  'beneficiary_vulnerabilities',
+  'enrollments',
+  'workshop_participants',
+  'attendance',
 ] as const;
 
 /** Beneficiaries per transaction: larger batches spread the per-batch work (ALTER TABLE, ANALYZE, plans). */
@@ -55,7 +70,13 @@ export const DEFAULT_BATCH_SIZE = 5_000;
 export const STAGING_LOCK_KEY = '7130525948213806447';
 
 export async function generateStagingData(o: StagingOptions): Promise<StagingReport> {
-  checkTarget({ url: o.connectionString, nodeEnv: o.config.NODE_ENV, protectedDatabases: o.config.PROTECTED_DATABASES, force: o.force ?? false, log: o.log });
+  checkTarget({
+    url: o.connectionString,
+    nodeEnv: o.config.NODE_ENV,
+    protectedDatabases: o.config.PROTECTED_DATABASES,
+    force: o.force ?? false,
+    log: o.log,
+  });
   const asOf = o.asOf ? dayOf(o.asOf) : todayIn(o.config.ORG_TIMEZONE);
   const batchSize = o.batchSize ?? DEFAULT_BATCH_SIZE;
 
@@ -66,21 +87,30 @@ export async function generateStagingData(o: StagingOptions): Promise<StagingRep
   await client.connect();
   const report: StagingReport = Object.fromEntries(GENERATED_TABLES.map((t) => [t, { inserted: 0, skipped: 0 }]));
   try {
-    const { rows: lock } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [STAGING_LOCK_KEY]);
-    if (!lock[0]!.ok) throw new Error('another seed:staging run holds the lock on this database; wait for it to finish');
+    const { rows: lock } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [
+      STAGING_LOCK_KEY,
+    ]);
+    if (!lock[0]!.ok)
+      throw new Error('another seed:staging run holds the lock on this database; wait for it to finish');
     // Batches are re-runnable, so losing the last ones in a crash costs a re-run, not data: skip the fsync wait.
     await client.query("SET synchronous_commit = off; SET statement_timeout = 0; SET lock_timeout = '30s'");
     for (const ddl of TEMP_TABLES) await client.query(ddl);
 
-    const vulnerabilityIds = (await client.query<{ id: string }>('SELECT id FROM vulnerabilities WHERE active ORDER BY code')).rows.map((r) => r.id);
-    if (vulnerabilityIds.length === 0) o.log('note: the vulnerability catalogue is empty, so no beneficiary_vulnerabilities rows are generated');
+    const vulnerabilityIds = (
+      await client.query<{ id: string }>('SELECT id FROM vulnerabilities WHERE active ORDER BY code')
+    ).rows.map((r) => r.id);
+    if (vulnerabilityIds.length === 0)
+      o.log('note: the vulnerability catalogue is empty, so no beneficiary_vulnerabilities rows are generated');
 
     const plan = buildPlan(o.seed, o.beneficiaries, asOf);
-    o.log(`seed ${o.seed}, as of ${isoDay(asOf)}: ${o.beneficiaries} beneficiaries, ${plan.projects.length} projects, ${plan.workshops.length} workshops, ${plan.staff.length} staff accounts`);
+    o.log(
+      `seed ${o.seed}, as of ${isoDay(asOf)}: ${o.beneficiaries} beneficiaries, ${plan.projects.length} projects, ${plan.workshops.length} workshops, ${plan.staff.length} staff accounts`,
+    );
     // The first batch's people are generated while the shared rows are written (they need only the plan).
     const ids = writeShared(client, plan, report);
     ids.catch(() => {}); // awaited below
-    const generate = (from: number) => prepareBatch(plan, from, Math.min(o.beneficiaries, from + batchSize - 1), vulnerabilityIds, ids);
+    const generate = (from: number) =>
+      prepareBatch(plan, from, Math.min(o.beneficiaries, from + batchSize - 1), vulnerabilityIds, ids);
     let next = generate(1);
     next.catch(() => {}); // a failure surfaces at its await; never as an unhandled rejection
     await ids;
@@ -109,7 +139,13 @@ export async function generateStagingData(o: StagingOptions): Promise<StagingRep
  * (which needs the shared ids), yielding to the event loop every few dozen so this overlaps the database
  * work of the previous batch (or, for the first, of the shared rows) without delaying its statements.
  */
-async function prepareBatch(plan: Plan, from: number, to: number, vulnerabilityIds: readonly string[], ids: Promise<SharedIds>): Promise<PreparedBeneficiary[]> {
+async function prepareBatch(
+  plan: Plan,
+  from: number,
+  to: number,
+  vulnerabilityIds: readonly string[],
+  ids: Promise<SharedIds>,
+): Promise<PreparedBeneficiary[]> {
   const breathe = (k: number) => (k % 50 === 49 ? new Promise<void>((resolve) => setImmediate(resolve)) : undefined);
   const people: GeneratedBeneficiary[] = [];
   for (let n = from; n <= to; n++) {
@@ -170,27 +206,76 @@ async function writeShared(client: pg.Client, plan: Plan, report: StagingReport)
   return inTransaction(client, async () => {
     const firstDay = Math.min(...plan.projects.map((p) => p.start)) - 30;
     const created = stamp(firstDay, 9 * 60);
-    await copyRows(client, 'stg_users', ['ord', 'email', 'name', 'password_hash', 'role', 'created_at'],
-      plan.staff.map((s, i) => [i, s.email, s.name, s.passwordHash, s.role, created]));
+    await copyRows(
+      client,
+      'stg_users',
+      ['ord', 'email', 'name', 'password_hash', 'role', 'created_at'],
+      plan.staff.map((s, i) => [i, s.email, s.name, s.passwordHash, s.role, created]),
+    );
     count(report, 'users', plan.staff.length, (await client.query(SQL.INSERT_USERS)).rowCount ?? 0);
     const staff = (await client.query<{ id: string }>(SQL.SELECT_USERS)).rows.map((r) => r.id);
     if (staff.length !== plan.staff.length) throw new Error('staging staff accounts are missing after insert');
 
-    await copyRows(client, 'stg_projects', ['ord', 'name', 'description', 'status', 'start_date', 'end_date', 'coordinator_id', 'created_at'],
-      plan.projects.map((p) => [p.index, p.name, p.description, p.status, isoDay(p.start), isoDay(p.end), staff[p.coordinator]!, stamp(p.start - 30, 10 * 60)]));
+    await copyRows(
+      client,
+      'stg_projects',
+      ['ord', 'name', 'description', 'status', 'start_date', 'end_date', 'coordinator_id', 'created_at'],
+      plan.projects.map((p) => [
+        p.index,
+        p.name,
+        p.description,
+        p.status,
+        isoDay(p.start),
+        isoDay(p.end),
+        staff[p.coordinator]!,
+        stamp(p.start - 30, 10 * 60),
+      ]),
+    );
     count(report, 'projects', plan.projects.length, (await client.query(SQL.INSERT_PROJECTS)).rowCount ?? 0);
     const projects = await client.query<{ id: string; ours: boolean }>(SQL.SELECT_PROJECTS);
     const foreign = projects.rows.findIndex((r) => !r.ours);
     if (projects.rows.length !== plan.projects.length || foreign >= 0) {
-      throw new Error(`project "${plan.projects[Math.max(0, foreign)]?.name}" already exists with other dates or coordinator: run seed:staging on a database without it`);
+      throw new Error(
+        `project "${plan.projects[Math.max(0, foreign)]?.name}" already exists with other dates or coordinator: run seed:staging on a database without it`,
+      );
     }
 
-    await copyRows(client, 'stg_workshops',
-      ['ord', 'project_ord', 'title', 'description', 'facilitator_id', 'location', 'start_date', 'end_date', 'weekdays', 'start_time', 'end_time', 'capacity', 'status', 'created_at'],
+    await copyRows(
+      client,
+      'stg_workshops',
+      [
+        'ord',
+        'project_ord',
+        'title',
+        'description',
+        'facilitator_id',
+        'location',
+        'start_date',
+        'end_date',
+        'weekdays',
+        'start_time',
+        'end_time',
+        'capacity',
+        'status',
+        'created_at',
+      ],
       plan.workshops.map((w) => [
-        w.index, w.project, w.title, w.description, staff[w.facilitator]!, w.location, isoDay(w.start), isoDay(w.end),
-        `{${w.weekdays.join(',')}}`, w.startTime, w.endTime, w.capacity, w.status, stamp(plan.projects[w.project]!.start - 20, 11 * 60),
-      ]));
+        w.index,
+        w.project,
+        w.title,
+        w.description,
+        staff[w.facilitator]!,
+        w.location,
+        isoDay(w.start),
+        isoDay(w.end),
+        `{${w.weekdays.join(',')}}`,
+        w.startTime,
+        w.endTime,
+        w.capacity,
+        w.status,
+        stamp(plan.projects[w.project]!.start - 20, 11 * 60),
+      ]),
+    );
     count(report, 'workshops', plan.workshops.length, (await client.query(SQL.INSERT_WORKSHOPS)).rowCount ?? 0);
     const workshops = (await client.query<{ id: string }>(SQL.SELECT_WORKSHOPS)).rows.map((r) => r.id);
     if (workshops.length !== plan.workshops.length) throw new Error('staging workshops are missing after insert');
@@ -203,7 +288,12 @@ async function writeShared(client: pg.Client, plan: Plan, report: StagingReport)
  * A generated CPF is unique within the data set, so only someone else's record can hold one: then the unique
  * index refuses the COPY, and the batch is run again, this time skipping the people whose CPF is taken.
  */
-async function writeBatch(client: pg.Client, batch: PreparedBeneficiary[], report: StagingReport, run: RunInfo): Promise<number> {
+async function writeBatch(
+  client: pg.Client,
+  batch: PreparedBeneficiary[],
+  report: StagingReport,
+  run: RunInfo,
+): Promise<number> {
   try {
     return await writeBatchOnce(client, batch, report, run, false);
   } catch (err) {
@@ -212,12 +302,19 @@ async function writeBatch(client: pg.Client, batch: PreparedBeneficiary[], repor
   }
 }
 
-async function writeBatchOnce(client: pg.Client, batch: PreparedBeneficiary[], report: StagingReport, run: RunInfo, askCpfs: boolean): Promise<number> {
+async function writeBatchOnce(
+  client: pg.Client,
+  batch: PreparedBeneficiary[],
+  report: StagingReport,
+  run: RunInfo,
+  askCpfs: boolean,
+): Promise<number> {
   const codes = batch.map((b) => b.code);
   const range = `${codes[0]}..${codes.at(-1)}`;
   const tally = (written: readonly PreparedBeneficiary[]) => {
     const inserted = new Set(written);
-    for (const b of batch) for (const t of BATCH_TABLES) count(report, t, b.planned[t], inserted.has(b) ? b.planned[t] : 0);
+    for (const b of batch)
+      for (const t of BATCH_TABLES) count(report, t, b.planned[t], inserted.has(b) ? b.planned[t] : 0);
   };
 
   return inTransaction(client, async (discard) => {
@@ -226,10 +323,13 @@ async function writeBatchOnce(client: pg.Client, batch: PreparedBeneficiary[], r
     // People already there are skipped with everything hanging from them; on a re-run that is everyone, and
     // the transaction is rolled back having written nothing (the triggers' ALTERs undone with it).
     const sorted = [...codes].sort();
-    const taken = new Set((await client.query<{ code: string }>(SQL.EXISTING_CODES, [sorted[0], sorted.at(-1)])).rows.map((r) => r.code));
+    const taken = new Set(
+      (await client.query<{ code: string }>(SQL.EXISTING_CODES, [sorted[0], sorted.at(-1)])).rows.map((r) => r.code),
+    );
     if (askCpfs) {
       const cpfs = batch.flatMap((b) => (b.cpf ? [b.cpf] : []));
-      for (const r of (await client.query<{ cpf: string }>(SQL.HOLDERS_OF_CPFS, [cpfs])).rows) taken.add(`cpf:${r.cpf}`);
+      for (const r of (await client.query<{ cpf: string }>(SQL.HOLDERS_OF_CPFS, [cpfs])).rows)
+        taken.add(`cpf:${r.cpf}`);
     }
     const people = batch.filter((b) => !taken.has(b.code) && !(b.cpf && taken.has(`cpf:${b.cpf}`)));
     if (people.length === 0) {
@@ -239,15 +339,28 @@ async function writeBatchOnce(client: pg.Client, batch: PreparedBeneficiary[], r
     }
 
     const need = idsNeeded(people);
-    const ids = (await client.query<Record<keyof FirstIds, string | null>>(SQL.RESERVE_IDS, [need.beneficiaries, need.history, need.enrollments])).rows[0]!;
-    const first: FirstIds = { beneficiaries: Number(ids.beneficiaries), history: Number(ids.history ?? 0), enrollments: Number(ids.enrollments ?? 0) };
+    const ids = (
+      await client.query<Record<keyof FirstIds, string | null>>(SQL.RESERVE_IDS, [
+        need.beneficiaries,
+        need.history,
+        need.enrollments,
+      ])
+    ).rows[0]!;
+    const first: FirstIds = {
+      beneficiaries: Number(ids.beneficiaries),
+      history: Number(ids.history ?? 0),
+      enrollments: Number(ids.enrollments ?? 0),
+    };
     // Each table's text is built while PostgreSQL works through the previous table's COPY.
     const inserted = {} as Record<BatchTable, number>;
     let next = tableCopyText(BATCH_TABLES[0]!, people, first);
     for (const [i, table] of BATCH_TABLES.entries()) {
       const { text, rows } = next;
       inserted[table] = rows;
-      const copying = rows > 0 ? copyText(client, `COPY ${table} (${BATCH_COLUMNS[table].join(', ')}) FROM STDIN`, text) : Promise.resolve();
+      const copying =
+        rows > 0
+          ? copyText(client, `COPY ${table} (${BATCH_COLUMNS[table].join(', ')}) FROM STDIN`, text)
+          : Promise.resolve();
       copying.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
       const following = BATCH_TABLES[i + 1];
       if (following) {

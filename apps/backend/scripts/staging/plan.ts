@@ -66,7 +66,10 @@ const PATTERNS = [[1, 3], [2, 4], [5], [6]] as const;
 
 /** A syntactically valid argon2id hash of no known password: staging staff cannot sign in until an admin resets them. */
 function unusableHash(rng: Rng): string {
-  const b64 = (n: number) => Buffer.from(Array.from({ length: n }, () => rng.int(0, 255))).toString('base64').replace(/=+$/, '');
+  const b64 = (n: number) =>
+    Buffer.from(Array.from({ length: n }, () => rng.int(0, 255)))
+      .toString('base64')
+      .replace(/=+$/, '');
   return `$argon2id$v=19$m=65536,t=3,p=4$${b64(16)}$${b64(32)}`;
 }
 
@@ -77,7 +80,12 @@ export function buildPlan(seed: number, beneficiaries: number, asOf: number): Pl
   const staff: StaffPlan[] = [];
   const addStaff = (role: StaffPlan['role'], prefix: string, n: number) => {
     const name = `${rng.pick(STAFF_FIRST)} ${rng.pick(SURNAMES)}`;
-    staff.push({ email: `${prefix}${String(n).padStart(3, '0')}@${STAFF_DOMAIN}`, name, role, passwordHash: unusableHash(rng) });
+    staff.push({
+      email: `${prefix}${String(n).padStart(3, '0')}@${STAFF_DOMAIN}`,
+      name,
+      role,
+      passwordHash: unusableHash(rng),
+    });
     return staff.length - 1;
   };
   const nCoord = clamp(Math.ceil(beneficiaries / 20_000), 2, 20);
@@ -94,7 +102,11 @@ export function buildPlan(seed: number, beneficiaries: number, asOf: number): Pl
     const phase = p % 4;
     const length = rng.int(150, 330);
     const start = mondayOf(
-      phase === 0 ? asOf - length - rng.int(20, 200) : phase === 3 ? asOf + rng.int(14, 90) : asOf - rng.int(20, length - 30),
+      phase === 0
+        ? asOf - length - rng.int(20, 200)
+        : phase === 3
+          ? asOf + rng.int(14, 90)
+          : asOf - rng.int(20, length - 30),
     );
     const end = start + length;
     let name = `${theme} · ${rng.pick(city.neighbourhoods)}, ${city.name}`;

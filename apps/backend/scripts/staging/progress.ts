@@ -1,6 +1,11 @@
 // Progress for long runs: a redrawn bar with rate and ETA on a terminal, plain lines otherwise (CI logs).
 
-const fmt = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
+const fmt = (s: number) =>
+  s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`
+      : `${Math.round(s)}s`;
 
 export function createProgress(o: { label: string; tty: boolean; write: (s: string) => void; every?: number }) {
   const started = Date.now();
@@ -15,7 +20,9 @@ export function createProgress(o: { label: string; tty: boolean; write: (s: stri
       if (o.tty) {
         const width = 30;
         const filled = Math.round(pct * width);
-        o.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(pct * 100).toFixed(0).padStart(3)}%  ${stats}\x1b[K`);
+        o.write(
+          `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(pct * 100).toFixed(0).padStart(3)}%  ${stats}\x1b[K`,
+        );
         if (done >= total) o.write('\n');
       } else if (done >= total || Date.now() - lastLine >= (o.every ?? 5_000)) {
         lastLine = Date.now();

@@ -11,15 +11,27 @@ export function targetNames(url: string): { database: string; host: string; name
   return { database, host, names };
 }
 
-export function checkTarget(o: { url: string; nodeEnv: string; protectedDatabases: string; force: boolean; log: (line: string) => void }): void {
+export function checkTarget(o: {
+  url: string;
+  nodeEnv: string;
+  protectedDatabases: string;
+  force: boolean;
+  log: (line: string) => void;
+}): void {
   const { database, host, names } = targetNames(o.url);
-  const listed = o.protectedDatabases.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const listed = o.protectedDatabases
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   const hit = listed.find((p) => names.includes(p));
   const reasons = [
     ...(o.nodeEnv === 'production' ? ['NODE_ENV=production'] : []),
     ...(hit ? [`database ${database} on ${host} is listed in PROTECTED_DATABASES (${hit})`] : []),
   ];
   if (reasons.length === 0) return;
-  if (!o.force) throw new StagingRefused(`refusing to write staging data: ${reasons.join('; ')} (pass --force if you really mean it)`);
+  if (!o.force)
+    throw new StagingRefused(
+      `refusing to write staging data: ${reasons.join('; ')} (pass --force if you really mean it)`,
+    );
   o.log(`WARNING: --force given: writing staging data although ${reasons.join('; ')}`);
 }

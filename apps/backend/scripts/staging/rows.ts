@@ -19,16 +19,60 @@ export interface SharedIds {
  */
 export const BATCH_COLUMNS = {
   beneficiaries: [
-    'id', ...BENEFICIARY_COLUMNS.slice(1), 'status', 'status_reason', 'archived_at', 'version', 'updated_at', 'updated_by',
+    'id',
+    ...BENEFICIARY_COLUMNS.slice(1),
+    'status',
+    'status_reason',
+    'archived_at',
+    'version',
+    'updated_at',
+    'updated_by',
   ],
-  beneficiary_status_history: ['id', 'beneficiary_id', 'from_status', 'to_status', 'reason', 'changed_at', 'changed_by'],
+  beneficiary_status_history: [
+    'id',
+    'beneficiary_id',
+    'from_status',
+    'to_status',
+    'reason',
+    'changed_at',
+    'changed_by',
+  ],
   beneficiary_vulnerabilities: ['beneficiary_id', 'vulnerability_id', 'created_at', 'created_by'],
   enrollments: [
-    'id', 'beneficiary_id', 'project_id', 'status', 'notes', 'decided_by', 'decided_at', 'decision_note', 'version',
-    'created_at', 'updated_at', 'created_by', 'updated_by',
+    'id',
+    'beneficiary_id',
+    'project_id',
+    'status',
+    'notes',
+    'decided_by',
+    'decided_at',
+    'decision_note',
+    'version',
+    'created_at',
+    'updated_at',
+    'created_by',
+    'updated_by',
   ],
-  workshop_participants: ['beneficiary_id', 'enrollment_id', 'workshop_id', 'created_at', 'updated_at', 'created_by', 'updated_by'],
-  attendance: ['beneficiary_id', 'workshop_id', 'session_date', 'present', 'note', 'created_at', 'updated_at', 'created_by', 'updated_by'],
+  workshop_participants: [
+    'beneficiary_id',
+    'enrollment_id',
+    'workshop_id',
+    'created_at',
+    'updated_at',
+    'created_by',
+    'updated_by',
+  ],
+  attendance: [
+    'beneficiary_id',
+    'workshop_id',
+    'session_date',
+    'present',
+    'note',
+    'created_at',
+    'updated_at',
+    'created_by',
+    'updated_by',
+  ],
 } as const;
 
 export type BatchTable = keyof typeof BATCH_COLUMNS;
@@ -65,19 +109,38 @@ export function prepareBeneficiary(b: GeneratedBeneficiary, ids: SharedIds): Pre
   const last = b.statuses.at(-1)!;
   const person = b.row.map((v, k) => (k === CREATED_BY ? registrar : v)).filter((_, k) => k !== SEQ);
   const beneficiary = encodeRow([
-    ...person, last.status, last.reason, last.status === 'archived' ? last.at : null, b.statuses.length, last.at, user(last.by),
+    ...person,
+    last.status,
+    last.reason,
+    last.status === 'archived' ? last.at : null,
+    b.statuses.length,
+    last.at,
+    user(last.by),
   ]);
-  const history = b.statuses.map((s, step) => encodeRow([step > 0 ? b.statuses[step - 1]!.status : null, s.status, s.reason, s.at, user(s.by)]));
+  const history = b.statuses.map((s, step) =>
+    encodeRow([step > 0 ? b.statuses[step - 1]!.status : null, s.status, s.reason, s.at, user(s.by)]),
+  );
   const vulnerabilities = b.vulnerabilities.map((v) => encodeRow([v.id, v.at, registrar]));
 
   const ordered = b.enrollments
     .map((e) => ({ e, project: ids.projects[e.project]! }))
-    .sort((p, q) => (p.e.created < q.e.created ? -1 : p.e.created > q.e.created ? 1 : Number(p.project) - Number(q.project)));
+    .sort((p, q) =>
+      p.e.created < q.e.created ? -1 : p.e.created > q.e.created ? 1 : Number(p.project) - Number(q.project),
+    );
   const enrollments = ordered.map(({ e, project }) => {
     const decision = e.second ?? e.first;
     return encodeRow([
-      project, e.status, e.notes, decision ? user(decision.by) : null, decision?.at, decision?.note, 1 + (e.first ? 1 : 0) + (e.second ? 1 : 0),
-      e.created, decision?.at ?? e.created, user(e.by), user(decision?.by ?? e.by),
+      project,
+      e.status,
+      e.notes,
+      decision ? user(decision.by) : null,
+      decision?.at,
+      decision?.note,
+      1 + (e.first ? 1 : 0) + (e.second ? 1 : 0),
+      e.created,
+      decision?.at ?? e.created,
+      user(e.by),
+      user(decision?.by ?? e.by),
     ]);
   });
   const seats = b.seats.map((s) => {
@@ -85,20 +148,35 @@ export function prepareBeneficiary(b: GeneratedBeneficiary, ids: SharedIds): Pre
     if (enrolment < 0) throw new Error(`${b.code}: a seat without an enrolment in its project`);
     return { enrolment, tail: encodeRow([ids.workshops[s.workshop]!, s.at, s.at, user(s.by), user(s.by)]) };
   });
-  const attendance = b.attendance.map((a) => encodeRow([ids.workshops[a.workshop]!, a.day, a.present, a.note, a.at, a.at, user(a.by), user(a.by)]));
+  const attendance = b.attendance.map((a) =>
+    encodeRow([ids.workshops[a.workshop]!, a.day, a.present, a.note, a.at, a.at, user(a.by), user(a.by)]),
+  );
   return {
     code: b.code,
     cpf: b.row[CPF] as string | null,
     planned: {
-      beneficiaries: 1, beneficiary_status_history: history.length, beneficiary_vulnerabilities: vulnerabilities.length,
-      enrollments: enrollments.length, workshop_participants: seats.length, attendance: attendance.length,
+      beneficiaries: 1,
+      beneficiary_status_history: history.length,
+      beneficiary_vulnerabilities: vulnerabilities.length,
+      enrollments: enrollments.length,
+      workshop_participants: seats.length,
+      attendance: attendance.length,
     },
-    beneficiary, history, vulnerabilities, enrollments, seats, attendance,
+    beneficiary,
+    history,
+    vulnerabilities,
+    enrollments,
+    seats,
+    attendance,
   };
 }
 
 /** How many ids of each identity sequence these people need. */
-export function idsNeeded(people: readonly PreparedBeneficiary[]): { beneficiaries: number; history: number; enrollments: number } {
+export function idsNeeded(people: readonly PreparedBeneficiary[]): {
+  beneficiaries: number;
+  history: number;
+  enrollments: number;
+} {
   let history = 0;
   let enrollments = 0;
   for (const p of people) {
@@ -119,7 +197,11 @@ export interface FirstIds {
  * One batch table's COPY text, ids assigned in plan order from the first id of each block. Built table by
  * table, so the next table's text is made while PostgreSQL works through the previous table's COPY.
  */
-export function tableCopyText(table: BatchTable, people: readonly PreparedBeneficiary[], first: FirstIds): { text: string; rows: number } {
+export function tableCopyText(
+  table: BatchTable,
+  people: readonly PreparedBeneficiary[],
+  first: FirstIds,
+): { text: string; rows: number } {
   const lines: string[] = [];
   let b = first.beneficiaries;
   let h = first.history;
@@ -129,7 +211,8 @@ export function tableCopyText(table: BatchTable, people: readonly PreparedBenefi
     else if (table === 'beneficiary_status_history') for (const t of p.history) lines.push(`${h++}\t${b}\t${t}\n`);
     else if (table === 'beneficiary_vulnerabilities') for (const t of p.vulnerabilities) lines.push(`${b}\t${t}\n`);
     else if (table === 'enrollments') for (const t of p.enrollments) lines.push(`${e++}\t${b}\t${t}\n`);
-    else if (table === 'workshop_participants') for (const s of p.seats) lines.push(`${b}\t${e + s.enrolment}\t${s.tail}\n`);
+    else if (table === 'workshop_participants')
+      for (const s of p.seats) lines.push(`${b}\t${e + s.enrolment}\t${s.tail}\n`);
     else for (const t of p.attendance) lines.push(`${b}\t${t}\n`);
     if (table === 'workshop_participants') e += p.enrollments.length;
     b++;

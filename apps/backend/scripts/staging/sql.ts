@@ -96,4 +96,5 @@ export const STAFF_EMAIL_PATTERN = `%@${STAFF_DOMAIN}`;
 
 /** Once after a load that inserted rows: fresh statistics for the API's first queries (two halves, side by side). */
 export const ANALYZE_BENEFICIARIES = 'ANALYZE beneficiaries';
-export const ANALYZE_OTHER_TARGETS = 'ANALYZE beneficiary_status_history, beneficiary_vulnerabilities, enrollments, workshops, workshop_participants, attendance';
+export const ANALYZE_OTHER_TARGETS =
+  'ANALYZE beneficiary_status_history, beneficiary_vulnerabilities, enrollments, workshops, workshop_participants, attendance';

@@ -20,17 +20,52 @@ export interface BatchTrigger {
 /** Names from the migrations: a fixed whitelist, never input. */
 export const BATCH_TRIGGERS: readonly BatchTrigger[] = [
   { table: 'beneficiaries', trigger: 'beneficiaries_audit', kind: 'audit', instead: 'one audit_log row per batch' },
-  { table: 'beneficiaries', trigger: 'beneficiaries_record_status', kind: 'rule', instead: 'history rows written with the batch; verified: chain ends in the status' },
-  { table: 'beneficiaries', trigger: 'beneficiaries_birth_date_guard', kind: 'rule', instead: 'verified: no birth date in the future' },
-  { table: 'beneficiary_vulnerabilities', trigger: 'beneficiary_vulnerabilities_audit', kind: 'audit', instead: 'one audit_log row per batch' },
+  {
+    table: 'beneficiaries',
+    trigger: 'beneficiaries_record_status',
+    kind: 'rule',
+    instead: 'history rows written with the batch; verified: chain ends in the status',
+  },
+  {
+    table: 'beneficiaries',
+    trigger: 'beneficiaries_birth_date_guard',
+    kind: 'rule',
+    instead: 'verified: no birth date in the future',
+  },
+  {
+    table: 'beneficiary_vulnerabilities',
+    trigger: 'beneficiary_vulnerabilities_audit',
+    kind: 'audit',
+    instead: 'one audit_log row per batch',
+  },
   { table: 'enrollments', trigger: 'enrollments_audit', kind: 'audit', instead: 'one audit_log row per batch' },
-  { table: 'enrollments', trigger: 'enrollments_check_transition', kind: 'rule', instead: 'written in final status; verified: decision fields and version fit a legal path' },
+  {
+    table: 'enrollments',
+    trigger: 'enrollments_check_transition',
+    kind: 'rule',
+    instead: 'written in final status; verified: decision fields and version fit a legal path',
+  },
   // workshops: only participant_count changes (one set-based UPDATE per batch); updated_at and schedule triggers stay on.
   { table: 'workshops', trigger: 'workshops_audit', kind: 'audit', instead: 'one audit_log row per batch' },
-  { table: 'workshop_participants', trigger: 'workshop_participants_audit', kind: 'audit', instead: 'one audit_log row per batch' },
-  { table: 'workshop_participants', trigger: 'workshop_participants_guard', kind: 'rule', instead: 'participant_count set-based; verified: approved enrolment, count = seats ≤ capacity' },
+  {
+    table: 'workshop_participants',
+    trigger: 'workshop_participants_audit',
+    kind: 'audit',
+    instead: 'one audit_log row per batch',
+  },
+  {
+    table: 'workshop_participants',
+    trigger: 'workshop_participants_guard',
+    kind: 'rule',
+    instead: 'participant_count set-based; verified: approved enrolment, count = seats ≤ capacity',
+  },
   { table: 'attendance', trigger: 'attendance_audit', kind: 'audit', instead: 'one audit_log row per batch' },
-  { table: 'attendance', trigger: 'attendance_scheduled_session', kind: 'rule', instead: 'verified: a scheduled session day before the as-of day' },
+  {
+    table: 'attendance',
+    trigger: 'attendance_scheduled_session',
+    kind: 'rule',
+    instead: 'verified: a scheduled session day before the as-of day',
+  },
 ];
 
 export const AUDIT_OFF_TABLES = [...new Set(BATCH_TRIGGERS.filter((t) => t.kind === 'audit').map((t) => t.table))];
@@ -41,7 +76,12 @@ export const RULE_TRIGGERS_OFF = BATCH_TRIGGERS.filter((t) => t.kind === 'rule')
 // other sessions from writing these tables meanwhile, so no one else's write can slip past them.
 const alter = (action: 'DISABLE' | 'ENABLE') =>
   [...new Set(BATCH_TRIGGERS.map((t) => t.table))]
-    .map((table) => `ALTER TABLE ${table} ${BATCH_TRIGGERS.filter((t) => t.table === table).map((t) => `${action} TRIGGER ${t.trigger}`).join(', ')};`)
+    .map(
+      (table) =>
+        `ALTER TABLE ${table} ${BATCH_TRIGGERS.filter((t) => t.table === table)
+          .map((t) => `${action} TRIGGER ${t.trigger}`)
+          .join(', ')};`,
+    )
     .join('\n');
 const DISABLE = alter('DISABLE');
 const ENABLE = alter('ENABLE');
@@ -52,7 +92,9 @@ export async function triggersOff(client: pg.ClientBase): Promise<void> {
     await client.query(DISABLE);
   } catch (err) {
     if ((err as { code?: string }).code !== '42501') throw err;
-    throw new Error(`${(err as Error).message}: seed:staging must connect as the tables' owner, like npm run migrate (MIGRATION_DATABASE_URL)`);
+    throw new Error(
+      `${(err as Error).message}: seed:staging must connect as the tables' owner, like npm run migrate (MIGRATION_DATABASE_URL)`,
+    );
   }
 }
 

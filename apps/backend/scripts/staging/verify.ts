@@ -9,13 +9,20 @@ import type pg from 'pg';
 
 /** Each check: how many rows of the batch break it, and the trigger whose rule it stands in for. */
 const CHECKS = {
-  birth_date_in_future: 'beneficiaries born after today in the organisation\'s calendar (beneficiaries_birth_date_guard)',
-  status_history_broken: 'status history rows that do not chain (from_status = the previous to_status, each a change) (beneficiaries_record_status)',
-  status_history_missing: 'beneficiaries whose latest history row is not their status and reason (beneficiaries_record_status)',
-  enrollment_inconsistent: 'enrolments whose decision fields or version do not fit pending → approved|rejected → withdrawn|completed (enrollments_check_transition)',
-  participant_not_approved: 'participants without an approved enrolment of theirs in the workshop\'s project (workshop_participants_guard)',
-  workshop_count_wrong: 'workshops whose participant_count is not their number of participants, or above capacity (workshop_participants_guard)',
-  attendance_not_session: 'attendance rows not on a scheduled session of the workshop before the as-of day (attendance_scheduled_session)',
+  birth_date_in_future:
+    "beneficiaries born after today in the organisation's calendar (beneficiaries_birth_date_guard)",
+  status_history_broken:
+    'status history rows that do not chain (from_status = the previous to_status, each a change) (beneficiaries_record_status)',
+  status_history_missing:
+    'beneficiaries whose latest history row is not their status and reason (beneficiaries_record_status)',
+  enrollment_inconsistent:
+    'enrolments whose decision fields or version do not fit pending → approved|rejected → withdrawn|completed (enrollments_check_transition)',
+  participant_not_approved:
+    "participants without an approved enrolment of theirs in the workshop's project (workshop_participants_guard)",
+  workshop_count_wrong:
+    'workshops whose participant_count is not their number of participants, or above capacity (workshop_participants_guard)',
+  attendance_not_session:
+    'attendance rows not on a scheduled session of the workshop before the as-of day (attendance_scheduled_session)',
 } as const;
 
 export type VerificationCheck = keyof typeof CHECKS;
@@ -87,7 +94,10 @@ export class BatchVerificationFailed extends Error {
  * Call inside the batch transaction, after its last write and before COMMIT; throws BatchVerificationFailed
  * (the caller rolls back) when any row of the batch breaks a rule its disabled triggers would have enforced.
  */
-export async function verifyBatch(client: pg.ClientBase, o: { batch: string; firstId: number | string; lastId: number | string; asOf: string }): Promise<void> {
+export async function verifyBatch(
+  client: pg.ClientBase,
+  o: { batch: string; firstId: number | string; lastId: number | string; asOf: string },
+): Promise<void> {
   const { rows } = await client.query<Record<VerificationCheck, number>>(VERIFY_BATCH, [o.firstId, o.lastId, o.asOf]);
   const failures = Object.fromEntries(VERIFIED_RULES.filter((k) => rows[0]![k] > 0).map((k) => [k, rows[0]![k]]));
   if (Object.keys(failures).length > 0) throw new BatchVerificationFailed(o.batch, failures);

@@ -224,9 +224,19 @@ function readMarkers(fileName: string, text: string): Marker[] {
       for (const opt of m[2]!.trim().split(/\s+/).filter(Boolean)) {
         if (opt === 'transaction:false') transaction = false;
         else if (opt === 'transaction:true') transaction = true;
-        else throw new MigrationError(`${fileName}: line ${line}: unknown option "${opt}" on the migrate:${m[1]} marker (only transaction:false is known)`, { file: fileName, line });
+        else
+          throw new MigrationError(
+            `${fileName}: line ${line}: unknown option "${opt}" on the migrate:${m[1]} marker (only transaction:false is known)`,
+            { file: fileName, line },
+          );
       }
-      markers.push({ direction: m[1] as 'up' | 'down', transaction, bodyStart: offset + raw.length + 1, lineStart: offset, line });
+      markers.push({
+        direction: m[1] as 'up' | 'down',
+        transaction,
+        bodyStart: offset + raw.length + 1,
+        lineStart: offset,
+        line,
+      });
     }
     offset += raw.length + 1;
     line++;
@@ -238,7 +248,10 @@ function readMarkers(fileName: string, text: string): Marker[] {
 export function parseMigration(fileName: string, rawText: string, filePath = fileName): MigrationFile {
   const named = FILE_NAME_PATTERN.exec(fileName);
   if (!named) {
-    throw new MigrationError(`${fileName}: malformed file name; expected YYYYMMDDHHMM__description.sql (description in lower case letters, digits and _)`, { file: fileName });
+    throw new MigrationError(
+      `${fileName}: malformed file name; expected YYYYMMDDHHMM__description.sql (description in lower case letters, digits and _)`,
+      { file: fileName },
+    );
   }
   const version = named[1]!;
   if (!isPlausibleTimestamp(version)) {
@@ -249,17 +262,31 @@ export function parseMigration(fileName: string, rawText: string, filePath = fil
   const ups = markers.filter((m) => m.direction === 'up');
   const downs = markers.filter((m) => m.direction === 'down');
   if (ups.length !== 1 || downs.length !== 1) {
-    const what = ups.length === 0 ? 'no "-- migrate:up" section' : downs.length === 0 ? 'no "-- migrate:down" section' : 'more than one up or down section';
-    throw new MigrationError(`${fileName}: ${what}; a migration has exactly one "-- migrate:up" and one "-- migrate:down" section`, { file: fileName });
+    const what =
+      ups.length === 0
+        ? 'no "-- migrate:up" section'
+        : downs.length === 0
+          ? 'no "-- migrate:down" section'
+          : 'more than one up or down section';
+    throw new MigrationError(
+      `${fileName}: ${what}; a migration has exactly one "-- migrate:up" and one "-- migrate:down" section`,
+      { file: fileName },
+    );
   }
   const up = ups[0]!;
   const down = downs[0]!;
   if (down.lineStart < up.lineStart) {
-    throw new MigrationError(`${fileName}: the "-- migrate:down" section (line ${down.line}) comes before "-- migrate:up" (line ${up.line}); write up first`, { file: fileName });
+    throw new MigrationError(
+      `${fileName}: the "-- migrate:down" section (line ${down.line}) comes before "-- migrate:up" (line ${up.line}); write up first`,
+      { file: fileName },
+    );
   }
   const preamble = splitStatements(text.slice(0, up.lineStart), 0, text);
   if (preamble.length > 0) {
-    throw new MigrationError(`${fileName}: line ${preamble[0]!.line}: SQL before "-- migrate:up" belongs to no section`, { file: fileName, line: preamble[0]!.line });
+    throw new MigrationError(
+      `${fileName}: line ${preamble[0]!.line}: SQL before "-- migrate:up" belongs to no section`,
+      { file: fileName, line: preamble[0]!.line },
+    );
   }
   return {
     version,
@@ -277,7 +304,10 @@ function section(fileName: string, text: string, marker: Marker, body: string): 
   const statements = splitStatements(body, marker.bodyStart, text);
   const where = `${fileName}: the ${marker.direction} section (line ${marker.line})`;
   if (statements.length === 0) {
-    throw new MigrationError(`${where} is empty; write the SQL (for an irreversible change, a DO block that raises an error explaining why)`, { file: fileName, line: marker.line });
+    throw new MigrationError(
+      `${where} is empty; write the SQL (for an irreversible change, a DO block that raises an error explaining why)`,
+      { file: fileName, line: marker.line },
+    );
   }
   if (!marker.transaction && statements.length !== 1) {
     throw new MigrationError(
@@ -321,7 +351,8 @@ export async function loadMigrations(dir: string = MIGRATIONS_DIR): Promise<Migr
   const seen = new Map<string, string>();
   for (const f of files) {
     const other = seen.get(f.version);
-    if (other) problems.push(`${f.fileName}: version ${f.version} is also used by ${other}; give one of them a later timestamp`);
+    if (other)
+      problems.push(`${f.fileName}: version ${f.version} is also used by ${other}; give one of them a later timestamp`);
     seen.set(f.version, f.fileName);
   }
   if (problems.length > 0) throw new MigrationError(problems.join('\n'));
@@ -492,7 +523,9 @@ async function connect(connectionString: string): Promise<pg.Client> {
   try {
     await client.connect();
   } catch (err) {
-    throw new MigrationError(`cannot connect to ${redact(connectionString)}: ${(err as Error).message}`, { cause: err });
+    throw new MigrationError(`cannot connect to ${redact(connectionString)}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return client;
 }
@@ -517,7 +550,9 @@ async function acquireLock(client: pg.Client, timeoutMs: number, log: (line: str
     const { rows } = await client.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [MIGRATION_LOCK_KEY]);
     if (rows[0]?.locked) return;
     if (!announced) {
-      log(`waiting for the migration lock (held by ${await describeLockHolder(client)}), up to ${Math.round(timeoutMs / 1000)} s`);
+      log(
+        `waiting for the migration lock (held by ${await describeLockHolder(client)}), up to ${Math.round(timeoutMs / 1000)} s`,
+      );
       announced = true;
     }
     if (Date.now() >= deadline) {
@@ -539,7 +574,9 @@ async function describeLockHolder(client: pg.Client): Promise<string> {
     [MIGRATION_LOCK_KEY],
   );
   const h = rows[0];
-  return h ? `pid ${h.pid}, ${h.application_name || 'no application name'}, role ${h.usename}, connected at ${new Date(h.backend_start).toISOString()}` : 'a session that has just released it';
+  return h
+    ? `pid ${h.pid}, ${h.application_name || 'no application name'}, role ${h.usename}, connected at ${new Date(h.backend_start).toISOString()}`
+    : 'a session that has just released it';
 }
 
 interface UpPlanOptions {
@@ -564,10 +601,16 @@ class Session {
     await this.ensureHistory();
     const status = computeStatus(files, await readApplied(this.client));
     const plan = planUp(files, status, o);
-    for (const v of status.missing) this.log(`warning: ${v} is applied but its file is missing (was it deleted or renamed?)`);
+    for (const v of status.missing)
+      this.log(`warning: ${v} is applied but its file is missing (was it deleted or renamed?)`);
     const steps: StepReport[] = [];
     for (const file of plan) steps.push(await this.apply(file, file.up));
-    return { applied: steps.map((s) => s.version), steps, dryRun: false, script: plan.map((f) => renderStep(f, f.up, this.appliedBy)).join('\n') };
+    return {
+      applied: steps.map((s) => s.version),
+      steps,
+      dryRun: false,
+      script: plan.map((f) => renderStep(f, f.up, this.appliedBy)).join('\n'),
+    };
   }
 
   async down(files: MigrationFile[], o: { steps?: number | undefined; to?: string | undefined }): Promise<RunResult> {
@@ -576,7 +619,12 @@ class Session {
     const plan = planDown(files, status, o);
     const steps: StepReport[] = [];
     for (const file of plan) steps.push(await this.apply(file, file.down));
-    return { applied: steps.map((s) => s.version), steps, dryRun: false, script: plan.map((f) => renderStep(f, f.down, this.appliedBy)).join('\n') };
+    return {
+      applied: steps.map((s) => s.version),
+      steps,
+      dryRun: false,
+      script: plan.map((f) => renderStep(f, f.down, this.appliedBy)).join('\n'),
+    };
   }
 
   async redo(files: MigrationFile[]): Promise<RunResult> {
@@ -586,23 +634,51 @@ class Session {
     if (!file) return down;
     if (down.dryRun) {
       // The dry run changed nothing, so the up half is rendered rather than planned.
-      const step: StepReport = { version: file.version, file: file.fileName, direction: 'up', transaction: file.up.transaction, ms: null };
-      return { ...down, steps: [...down.steps, step], script: `${down.script}\n${renderStep(file, file.up, this.appliedBy)}` };
+      const step: StepReport = {
+        version: file.version,
+        file: file.fileName,
+        direction: 'up',
+        transaction: file.up.transaction,
+        ms: null,
+      };
+      return {
+        ...down,
+        steps: [...down.steps, step],
+        script: `${down.script}\n${renderStep(file, file.up, this.appliedBy)}`,
+      };
     }
     const up = await this.up(files, { only: file.version, allowOutOfOrder: true });
-    return { applied: [...down.applied, ...up.applied], steps: [...down.steps, ...up.steps], dryRun: false, script: `${down.script}\n${up.script}` };
+    return {
+      applied: [...down.applied, ...up.applied],
+      steps: [...down.steps, ...up.steps],
+      dryRun: false,
+      script: `${down.script}\n${up.script}`,
+    };
   }
 
   /** Computes the plan inside a READ ONLY transaction and executes none of it. */
-  private async dryRun(files: MigrationFile[], plan: (s: MigrationStatus) => MigrationFile[], isUp: boolean): Promise<RunResult> {
+  private async dryRun(
+    files: MigrationFile[],
+    plan: (s: MigrationStatus) => MigrationFile[],
+    isUp: boolean,
+  ): Promise<RunResult> {
     await this.client.query('BEGIN TRANSACTION READ ONLY');
     try {
       const hasHistory = (await this.client.query(HISTORY_EXISTS_SQL)).rows[0]?.present === true;
       const chosen = plan(computeStatus(files, await readApplied(this.client)));
       const parts = chosen.map((f) => renderStep(f, isUp ? f.up : f.down, this.appliedBy));
       if (isUp && !hasHistory && chosen.length > 0) parts.unshift(`${HISTORY_CREATE_SQL};\n`);
-      const script = [`-- dry run: ${chosen.length} migration(s) would be ${isUp ? 'applied' : 'rolled back'}; nothing was executed`, ...parts].join('\n');
-      const steps = chosen.map((f) => ({ version: f.version, file: f.fileName, direction: isUp ? ('up' as const) : ('down' as const), transaction: (isUp ? f.up : f.down).transaction, ms: null }));
+      const script = [
+        `-- dry run: ${chosen.length} migration(s) would be ${isUp ? 'applied' : 'rolled back'}; nothing was executed`,
+        ...parts,
+      ].join('\n');
+      const steps = chosen.map((f) => ({
+        version: f.version,
+        file: f.fileName,
+        direction: isUp ? ('up' as const) : ('down' as const),
+        transaction: (isUp ? f.up : f.down).transaction,
+        ms: null,
+      }));
       return { applied: [], steps, dryRun: true, script };
     } finally {
       await this.client.query('ROLLBACK');
@@ -618,7 +694,13 @@ class Session {
     const t0 = performance.now();
     const record = (): Promise<unknown> =>
       sec.direction === 'up'
-        ? this.client.query(HISTORY_INSERT_SQL, [file.version, file.name, file.checksum, Math.round(performance.now() - t0), this.appliedBy])
+        ? this.client.query(HISTORY_INSERT_SQL, [
+            file.version,
+            file.name,
+            file.checksum,
+            Math.round(performance.now() - t0),
+            this.appliedBy,
+          ])
         : this.client.query(HISTORY_DELETE_SQL, [file.version]);
     if (sec.transaction) {
       await this.client.query('BEGIN');
@@ -671,7 +753,12 @@ function planUp(files: MigrationFile[], status: MigrationStatus, o: UpPlanOption
     throw new MigrationError(`--to ${o.to}: no migration file has this version`);
   }
   const pending = new Set(status.pending);
-  const chosen = files.filter((f) => pending.has(f.version) && (o.to === undefined || f.version <= o.to) && (o.only === undefined || f.version === o.only));
+  const chosen = files.filter(
+    (f) =>
+      pending.has(f.version) &&
+      (o.to === undefined || f.version <= o.to) &&
+      (o.only === undefined || f.version === o.only),
+  );
   const early = chosen.filter((f) => status.outOfOrder.includes(f.version));
   if (early.length > 0 && !o.allowOutOfOrder) {
     const newest = status.applied.reduce((m, a) => (a.version > m ? a.version : m), '');
@@ -683,17 +770,32 @@ function planUp(files: MigrationFile[], status: MigrationStatus, o: UpPlanOption
   return chosen;
 }
 
-function planDown(files: MigrationFile[], status: MigrationStatus, o: { steps?: number | undefined; to?: string | undefined }): MigrationFile[] {
+function planDown(
+  files: MigrationFile[],
+  status: MigrationStatus,
+  o: { steps?: number | undefined; to?: string | undefined },
+): MigrationFile[] {
   if (o.steps !== undefined && o.to !== undefined) throw new MigrationError('give either --steps or --to, not both');
-  if (o.steps !== undefined && (!Number.isInteger(o.steps) || o.steps < 1)) throw new MigrationError(`--steps must be a positive integer, got ${o.steps}`);
-  if (o.to !== undefined && !/^(0|\d{12})$/.test(o.to)) throw new MigrationError(`--to must be a version (YYYYMMDDHHMM) or 0, got "${o.to}"`);
+  if (o.steps !== undefined && (!Number.isInteger(o.steps) || o.steps < 1))
+    throw new MigrationError(`--steps must be a positive integer, got ${o.steps}`);
+  if (o.to !== undefined && !/^(0|\d{12})$/.test(o.to))
+    throw new MigrationError(`--to must be a version (YYYYMMDDHHMM) or 0, got "${o.to}"`);
   const newestFirst = [...status.applied].sort((a, b) => compareVersions(b.version, a.version));
-  const targets = o.to !== undefined ? newestFirst.filter((a) => o.to === '0' || a.version > o.to!) : newestFirst.slice(0, o.steps ?? 1);
+  const targets =
+    o.to !== undefined
+      ? newestFirst.filter((a) => o.to === '0' || a.version > o.to!)
+      : newestFirst.slice(0, o.steps ?? 1);
   const byVersion = new Map(files.map((f) => [f.version, f]));
   return targets.map((a) => {
     const f = byVersion.get(a.version);
-    if (!f) throw new MigrationError(`cannot roll back ${a.version} (${a.name}): its file is missing, so there is no down section to run`);
-    if (f.checksum !== a.checksum) throw new MigrationError(`refusing to roll back ${f.fileName}: the file changed since it was applied, so its down section may not match the schema`);
+    if (!f)
+      throw new MigrationError(
+        `cannot roll back ${a.version} (${a.name}): its file is missing, so there is no down section to run`,
+      );
+    if (f.checksum !== a.checksum)
+      throw new MigrationError(
+        `refusing to roll back ${f.fileName}: the file changed since it was applied, so its down section may not match the schema`,
+      );
     return f;
   });
 }
@@ -711,7 +813,14 @@ function renderStep(file: MigrationFile, sec: MigrationSection, appliedBy: strin
 const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 function statementError(file: MigrationFile, sec: MigrationSection, stmt: Statement, err: unknown): MigrationError {
-  const e = err as { message?: string; code?: string; position?: string; detail?: string; hint?: string; where?: string };
+  const e = err as {
+    message?: string;
+    code?: string;
+    position?: string;
+    detail?: string;
+    hint?: string;
+    where?: string;
+  };
   const position = Number(e.position);
   const offset = Number.isFinite(position) && position > 0 ? stmt.offset + position - 1 : stmt.offset;
   const line = lineAt(file.text, offset);
@@ -728,7 +837,12 @@ function statementError(file: MigrationFile, sec: MigrationSection, stmt: Statem
       ? '  rolled back: nothing of this file was applied or recorded; later files were not run.'
       : '  this file runs outside a transaction and was not recorded; an interrupted CREATE INDEX CONCURRENTLY leaves an INVALID index: drop it before retrying.',
   );
-  return new MigrationError(lines.join('\n'), { file: file.fileName, line, ...(e.code ? { code: e.code } : {}), cause: err });
+  return new MigrationError(lines.join('\n'), {
+    file: file.fileName,
+    line,
+    ...(e.code ? { code: e.code } : {}),
+    cause: err,
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -757,20 +871,40 @@ export async function writeSchemaDump(connectionString: string, file: string = S
 export function normaliseDump(raw: string): string {
   const kept = normaliseLineEndings(raw)
     .split('\n')
-    .filter((l) => !/^\\(un)?restrict\b/.test(l) && !/^-- Dumped (from database|by pg_dump) version/.test(l) && !/^SET \w+ = /.test(l) && !l.startsWith("SELECT pg_catalog.set_config('search_path'"));
+    .filter(
+      (l) =>
+        !/^\\(un)?restrict\b/.test(l) &&
+        !/^-- Dumped (from database|by pg_dump) version/.test(l) &&
+        !/^SET \w+ = /.test(l) &&
+        !l.startsWith("SELECT pg_catalog.set_config('search_path'"),
+    );
   const header = '-- Generated by `npm run migrate -- dump` from a migrated database. Do not edit by hand.';
-  return `${header}\n\n${kept.join('\n').replace(/\n{3,}/g, '\n\n').trim()}`;
+  return `${header}\n\n${kept
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()}`;
 }
 
 function runPgDump(connectionString: string): Promise<string> {
   const bin = pgToolPath('pg_dump');
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['--schema-only', '--no-owner', '--no-privileges', '--dbname', connectionString], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, ['--schema-only', '--no-owner', '--no-privileges', '--dbname', connectionString], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let errText = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (errText += d));
-    child.on('error', (err) => reject(new MigrationError(`cannot run ${bin}: ${err.message}. Install the PostgreSQL 15+ client (Debian: postgresql-client) or set PG_BIN_DIR.`, { cause: err })));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new MigrationError(`${bin} exited with ${code}: ${errText.trim()}`))));
+    child.on('error', (err) =>
+      reject(
+        new MigrationError(
+          `cannot run ${bin}: ${err.message}. Install the PostgreSQL 15+ client (Debian: postgresql-client) or set PG_BIN_DIR.`,
+          { cause: err },
+        ),
+      ),
+    );
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new MigrationError(`${bin} exited with ${code}: ${errText.trim()}`)),
+    );
   });
 }

@@ -67,10 +67,17 @@ async function authPlugin(app: FastifyInstance, o: AuthPluginOptions) {
     sign: { algorithm: ALGORITHM, iss: o.issuer, aud: o.audience, expiresIn: o.accessTokenTtlSeconds },
     // Pinned: a token signed with another algorithm (or `none`), issuer or audience is refused.
     // `cache`: a verified token is not re-verified on every request (fast-jwt keeps it until it expires).
-    verify: { algorithms: [ALGORITHM], allowedIss: o.issuer, allowedAud: o.audience, requiredClaims: ['sub', 'sid', 'role', 'exp'] },
+    verify: {
+      algorithms: [ALGORITHM],
+      allowedIss: o.issuer,
+      allowedAud: o.audience,
+      requiredClaims: ['sub', 'sid', 'role', 'exp'],
+    },
   });
   app.decorateRequest('principal', null);
-  app.decorate('signAccessToken', (claims: AccessToken) => app.jwt.sign({ sub: claims.sub, sid: claims.sid, role: claims.role }));
+  app.decorate('signAccessToken', (claims: AccessToken) =>
+    app.jwt.sign({ sub: claims.sub, sid: claims.sid, role: claims.role }),
+  );
   app.decorate('requirePrincipal', (request: FastifyRequest) => {
     if (!request.principal) throw unauthorized();
     return request.principal;
@@ -101,7 +108,10 @@ async function authPlugin(app: FastifyInstance, o: AuthPluginOptions) {
       throw unauthorized('Invalid or expired access token');
     }
     // Both lookups at once: with Redis auto-pipelining they share one round trip.
-    const [active, permissions] = await Promise.all([o.backend.isSessionActive(claims.sub, claims.sid), o.backend.permissionsOf(claims.role)]);
+    const [active, permissions] = await Promise.all([
+      o.backend.isSessionActive(claims.sub, claims.sid),
+      o.backend.permissionsOf(claims.role),
+    ]);
     if (!active) throw unauthorized('The session has ended; sign in again');
     return { userId: claims.sub, sessionId: claims.sid, role: claims.role, permissions };
   };

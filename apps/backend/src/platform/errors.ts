@@ -41,9 +41,11 @@ export const badRequest = (detail: string, errors?: FieldError[]) => new AppErro
 export const unauthorized = (detail = 'Authentication required') => new AppError(401, 'unauthorized', detail);
 export const forbidden = (detail = 'You do not have permission to do this') => new AppError(403, 'forbidden', detail);
 export const notFound = (what: string) => new AppError(404, 'not_found', `${what} not found`);
-export const conflict = (detail: string, code = 'conflict', errors?: FieldError[]) => new AppError(409, code, detail, errors);
+export const conflict = (detail: string, code = 'conflict', errors?: FieldError[]) =>
+  new AppError(409, code, detail, errors);
 export const preconditionFailed = (detail: string) => new AppError(412, 'precondition_failed', detail);
-export const unprocessable = (detail: string, errors?: FieldError[]) => new AppError(422, 'unprocessable', detail, errors);
+export const unprocessable = (detail: string, errors?: FieldError[]) =>
+  new AppError(422, 'unprocessable', detail, errors);
 export const tooManyRequests = (retryAfterSeconds: number) =>
   new AppError(429, 'too_many_requests', 'Too many attempts; try again later', undefined, {
     'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
@@ -79,7 +81,10 @@ export function problemBody(err: AppError, requestId: string) {
 
 export function sendProblem(reply: FastifyReply, err: AppError) {
   if (err.headers) reply.headers(err.headers);
-  return reply.code(err.status).type('application/problem+json').send(problemBody(err, String(reply.request.id)));
+  return reply
+    .code(err.status)
+    .type('application/problem+json')
+    .send(problemBody(err, String(reply.request.id)));
 }
 
 /** Validation errors from Ajv: one entry per failing field, with a JSON-pointer-like path. */

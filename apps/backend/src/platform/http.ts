@@ -4,12 +4,18 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
 import { badRequest } from './errors.js';
 
 /** The version the client expects, or null when it sent none (an unconditional write). */
-export function expectedVersion(ifMatch: string | string[] | undefined, bodyVersion: number | undefined): number | null {
+export function expectedVersion(
+  ifMatch: string | string[] | undefined,
+  bodyVersion: number | undefined,
+): number | null {
   let header: number | null = null;
   const raw = Array.isArray(ifMatch) ? ifMatch[0] : ifMatch;
   if (raw !== undefined && raw.trim() !== '*') {
     const m = /^\s*(?:W\/)?"?([1-9][0-9]{0,8})"?\s*$/.exec(raw);
-    if (!m) throw badRequest('If-Match must be the ETag of the record, e.g. "3"', [{ path: 'headers.if-match', message: 'is not a version' }]);
+    if (!m)
+      throw badRequest('If-Match must be the ETag of the record, e.g. "3"', [
+        { path: 'headers.if-match', message: 'is not a version' },
+      ]);
     header = Number(m[1]);
   }
   if (header !== null && bodyVersion !== undefined && header !== bodyVersion) {

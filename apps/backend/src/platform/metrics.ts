@@ -130,7 +130,11 @@ async function metricsPlugin(app: FastifyInstance, o: MetricsOptions) {
   // The problem code is only in the serialised body: read it there for error responses only.
   // Callback-style hooks: no promise per request on the hot path.
   app.addHook('onSend', (request, reply, payload, done) => {
-    if (reply.statusCode >= 400 && typeof payload === 'string' && String(reply.getHeader('content-type')).startsWith('application/problem+json')) {
+    if (
+      reply.statusCode >= 400 &&
+      typeof payload === 'string' &&
+      String(reply.getHeader('content-type')).startsWith('application/problem+json')
+    ) {
       try {
         problemCodes.set(request, String((JSON.parse(payload) as { code?: unknown }).code ?? 'unknown'));
       } catch {
@@ -155,7 +159,8 @@ async function metricsPlugin(app: FastifyInstance, o: MetricsOptions) {
     '/metrics',
     { config: { permission: 'public' }, schema: { hide: true } },
     async (request: FastifyRequest, reply: FastifyReply) => {
-      if (!token && !openOnApiPort) return sendProblem(reply, new AppError(404, 'route_not_found', 'No route GET /metrics'));
+      if (!token && !openOnApiPort)
+        return sendProblem(reply, new AppError(404, 'route_not_found', 'No route GET /metrics'));
       if (token && !tokenMatches(request.headers.authorization, token)) {
         reply.header('www-authenticate', 'Bearer realm="metrics"');
         return sendProblem(reply, unauthorized('A valid metrics token is required'));

@@ -22,11 +22,14 @@ export function decodeCursor(cursor: string | undefined, arity: number): Cursor 
   if (cursor === undefined) return null;
   try {
     const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === arity && v.every((x) => x === null || ['string', 'number'].includes(typeof x))) return v as Cursor;
+    if (Array.isArray(v) && v.length === arity && v.every((x) => x === null || ['string', 'number'].includes(typeof x)))
+      return v as Cursor;
   } catch {
     // fall through
   }
-  throw badRequest('The cursor is malformed', [{ path: 'querystring.cursor', message: 'is not a cursor returned by this API' }]);
+  throw badRequest('The cursor is malformed', [
+    { path: 'querystring.cursor', message: 'is not a cursor returned by this API' },
+  ]);
 }
 
 /** Fetch limit + 1 rows; this trims the extra one and builds next_cursor from the last row kept. */

@@ -22,14 +22,22 @@ const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EP
 export const RETRYABLE_TX_CODES = new Set(['40001', '40P01']);
 
 export function isPgError(err: unknown): err is DatabaseError {
-  return typeof err === 'object' && err !== null && 'severity' in err && typeof (err as { code?: unknown }).code === 'string';
+  return (
+    typeof err === 'object' && err !== null && 'severity' in err && typeof (err as { code?: unknown }).code === 'string'
+  );
 }
 
 /** Field(s) named by a constraint violation: from the error's column, `Key (a, b)=` in the detail, or the constraint name. */
 export function constraintFields(err: Pick<DatabaseError, 'column' | 'detail' | 'constraint' | 'table'>): string[] {
   if (err.column) return [err.column];
   const key = err.detail?.match(/^Key \(([^)]+)\)/);
-  if (key?.[1]) return key[1].split(',').map((c) => c.trim().replace(/^lower\(|\)$/g, '').replace(/::\w+$/, ''));
+  if (key?.[1])
+    return key[1].split(',').map((c) =>
+      c
+        .trim()
+        .replace(/^lower\(|\)$/g, '')
+        .replace(/::\w+$/, ''),
+    );
   if (err.constraint) {
     // Convention (docs/database/conventions.md): <table>_<field>_<check|key|fkey|excl>.
     let name = err.constraint;
@@ -51,7 +59,12 @@ export function mapPgError(err: unknown): DbError {
   switch (code) {
     case '23505': {
       const fields = constraintFields(e);
-      return wrap(409, 'already_exists', `A record with this ${fields.join(', ') || 'value'} already exists`, fieldErrors(e, 'is already taken'));
+      return wrap(
+        409,
+        'already_exists',
+        `A record with this ${fields.join(', ') || 'value'} already exists`,
+        fieldErrors(e, 'is already taken'),
+      );
     }
     case '23503': {
       const fields = constraintFields(e);
@@ -59,14 +72,21 @@ export function mapPgError(err: unknown): DbError {
       return wrap(
         409,
         referenced ? 'still_referenced' : 'reference_not_found',
-        referenced ? 'The record is still referenced by other records' : `The referenced ${fields.join(', ') || 'record'} does not exist`,
+        referenced
+          ? 'The record is still referenced by other records'
+          : `The referenced ${fields.join(', ') || 'record'} does not exist`,
         referenced ? undefined : fieldErrors(e, 'refers to a record that does not exist'),
       );
     }
     case '23P01':
       return wrap(409, 'overlap', 'The record overlaps an existing one', fieldErrors(e, 'overlaps an existing record'));
     case '23514':
-      return wrap(422, 'check_violation', `Invalid ${constraintFields(e).join(', ') || 'value'}`, fieldErrors(e, 'is invalid'));
+      return wrap(
+        422,
+        'check_violation',
+        `Invalid ${constraintFields(e).join(', ') || 'value'}`,
+        fieldErrors(e, 'is invalid'),
+      );
     case '23502':
       return wrap(422, 'not_null_violation', `${e.column ?? 'A field'} is required`, fieldErrors(e, 'is required'));
     case '22P02':

@@ -43,7 +43,10 @@ export async function connectRedis(client: Redis, log: FastifyBaseLogger): Promi
   try {
     await client.connect();
   } catch (err) {
-    log.warn({ err: { message: (err as Error).message } }, 'redis unavailable at start; continuing on PostgreSQL and retrying in the background');
+    log.warn(
+      { err: { message: (err as Error).message } },
+      'redis unavailable at start; continuing on PostgreSQL and retrying in the background',
+    );
   }
 }
 

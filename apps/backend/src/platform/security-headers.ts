@@ -12,6 +12,7 @@ export function securityHeaders(options: HelmetOptions): Readonly<Record<string,
   let synchronous = false;
   helmet(options)({} as never, res as never, () => void (synchronous = true));
   // helmet's policy is static (no CSP nonces here); a future version that defers would leave us headerless.
-  if (!synchronous || Object.keys(headers).length === 0) throw new Error('helmet did not produce its headers synchronously');
+  if (!synchronous || Object.keys(headers).length === 0)
+    throw new Error('helmet did not produce its headers synchronously');
   return Object.freeze(headers);
 }

@@ -39,7 +39,10 @@ export async function seedAccess({ db, tx }: SeedContext): Promise<SeedReport> {
         tx,
       )
     : 0;
-  const { count } = await db.one<{ count: number }>({ text: 'SELECT count(*)::int AS count FROM role_permissions' }, tx);
+  const { count } = await db.one<{ count: number }>(
+    { text: 'SELECT count(*)::int AS count FROM role_permissions' },
+    tx,
+  );
   const inserted = perms.filter((p) => p.inserted).length;
   return {
     permissions: { inserted, updated: perms.length - inserted, unchanged: names.length - perms.length },

@@ -41,7 +41,10 @@ async function seedAdmin(ctx: SeedContext): Promise<SeedReport> {
     throw new Error(`SEED_ADMIN_EMAIL and SEED_ADMIN_PASSWORD are required when NODE_ENV=${config.NODE_ENV}`);
   }
   email ??= DEV_ADMIN_EMAIL;
-  const existing = await db.maybeOne<{ id: string }>({ text: 'SELECT id FROM users WHERE email = $1', values: [email] }, tx);
+  const existing = await db.maybeOne<{ id: string }>(
+    { text: 'SELECT id FROM users WHERE email = $1', values: [email] },
+    tx,
+  );
   // Never touch an existing admin: their password, role and active flag are theirs.
   if (existing) return { users: { inserted: 0, updated: 0, unchanged: 1 } };
   let generated = false;
@@ -55,7 +58,10 @@ async function seedAdmin(ctx: SeedContext): Promise<SeedReport> {
     throw new Error(`SEED_ADMIN_PASSWORD ${(err as Error).message.replace(/^The \S+ \S+ /, '')}`);
   }
   await db.execute(
-    { text: `INSERT INTO users (email, name, password_hash, role) VALUES ($1, 'Administrator', $2, 'admin')`, values: [email, await hashPassword(password)] },
+    {
+      text: `INSERT INTO users (email, name, password_hash, role) VALUES ($1, 'Administrator', $2, 'admin')`,
+      values: [email, await hashPassword(password)],
+    },
     tx,
   );
   if (generated) {
@@ -79,7 +85,12 @@ function merge(into: SeedReport, from: SeedReport) {
   }
 }
 
-export async function runInitialSeed(o: { connectionString: string; config: Config; log: (line: string) => void; withSamples?: boolean }): Promise<SeedReport> {
+export async function runInitialSeed(o: {
+  connectionString: string;
+  config: Config;
+  log: (line: string) => void;
+  withSamples?: boolean;
+}): Promise<SeedReport> {
   const db = createDb({
     connectionString: o.connectionString,
     max: 1,
@@ -108,6 +119,7 @@ export async function runInitialSeed(o: { connectionString: string; config: Conf
 
 export function formatReport(report: SeedReport): string[] {
   return Object.entries(report).map(
-    ([table, c]) => `${table.padEnd(22)} inserted ${String(c.inserted).padStart(5)}  updated ${String(c.updated).padStart(5)}  unchanged ${String(c.unchanged).padStart(5)}`,
+    ([table, c]) =>
+      `${table.padEnd(22)} inserted ${String(c.inserted).padStart(5)}  updated ${String(c.updated).padStart(5)}  unchanged ${String(c.unchanged).padStart(5)}`,
   );
 }

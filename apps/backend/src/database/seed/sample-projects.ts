@@ -4,13 +4,55 @@
 import type { SeedContext, SeedReport, TableCounts } from './initial-data.js';
 
 const PROJECTS = [
-  { name: 'Costura e Renda', description: 'Oficinas de costura para geração de renda', status: 'active', start_date: '2026-02-02', end_date: '2026-12-18' },
-  { name: 'Mulheres em Rede', description: 'Grupos de apoio e fortalecimento de vínculos', status: 'active', start_date: '2026-03-02', end_date: '2026-12-11' },
+  {
+    name: 'Costura e Renda',
+    description: 'Oficinas de costura para geração de renda',
+    status: 'active',
+    start_date: '2026-02-02',
+    end_date: '2026-12-18',
+  },
+  {
+    name: 'Mulheres em Rede',
+    description: 'Grupos de apoio e fortalecimento de vínculos',
+    status: 'active',
+    start_date: '2026-03-02',
+    end_date: '2026-12-11',
+  },
 ];
 const WORKSHOPS = [
-  { project: 'Costura e Renda', title: 'Costura básica', location: 'Sala 1', start_date: '2026-02-02', end_date: '2026-06-26', weekdays: [1, 3], start_time: '09:00', end_time: '11:00', capacity: 15 },
-  { project: 'Costura e Renda', title: 'Modelagem', location: 'Sala 1', start_date: '2026-08-03', end_date: '2026-12-18', weekdays: [2, 4], start_time: '14:00', end_time: '16:30', capacity: 12 },
-  { project: 'Mulheres em Rede', title: 'Roda de conversa', location: 'Auditório', start_date: '2026-03-02', end_date: '2026-12-11', weekdays: [5], start_time: '18:00', end_time: '20:00', capacity: 30 },
+  {
+    project: 'Costura e Renda',
+    title: 'Costura básica',
+    location: 'Sala 1',
+    start_date: '2026-02-02',
+    end_date: '2026-06-26',
+    weekdays: [1, 3],
+    start_time: '09:00',
+    end_time: '11:00',
+    capacity: 15,
+  },
+  {
+    project: 'Costura e Renda',
+    title: 'Modelagem',
+    location: 'Sala 1',
+    start_date: '2026-08-03',
+    end_date: '2026-12-18',
+    weekdays: [2, 4],
+    start_time: '14:00',
+    end_time: '16:30',
+    capacity: 12,
+  },
+  {
+    project: 'Mulheres em Rede',
+    title: 'Roda de conversa',
+    location: 'Auditório',
+    start_date: '2026-03-02',
+    end_date: '2026-12-11',
+    weekdays: [5],
+    start_time: '18:00',
+    end_time: '20:00',
+    capacity: 30,
+  },
 ];
 
 const counts = (rows: { inserted: boolean }[], total: number): TableCounts => {
@@ -20,7 +62,10 @@ const counts = (rows: { inserted: boolean }[], total: number): TableCounts => {
 
 export async function seedSampleProjects({ db, tx, withSamples }: SeedContext): Promise<SeedReport> {
   if (!withSamples) return {};
-  const owner = await db.maybeOne<{ id: string }>({ text: "SELECT id FROM users WHERE role = 'admin' AND active ORDER BY id LIMIT 1" }, tx);
+  const owner = await db.maybeOne<{ id: string }>(
+    { text: "SELECT id FROM users WHERE role = 'admin' AND active ORDER BY id LIMIT 1" },
+    tx,
+  );
   if (!owner) return {};
   const projects = await db.many<{ inserted: boolean }>(
     {

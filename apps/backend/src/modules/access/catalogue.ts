@@ -25,7 +25,13 @@ export const PERMISSIONS = {
 export type Permission = keyof typeof PERMISSIONS;
 
 const ALL = Object.keys(PERMISSIONS) as Permission[];
-const READ_CASES: Permission[] = ['beneficiaries:read', 'projects:read', 'workshops:read', 'enrollments:read', 'attendance:read'];
+const READ_CASES: Permission[] = [
+  'beneficiaries:read',
+  'projects:read',
+  'workshops:read',
+  'enrollments:read',
+  'attendance:read',
+];
 
 export const DEFAULT_ROLES: Record<string, { description: string; permissions: Permission[] }> = {
   admin: { description: 'Everything, including staff accounts, roles and operations', permissions: ALL },
@@ -47,7 +53,14 @@ export const DEFAULT_ROLES: Record<string, { description: string; permissions: P
   },
   social_worker: {
     description: 'Follows beneficiaries: full records including sensitive data, enrolments',
-    permissions: [...READ_CASES, 'beneficiaries:read_sensitive', 'beneficiaries:write', 'beneficiaries:archive', 'enrollments:write', 'attendance:write'],
+    permissions: [
+      ...READ_CASES,
+      'beneficiaries:read_sensitive',
+      'beneficiaries:write',
+      'beneficiaries:archive',
+      'enrollments:write',
+      'attendance:write',
+    ],
   },
   educator: {
     description: 'Runs workshops: participants and attendance, no sensitive data',
@@ -55,7 +68,14 @@ export const DEFAULT_ROLES: Record<string, { description: string; permissions: P
   },
   receptionist: {
     description: 'Registers people and enrolment requests, no sensitive data',
-    permissions: ['beneficiaries:read', 'beneficiaries:write', 'projects:read', 'workshops:read', 'enrollments:read', 'enrollments:write'],
+    permissions: [
+      'beneficiaries:read',
+      'beneficiaries:write',
+      'projects:read',
+      'workshops:read',
+      'enrollments:read',
+      'enrollments:write',
+    ],
   },
   viewer: { description: 'Reads case records, no sensitive data', permissions: READ_CASES },
 };

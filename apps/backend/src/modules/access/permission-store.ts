@@ -4,7 +4,12 @@ import type { Invalidator } from '../../platform/cache-invalidation.js';
 import { keys, type RedisClient } from '../../platform/redis.js';
 import type { AccessRepository } from './repository.js';
 
-export function createPermissionStore(repo: AccessRepository, redis: RedisClient | null, invalidator: Invalidator, ttlSeconds: number) {
+export function createPermissionStore(
+  repo: AccessRepository,
+  redis: RedisClient | null,
+  invalidator: Invalidator,
+  ttlSeconds: number,
+) {
   return {
     async permissionsOf(role: string): Promise<ReadonlySet<string>> {
       const key = keys.permissions(role);

@@ -17,14 +17,20 @@ export function createAccessRepository(db: Db) {
     permissionsOfRole: async (role: string, ex?: Executor) =>
       (
         await db.many<{ permission: string }>(
-          { name: 'access-permissions-of-role', text: 'SELECT permission FROM role_permissions WHERE role = $1', values: [role] },
+          {
+            name: 'access-permissions-of-role',
+            text: 'SELECT permission FROM role_permissions WHERE role = $1',
+            values: [role],
+          },
           ex,
         )
       ).map((r) => r.permission),
 
     listRoles: (ex?: Executor) =>
       db.many<RoleRow>(
-        { text: `SELECT ${ROLE_COLUMNS} FROM roles r LEFT JOIN role_permissions rp ON rp.role = r.name GROUP BY r.name ORDER BY r.name` },
+        {
+          text: `SELECT ${ROLE_COLUMNS} FROM roles r LEFT JOIN role_permissions rp ON rp.role = r.name GROUP BY r.name ORDER BY r.name`,
+        },
         ex,
       ),
 
@@ -45,7 +51,13 @@ export function createAccessRepository(db: Db) {
       db.execute({ text: 'INSERT INTO roles (name, description) VALUES ($1, $2)', values: [name, description] }, ex),
 
     replaceRolePermissions: async (role: string, permissions: string[], ex: Executor) => {
-      await db.execute({ text: 'DELETE FROM role_permissions WHERE role = $1 AND permission <> ALL($2::text[])', values: [role, permissions] }, ex);
+      await db.execute(
+        {
+          text: 'DELETE FROM role_permissions WHERE role = $1 AND permission <> ALL($2::text[])',
+          values: [role, permissions],
+        },
+        ex,
+      );
       await db.execute(
         {
           text: `INSERT INTO role_permissions (role, permission) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`,
@@ -57,12 +69,18 @@ export function createAccessRepository(db: Db) {
     },
 
     listPermissions: (ex?: Executor) =>
-      db.many<{ name: string; description: string }>({ text: 'SELECT name, description FROM permissions ORDER BY name' }, ex),
+      db.many<{ name: string; description: string }>(
+        { text: 'SELECT name, description FROM permissions ORDER BY name' },
+        ex,
+      ),
 
     unknownPermissions: async (names: string[], ex?: Executor) =>
       (
         await db.many<{ name: string }>(
-          { text: 'SELECT n AS name FROM unnest($1::text[]) AS n WHERE n NOT IN (SELECT name FROM permissions)', values: [names] },
+          {
+            text: 'SELECT n AS name FROM unnest($1::text[]) AS n WHERE n NOT IN (SELECT name FROM permissions)',
+            values: [names],
+          },
           ex,
         )
       ).map((r) => r.name),

@@ -13,25 +13,55 @@ const manage = { permission: 'roles:manage' as const };
 export function accessRoutes(app: FastifyInstance, service: AccessService) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  r.get('/roles', { config: read, schema: { tags, response: { 200: Type.Object({ data: Type.Array(S.Role) }), ...problems(401, 403) } } }, async () => ({
-    data: await service.listRoles(),
-  }));
-
-  r.get('/roles/:name', { config: read, schema: { tags, params: S.RoleParams, response: { 200: S.Role, ...problems(400, 401, 403, 404) } } }, async (req) =>
-    service.getRole(req.params.name),
+  r.get(
+    '/roles',
+    {
+      config: read,
+      schema: { tags, response: { 200: Type.Object({ data: Type.Array(S.Role) }), ...problems(401, 403) } },
+    },
+    async () => ({
+      data: await service.listRoles(),
+    }),
   );
 
-  r.post('/roles', { config: manage, schema: { tags, body: S.CreateRoleBody, response: { 201: S.Role, ...problems(400, 401, 403, 409, 422) } } }, async (req, reply) =>
-    reply.code(201).send(await service.createRole(app.requirePrincipal(req), req.body)),
+  r.get(
+    '/roles/:name',
+    {
+      config: read,
+      schema: { tags, params: S.RoleParams, response: { 200: S.Role, ...problems(400, 401, 403, 404) } },
+    },
+    async (req) => service.getRole(req.params.name),
+  );
+
+  r.post(
+    '/roles',
+    {
+      config: manage,
+      schema: { tags, body: S.CreateRoleBody, response: { 201: S.Role, ...problems(400, 401, 403, 409, 422) } },
+    },
+    async (req, reply) => reply.code(201).send(await service.createRole(app.requirePrincipal(req), req.body)),
   );
 
   r.put(
     '/roles/:name/permissions',
-    { config: manage, schema: { tags, description: "Replaces the role's whole permission set", params: S.RoleParams, body: S.ReplacePermissionsBody, response: { 200: S.Role, ...problems(400, 401, 403, 404, 422) } } },
+    {
+      config: manage,
+      schema: {
+        tags,
+        description: "Replaces the role's whole permission set",
+        params: S.RoleParams,
+        body: S.ReplacePermissionsBody,
+        response: { 200: S.Role, ...problems(400, 401, 403, 404, 422) },
+      },
+    },
     async (req) => service.replacePermissions(app.requirePrincipal(req), req.params.name, req.body.permissions),
   );
 
-  r.get('/permissions', { config: read, schema: { tags, response: { 200: S.PermissionList, ...problems(401, 403) } } }, async () => ({
-    data: await service.listPermissions(),
-  }));
+  r.get(
+    '/permissions',
+    { config: read, schema: { tags, response: { 200: S.PermissionList, ...problems(401, 403) } } },
+    async () => ({
+      data: await service.listPermissions(),
+    }),
+  );
 }

@@ -10,7 +10,10 @@ export function createAccessService(d: { db: Db; repo: AccessRepository; store: 
 
   async function assertGrantable(actor: Principal, permissions: string[]) {
     const unknown = await repo.unknownPermissions(permissions);
-    if (unknown.length) throw unprocessable(`Unknown permissions: ${unknown.join(', ')}`, [{ path: 'body.permissions', message: `unknown: ${unknown.join(', ')}` }]);
+    if (unknown.length)
+      throw unprocessable(`Unknown permissions: ${unknown.join(', ')}`, [
+        { path: 'body.permissions', message: `unknown: ${unknown.join(', ')}` },
+      ]);
     const missing = permissions.filter((p) => !actor.permissions.has(p));
     if (missing.length) throw forbidden(`You cannot grant permissions you do not hold (${missing.join(', ')})`);
   }

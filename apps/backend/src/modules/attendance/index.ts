@@ -6,5 +6,8 @@ import { createAttendanceService } from './service.js';
 import { attendanceRoutes } from './routes.js';
 
 export default async function attendanceModule(app: FastifyInstance, d: ModuleDeps) {
-  attendanceRoutes(app, createAttendanceService({ db: d.db, repo: createAttendanceRepository(d.db), timezone: d.config.ORG_TIMEZONE }));
+  attendanceRoutes(
+    app,
+    createAttendanceService({ db: d.db, repo: createAttendanceRepository(d.db), timezone: d.config.ORG_TIMEZONE }),
+  );
 }

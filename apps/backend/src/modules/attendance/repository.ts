@@ -23,7 +23,14 @@ export function createAttendanceRepository(db: Db) {
 
     /** Locks the workshop's row so two sheets for it are written one after the other. */
     lockWorkshop: (workshopId: string, ex: Executor) =>
-      db.maybeOne<{ id: string }>({ name: 'attendance-lock-workshop', text: 'SELECT id FROM workshops WHERE id = $1 FOR SHARE', values: [workshopId] }, ex),
+      db.maybeOne<{ id: string }>(
+        {
+          name: 'attendance-lock-workshop',
+          text: 'SELECT id FROM workshops WHERE id = $1 FOR SHARE',
+          values: [workshopId],
+        },
+        ex,
+      ),
 
     notParticipants: (workshopId: string, ids: string[], ex?: Executor) =>
       db.many<{ beneficiary_id: string }>(
@@ -63,7 +70,14 @@ export function createAttendanceRepository(db: Db) {
     },
 
     sheet: (workshopId: string, date: string, ex?: Executor) =>
-      db.many<{ beneficiary_id: string; full_name: string; present: boolean; note: string | null; updated_at: Date; updated_by: string | null }>(
+      db.many<{
+        beneficiary_id: string;
+        full_name: string;
+        present: boolean;
+        note: string | null;
+        updated_at: Date;
+        updated_by: string | null;
+      }>(
         {
           name: 'attendance-sheet',
           text: `SELECT a.beneficiary_id, b.full_name, a.present, a.note, a.updated_at, a.updated_by
@@ -92,11 +106,18 @@ export function createAttendanceRepository(db: Db) {
       ),
 
     workshopExists: (workshopId: string, ex?: Executor) =>
-      db.maybeOne<{ id: string }>({ name: 'attendance-workshop-exists', text: 'SELECT id FROM workshops WHERE id = $1', values: [workshopId] }, ex),
+      db.maybeOne<{ id: string }>(
+        { name: 'attendance-workshop-exists', text: 'SELECT id FROM workshops WHERE id = $1', values: [workshopId] },
+        ex,
+      ),
 
     sessionsRecorded: (workshopId: string, ex?: Executor) =>
       db.one<{ n: number }>(
-        { name: 'attendance-sessions-recorded', text: 'SELECT count(DISTINCT session_date)::int AS n FROM attendance WHERE workshop_id = $1', values: [workshopId] },
+        {
+          name: 'attendance-sessions-recorded',
+          text: 'SELECT count(DISTINCT session_date)::int AS n FROM attendance WHERE workshop_id = $1',
+          values: [workshopId],
+        },
         ex,
       ),
   };

@@ -27,14 +27,22 @@ export function attendanceRoutes(app: FastifyInstance, service: AttendanceServic
   );
   r.get(
     '/workshops/:id/attendance/:date',
-    { config: { permission: 'attendance:read' }, schema: { tags, params: S.SheetParams, response: { 200: S.SheetResponse, ...problems(400, 401, 403, 404, 422) } } },
+    {
+      config: { permission: 'attendance:read' },
+      schema: { tags, params: S.SheetParams, response: { 200: S.SheetResponse, ...problems(400, 401, 403, 404, 422) } },
+    },
     async (req) => service.getSheet(req.params.id, req.params.date),
   );
   r.get(
     '/workshops/:id/attendance',
     {
       config: { permission: 'attendance:read' },
-      schema: { tags, description: 'Attendance rate per participant: present / sheets she appears on', params: IdParam, response: { 200: S.RatesResponse, ...problems(400, 401, 403, 404) } },
+      schema: {
+        tags,
+        description: 'Attendance rate per participant: present / sheets she appears on',
+        params: IdParam,
+        response: { 200: S.RatesResponse, ...problems(400, 401, 403, 404) },
+      },
     },
     async (req) => service.rates(req.params.id),
   );

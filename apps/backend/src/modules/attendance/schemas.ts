@@ -2,11 +2,18 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Timestamp } from '../../platform/schemas.js';
 
 const Id = Type.String({ pattern: '^[1-9][0-9]{0,17}$' });
-export const SheetParams = Type.Object({ id: Id, date: Type.String({ format: 'date', description: 'session date YYYY-MM-DD (organisation calendar)' }) });
+export const SheetParams = Type.Object({
+  id: Id,
+  date: Type.String({ format: 'date', description: 'session date YYYY-MM-DD (organisation calendar)' }),
+});
 
 export const SheetBody = Type.Array(
   Type.Object(
-    { beneficiary_id: Id, present: Type.Boolean(), note: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])) },
+    {
+      beneficiary_id: Id,
+      present: Type.Boolean(),
+      note: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
+    },
     { additionalProperties: false },
   ),
   { maxItems: 10_000, description: 'the whole sheet: rows not listed are removed from it' },

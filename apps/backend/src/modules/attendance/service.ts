@@ -14,7 +14,9 @@ export function createAttendanceService(d: { db: Db; repo: AttendanceRepository;
     const s = await repo.sessionCheck(workshopId, date, d.timezone);
     if (!s) throw notFound('Workshop');
     if (!s.scheduled) {
-      throw unprocessable(`${date} is not a session of this workshop`, [{ path: 'params.date', message: 'is outside the workshop\'s dates or not one of its weekdays' }]);
+      throw unprocessable(`${date} is not a session of this workshop`, [
+        { path: 'params.date', message: "is outside the workshop's dates or not one of its weekdays" },
+      ]);
     }
     return s;
   }
@@ -28,10 +30,15 @@ export function createAttendanceService(d: { db: Db; repo: AttendanceRepository;
     async putSheet(actor: Principal, workshopId: string, date: string, rows: Sheet) {
       const ids = rows.map((r) => r.beneficiary_id);
       const dup = ids.findIndex((id, i) => ids.indexOf(id) !== i);
-      if (dup >= 0) throw badRequest('A beneficiary is listed twice', [{ path: `body.${dup}.beneficiary_id`, message: 'is listed more than once' }]);
+      if (dup >= 0)
+        throw badRequest('A beneficiary is listed twice', [
+          { path: `body.${dup}.beneficiary_id`, message: 'is listed more than once' },
+        ]);
       const s = await checkSession(workshopId, date);
       if (!s.not_future) {
-        throw unprocessable(`${date} is in the future (today is ${s.today} in ${d.timezone})`, [{ path: 'params.date', message: 'is after today' }]);
+        throw unprocessable(`${date} is in the future (today is ${s.today} in ${d.timezone})`, [
+          { path: 'params.date', message: 'is after today' },
+        ]);
       }
       await db.transaction(
         async (tx) => {
@@ -40,7 +47,10 @@ export function createAttendanceService(d: { db: Db; repo: AttendanceRepository;
           if (strangers.length) {
             throw unprocessable(
               'Only participants of the workshop can be on its attendance sheet',
-              strangers.map((x) => ({ path: `body.${ids.indexOf(x.beneficiary_id)}.beneficiary_id`, message: 'is not a participant of this workshop' })),
+              strangers.map((x) => ({
+                path: `body.${ids.indexOf(x.beneficiary_id)}.beneficiary_id`,
+                message: 'is not a participant of this workshop',
+              })),
             );
           }
           await repo.replaceSheet(workshopId, date, rows, actor.userId, tx);

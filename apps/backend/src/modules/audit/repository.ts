@@ -6,7 +6,19 @@ import type { AuditEntry } from './schemas.js';
 export function createAuditRepository(db: Db) {
   return {
     /** Newest first, keyset on id (ids grow with time). */
-    list: (o: { table?: string; rowId?: string; userId?: string; action?: string; from?: string; to?: string; beforeId: string | null; limit: number }, ex?: Executor) =>
+    list: (
+      o: {
+        table?: string;
+        rowId?: string;
+        userId?: string;
+        action?: string;
+        from?: string;
+        to?: string;
+        beforeId: string | null;
+        limit: number;
+      },
+      ex?: Executor,
+    ) =>
       db.many<Static<typeof AuditEntry>>(
         {
           name: 'audit-list',
@@ -16,7 +28,16 @@ export function createAuditRepository(db: Db) {
                     AND ($5::timestamptz IS NULL OR occurred_at >= $5) AND ($6::timestamptz IS NULL OR occurred_at < $6)
                     AND ($7::bigint IS NULL OR id < $7)
                   ORDER BY id DESC LIMIT $8`,
-          values: [o.table ?? null, o.rowId ?? null, o.userId ?? null, o.action ?? null, o.from ?? null, o.to ?? null, o.beforeId, o.limit + 1],
+          values: [
+            o.table ?? null,
+            o.rowId ?? null,
+            o.userId ?? null,
+            o.action ?? null,
+            o.from ?? null,
+            o.to ?? null,
+            o.beforeId,
+            o.limit + 1,
+          ],
         },
         ex,
       ),

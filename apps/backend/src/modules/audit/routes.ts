@@ -13,7 +13,8 @@ export function auditRoutes(app: FastifyInstance, service: AuditService) {
       config: { permission: 'audit:read' },
       schema: {
         tags: ['audit'],
-        description: 'Every insert, update and delete on business tables, and every read of sensitive beneficiary data; newest first',
+        description:
+          'Every insert, update and delete on business tables, and every read of sensitive beneficiary data; newest first',
         querystring: S.ListAuditQuery,
         response: { 200: S.AuditPage, ...problems(400, 401, 403) },
       },

@@ -17,7 +17,9 @@ export const ListAuditQuery = Type.Object(
   {
     ...PageQuery,
     table: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
-    row_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'id, or key values joined by ":" for link tables' })),
+    row_id: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'id, or key values joined by ":" for link tables' }),
+    ),
     user_id: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,17}$' })),
     action: Type.Optional(Type.Union(['insert', 'update', 'delete', 'read_sensitive'].map((a) => Type.Literal(a)))),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'occurred_at ≥ from' })),

@@ -10,7 +10,10 @@ export function createLoginThrottle(redis: RedisClient | null, o: { maxAttempts:
   async function count(key: string): Promise<{ count: number; ttl: number }> {
     if (redis) {
       try {
-        const [[, c], [, ttl]] = (await redis.multi().get(key).ttl(key).exec()) as [[null, string | null], [null, number]];
+        const [[, c], [, ttl]] = (await redis.multi().get(key).ttl(key).exec()) as [
+          [null, string | null],
+          [null, number],
+        ];
         return { count: Number(c ?? 0), ttl: Math.max(ttl, 1) };
       } catch {
         // Redis away: fall back to this process's counters.

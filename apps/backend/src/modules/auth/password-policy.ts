@@ -25,5 +25,6 @@ export function passwordProblem(password: string, email?: string): string | null
 
 export function assertPasswordPolicy(password: string, email: string | undefined, field = 'password'): void {
   const problem = passwordProblem(password, email);
-  if (problem) throw unprocessable(`The ${field.replace('_', ' ')} ${problem}`, [{ path: `body.${field}`, message: problem }]);
+  if (problem)
+    throw unprocessable(`The ${field.replace('_', ' ')} ${problem}`, [{ path: `body.${field}`, message: problem }]);
 }

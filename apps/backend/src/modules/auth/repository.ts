@@ -26,21 +26,35 @@ export function createAuthRepository(db: Db) {
   return {
     userByEmail: (email: string, ex?: Executor) =>
       db.maybeOne<LoginUserRow>(
-        { name: 'auth-user-by-email', text: 'SELECT id, email, name, role, active, password_hash FROM users WHERE email = $1', values: [email] },
+        {
+          name: 'auth-user-by-email',
+          text: 'SELECT id, email, name, role, active, password_hash FROM users WHERE email = $1',
+          values: [email],
+        },
         ex,
       ),
 
     userById: (id: string, ex?: Executor) =>
       db.maybeOne<LoginUserRow>(
-        { name: 'auth-user-by-id', text: 'SELECT id, email, name, role, active, password_hash FROM users WHERE id = $1', values: [id] },
+        {
+          name: 'auth-user-by-id',
+          text: 'SELECT id, email, name, role, active, password_hash FROM users WHERE id = $1',
+          values: [id],
+        },
         ex,
       ),
 
     touchLogin: (userId: string, ex?: Executor) =>
-      db.execute({ name: 'auth-touch-login', text: 'UPDATE users SET last_login_at = now() WHERE id = $1', values: [userId] }, ex),
+      db.execute(
+        { name: 'auth-touch-login', text: 'UPDATE users SET last_login_at = now() WHERE id = $1', values: [userId] },
+        ex,
+      ),
 
     setPassword: (userId: string, hash: string, ex?: Executor) =>
-      db.execute({ text: 'UPDATE users SET password_hash = $2, updated_by = $1 WHERE id = $1', values: [userId, hash] }, ex),
+      db.execute(
+        { text: 'UPDATE users SET password_hash = $2, updated_by = $1 WHERE id = $1', values: [userId, hash] },
+        ex,
+      ),
 
     insertSession: (
       s: { userId: string; tokenHash: Buffer; ttlSeconds: number; userAgent: string | null; ip: string | null },
@@ -59,7 +73,14 @@ export function createAuthRepository(db: Db) {
 
     /** The session a refresh token belongs to, as current or as previous (rotated) token; locked for rotation. */
     sessionByRefreshHash: (hash: Buffer, ex: Executor) =>
-      db.maybeOne<{ id: string; user_id: string; current: boolean; rotated_at: Date | null; expires_at: Date; revoked_at: Date | null }>(
+      db.maybeOne<{
+        id: string;
+        user_id: string;
+        current: boolean;
+        rotated_at: Date | null;
+        expires_at: Date;
+        revoked_at: Date | null;
+      }>(
         {
           name: 'auth-session-by-refresh',
           text: `SELECT id, user_id, refresh_token_hash = $1 AS current, rotated_at, expires_at, revoked_at

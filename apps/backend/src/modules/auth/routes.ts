@@ -17,30 +17,47 @@ export function authRoutes(app: FastifyInstance, service: AuthService) {
 
   r.post(
     '/auth/login',
-    { config: { permission: 'public' }, schema: { tags, body: S.LoginBody, response: { 200: S.TokenPair, ...problems(400, 401, 429) } } },
+    {
+      config: { permission: 'public' },
+      schema: { tags, body: S.LoginBody, response: { 200: S.TokenPair, ...problems(400, 401, 429) } },
+    },
     async (req) => service.login(req.body.email, req.body.password, meta(req)),
   );
 
   r.post(
     '/auth/refresh',
-    { config: { permission: 'public' }, schema: { tags, body: S.RefreshBody, response: { 200: S.TokenPair, ...problems(400, 401, 409) } } },
+    {
+      config: { permission: 'public' },
+      schema: { tags, body: S.RefreshBody, response: { 200: S.TokenPair, ...problems(400, 401, 409) } },
+    },
     async (req) => service.refresh(req.body.refresh_token),
   );
 
-  r.post('/auth/logout', { config: { permission: 'authenticated' }, schema: { tags, response: { 204: Type.Null(), ...problems(401) } } }, async (req, reply) => {
-    const p = app.requirePrincipal(req);
-    await service.logout(p.userId, p.sessionId);
-    return reply.code(204).send(null);
-  });
+  r.post(
+    '/auth/logout',
+    { config: { permission: 'authenticated' }, schema: { tags, response: { 204: Type.Null(), ...problems(401) } } },
+    async (req, reply) => {
+      const p = app.requirePrincipal(req);
+      await service.logout(p.userId, p.sessionId);
+      return reply.code(204).send(null);
+    },
+  );
 
-  r.post('/auth/logout-all', { config: { permission: 'authenticated' }, schema: { tags, response: { 204: Type.Null(), ...problems(401) } } }, async (req, reply) => {
-    await service.logoutAll(app.requirePrincipal(req).userId);
-    return reply.code(204).send(null);
-  });
+  r.post(
+    '/auth/logout-all',
+    { config: { permission: 'authenticated' }, schema: { tags, response: { 204: Type.Null(), ...problems(401) } } },
+    async (req, reply) => {
+      await service.logoutAll(app.requirePrincipal(req).userId);
+      return reply.code(204).send(null);
+    },
+  );
 
   r.get(
     '/auth/sessions',
-    { config: { permission: 'authenticated' }, schema: { tags, response: { 200: Type.Object({ data: Type.Array(S.Session) }), ...problems(401) } } },
+    {
+      config: { permission: 'authenticated' },
+      schema: { tags, response: { 200: Type.Object({ data: Type.Array(S.Session) }), ...problems(401) } },
+    },
     async (req) => {
       const p = app.requirePrincipal(req);
       return { data: await service.listSessions(p.userId, p.sessionId) };
@@ -49,23 +66,40 @@ export function authRoutes(app: FastifyInstance, service: AuthService) {
 
   r.delete(
     '/auth/sessions/:id',
-    { config: { permission: 'authenticated' }, schema: { tags, params: S.SessionParams, response: { 204: Type.Null(), ...problems(401, 404) } } },
+    {
+      config: { permission: 'authenticated' },
+      schema: { tags, params: S.SessionParams, response: { 204: Type.Null(), ...problems(401, 404) } },
+    },
     async (req, reply) => {
       await service.deleteSession(app.requirePrincipal(req).userId, req.params.id);
       return reply.code(204).send(null);
     },
   );
 
-  r.get('/auth/me', { config: { permission: 'authenticated' }, schema: { tags, response: { 200: S.Me, ...problems(401) } } }, async (req) => {
-    const p = app.requirePrincipal(req);
-    const user = await service.me(p.userId);
-    // The principal already carries the role's permissions: no second lookup.
-    return { id: user.id, email: user.email, name: user.name, role: user.role, permissions: [...p.permissions].sort(), session_id: p.sessionId };
-  });
+  r.get(
+    '/auth/me',
+    { config: { permission: 'authenticated' }, schema: { tags, response: { 200: S.Me, ...problems(401) } } },
+    async (req) => {
+      const p = app.requirePrincipal(req);
+      const user = await service.me(p.userId);
+      // The principal already carries the role's permissions: no second lookup.
+      return {
+        id: user.id,
+        email: user.email,
+        name: user.name,
+        role: user.role,
+        permissions: [...p.permissions].sort(),
+        session_id: p.sessionId,
+      };
+    },
+  );
 
   r.post(
     '/auth/me/password',
-    { config: { permission: 'authenticated' }, schema: { tags, body: S.ChangePasswordBody, response: { 204: Type.Null(), ...problems(400, 401, 422) } } },
+    {
+      config: { permission: 'authenticated' },
+      schema: { tags, body: S.ChangePasswordBody, response: { 204: Type.Null(), ...problems(400, 401, 422) } },
+    },
     async (req, reply) => {
       const p = app.requirePrincipal(req);
       await service.changePassword(p.userId, p.sessionId, req.body.current_password, req.body.new_password);
@@ -77,18 +111,28 @@ export function authRoutes(app: FastifyInstance, service: AuthService) {
     '/auth/password-reset',
     {
       config: { permission: 'public' },
-      schema: { tags, description: 'Always 202: whether the e-mail exists is never revealed', body: S.ResetRequestBody, response: { 202: Type.Null(), ...problems(400) } },
+      schema: {
+        tags,
+        description: 'Always 202: whether the e-mail exists is never revealed',
+        body: S.ResetRequestBody,
+        response: { 202: Type.Null(), ...problems(400) },
+      },
     },
     async (req, reply) => {
       // Answered before the work is done so that known and unknown e-mails take the same time.
-      service.requestPasswordReset(req.body.email).catch((err: Error) => req.log.error({ err }, 'password reset request failed'));
+      service
+        .requestPasswordReset(req.body.email)
+        .catch((err: Error) => req.log.error({ err }, 'password reset request failed'));
       return reply.code(202).send(null);
     },
   );
 
   r.post(
     '/auth/password-reset/confirm',
-    { config: { permission: 'public' }, schema: { tags, body: S.ResetConfirmBody, response: { 204: Type.Null(), ...problems(400, 422) } } },
+    {
+      config: { permission: 'public' },
+      schema: { tags, body: S.ResetConfirmBody, response: { 204: Type.Null(), ...problems(400, 422) } },
+    },
     async (req, reply) => {
       await service.confirmPasswordReset(req.body.token, req.body.new_password);
       return reply.code(204).send(null);

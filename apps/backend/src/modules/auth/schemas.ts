@@ -3,10 +3,17 @@ import { Email, Timestamp } from '../../platform/schemas.js';
 import { PASSWORD_MAX } from './password-policy.js';
 
 const Password = Type.String({ minLength: 1, maxLength: PASSWORD_MAX * 4 });
-const NewPassword = Type.String({ minLength: 1, maxLength: PASSWORD_MAX * 4, description: '10 to 256 characters, not a common password, not the e-mail' });
+const NewPassword = Type.String({
+  minLength: 1,
+  maxLength: PASSWORD_MAX * 4,
+  description: '10 to 256 characters, not a common password, not the e-mail',
+});
 
 export const LoginBody = Type.Object({ email: Email, password: Password }, { additionalProperties: false });
-export const RefreshBody = Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+export const RefreshBody = Type.Object(
+  { refresh_token: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
 export const TokenPair = Type.Object({
   access_token: Type.String(),
   token_type: Type.Literal('Bearer'),
@@ -31,9 +38,15 @@ export const Me = Type.Object({
   permissions: Type.Array(Type.String()),
   session_id: Type.String(),
 });
-export const ChangePasswordBody = Type.Object({ current_password: Password, new_password: NewPassword }, { additionalProperties: false });
+export const ChangePasswordBody = Type.Object(
+  { current_password: Password, new_password: NewPassword },
+  { additionalProperties: false },
+);
 export const ResetRequestBody = Type.Object({ email: Email }, { additionalProperties: false });
-export const ResetConfirmBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }), new_password: NewPassword }, { additionalProperties: false });
+export const ResetConfirmBody = Type.Object(
+  { token: Type.String({ minLength: 1, maxLength: 200 }), new_password: NewPassword },
+  { additionalProperties: false },
+);
 
 export type LoginBody = Static<typeof LoginBody>;
 export type TokenPair = Static<typeof TokenPair>;

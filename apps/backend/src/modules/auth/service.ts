@@ -31,7 +31,10 @@ const INVALID_LOGIN = 'Invalid e-mail or password';
 
 export function createAuthService(d: AuthServiceDeps) {
   const { config, db, repo } = d;
-  const throttle = createLoginThrottle(d.redis, { maxAttempts: config.LOGIN_MAX_ATTEMPTS, windowSeconds: config.LOGIN_WINDOW_SECONDS });
+  const throttle = createLoginThrottle(d.redis, {
+    maxAttempts: config.LOGIN_MAX_ATTEMPTS,
+    windowSeconds: config.LOGIN_WINDOW_SECONDS,
+  });
 
   const pair = (user: { id: string; role: string }, sessionId: string, refreshToken: string) => ({
     access_token: d.signAccessToken({ sub: user.id, sid: sessionId, role: user.role }),
@@ -62,7 +65,13 @@ export function createAuthService(d: AuthServiceDeps) {
       const refreshToken = newOpaqueToken();
       const session = await db.transaction(async (tx) => {
         const s = await repo.insertSession(
-          { userId: user.id, tokenHash: hashToken(refreshToken), ttlSeconds: config.SESSION_TTL_SECONDS, userAgent: meta.userAgent, ip: meta.ip },
+          {
+            userId: user.id,
+            tokenHash: hashToken(refreshToken),
+            ttlSeconds: config.SESSION_TTL_SECONDS,
+            userAgent: meta.userAgent,
+            ip: meta.ip,
+          },
           tx,
         );
         await repo.touchLogin(user.id, tx);
@@ -96,7 +105,10 @@ export function createAuthService(d: AuthServiceDeps) {
           throw conflict('This refresh token has just been rotated; use the newest one', 'refresh_token_superseded');
         case 'reused':
           await d.sessionStore.revoked(outcome.userId, [outcome.sessionId]);
-          d.log.warn({ user_id: outcome.userId, session_id: outcome.sessionId }, 'refresh token reuse detected: session revoked');
+          d.log.warn(
+            { user_id: outcome.userId, session_id: outcome.sessionId },
+            'refresh token reuse detected: session revoked',
+          );
           throw unauthorized('The session has ended; sign in again');
         default:
           throw unauthorized('Invalid or expired refresh token');
@@ -125,7 +137,9 @@ export function createAuthService(d: AuthServiceDeps) {
     async changePassword(userId: string, sessionId: string, current: string, next: string) {
       const user = await repo.userById(userId);
       if (!user || !(await verifyPassword(user.password_hash, current))) {
-        throw new AppError(422, 'wrong_password', 'The current password is wrong', [{ path: 'body.current_password', message: 'is wrong' }]);
+        throw new AppError(422, 'wrong_password', 'The current password is wrong', [
+          { path: 'body.current_password', message: 'is wrong' },
+        ]);
       }
       assertPasswordPolicy(next, user.email, 'new_password');
       await repo.setPassword(userId, await hashPassword(next));
@@ -145,15 +159,17 @@ export function createAuthService(d: AuthServiceDeps) {
     },
 
     async confirmPasswordReset(token: string, newPassword: string) {
-      await db.transaction(async (tx) => {
-        const row = await repo.consumePasswordReset(hashToken(token), tx);
-        if (!row) throw new AppError(400, 'invalid_reset_token', 'The reset link is invalid, used or expired');
-        const user = await repo.userById(row.user_id, tx);
-        assertPasswordPolicy(newPassword, user?.email, 'new_password');
-        await repo.setPassword(row.user_id, await hashPassword(newPassword), tx);
-        const ids = await repo.revokeSessions(row.user_id, {}, tx);
-        return { userId: row.user_id, ids };
-      }).then(({ userId, ids }) => d.sessionStore.revoked(userId, ids));
+      await db
+        .transaction(async (tx) => {
+          const row = await repo.consumePasswordReset(hashToken(token), tx);
+          if (!row) throw new AppError(400, 'invalid_reset_token', 'The reset link is invalid, used or expired');
+          const user = await repo.userById(row.user_id, tx);
+          assertPasswordPolicy(newPassword, user?.email, 'new_password');
+          await repo.setPassword(row.user_id, await hashPassword(newPassword), tx);
+          const ids = await repo.revokeSessions(row.user_id, {}, tx);
+          return { userId: row.user_id, ids };
+        })
+        .then(({ userId, ids }) => d.sessionStore.revoked(userId, ids));
     },
   };
 }

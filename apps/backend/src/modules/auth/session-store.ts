@@ -7,7 +7,12 @@ import type { AuthRepository } from './repository.js';
 
 const REVOKED = '0';
 
-export function createSessionStore(repo: AuthRepository, redis: RedisClient | null, invalidator: Invalidator, cacheTtlSeconds: number) {
+export function createSessionStore(
+  repo: AuthRepository,
+  redis: RedisClient | null,
+  invalidator: Invalidator,
+  cacheTtlSeconds: number,
+) {
   async function cached(userId: string, sessionId: string): Promise<string | null> {
     if (!redis) return null;
     try {

@@ -6,6 +6,10 @@ import { createBeneficiariesService } from './service.js';
 import { beneficiariesRoutes } from './routes.js';
 
 export default async function beneficiariesModule(app: FastifyInstance, d: ModuleDeps) {
-  const service = createBeneficiariesService({ db: d.db, repo: createBeneficiariesRepository(d.db), timezone: d.config.ORG_TIMEZONE });
+  const service = createBeneficiariesService({
+    db: d.db,
+    repo: createBeneficiariesRepository(d.db),
+    timezone: d.config.ORG_TIMEZONE,
+  });
   beneficiariesRoutes(app, service);
 }

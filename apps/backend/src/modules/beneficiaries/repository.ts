@@ -45,8 +45,16 @@ export const UPDATABLE_COLUMNS = new Set([
 export type SortKey = 'name' | '-name' | 'created_at' | '-created_at';
 /** Sort whitelist: ORDER BY, the keyset comparison, the cursor's sort value. Never built from input. */
 const SORTS: Record<SortKey, { order: string; after: (a: string, b: string) => string; key: string }> = {
-  name: { order: 'b.full_name ASC, b.id ASC', after: (a, i) => `(b.full_name, b.id) > (${a}::text, ${i}::bigint)`, key: 'b.full_name' },
-  '-name': { order: 'b.full_name DESC, b.id DESC', after: (a, i) => `(b.full_name, b.id) < (${a}::text, ${i}::bigint)`, key: 'b.full_name' },
+  name: {
+    order: 'b.full_name ASC, b.id ASC',
+    after: (a, i) => `(b.full_name, b.id) > (${a}::text, ${i}::bigint)`,
+    key: 'b.full_name',
+  },
+  '-name': {
+    order: 'b.full_name DESC, b.id DESC',
+    after: (a, i) => `(b.full_name, b.id) < (${a}::text, ${i}::bigint)`,
+    key: 'b.full_name',
+  },
   created_at: {
     order: 'b.created_at ASC, b.id ASC',
     after: (a, i) => `(b.created_at, b.id) > (${a}::timestamptz, ${i}::bigint)`,
@@ -81,15 +89,19 @@ function filterSql(f: ListFilter, p: Params): string[] {
   const where = ['b.deleted_at IS NULL'];
   where.push(f.status ? `b.status = ${p.add(f.status)}` : `b.status <> 'archived'`);
   if (f.neighbourhood) {
-    where.push(`lower(immutable_unaccent(b.address_neighbourhood)) = lower(immutable_unaccent(${p.add(f.neighbourhood)}::text))`);
+    where.push(
+      `lower(immutable_unaccent(b.address_neighbourhood)) = lower(immutable_unaccent(${p.add(f.neighbourhood)}::text))`,
+    );
   }
   if (f.projectId) {
     where.push(`EXISTS (SELECT 1 FROM enrollments e WHERE e.beneficiary_id = b.id AND e.project_id = ${p.add(f.projectId)}::bigint
                           AND e.status IN ('pending', 'approved', 'completed'))`);
   }
   // Calendar days in the organisation's zone: [from 00:00 local, to + 1 day 00:00 local).
-  if (f.createdFrom) where.push(`b.created_at >= (${p.add(f.createdFrom)}::date::timestamp AT TIME ZONE ${p.add(f.timezone)}::text)`);
-  if (f.createdTo) where.push(`b.created_at < ((${p.add(f.createdTo)}::date + 1)::timestamp AT TIME ZONE ${p.add(f.timezone)}::text)`);
+  if (f.createdFrom)
+    where.push(`b.created_at >= (${p.add(f.createdFrom)}::date::timestamp AT TIME ZONE ${p.add(f.timezone)}::text)`);
+  if (f.createdTo)
+    where.push(`b.created_at < ((${p.add(f.createdTo)}::date + 1)::timestamp AT TIME ZONE ${p.add(f.timezone)}::text)`);
   return where;
 }
 
@@ -111,7 +123,10 @@ export const GET_SENSITIVE = {
 };
 
 /** Word-similarity threshold for `<%` (default 0.6 misses one-letter typos in short names), this transaction only. */
-export const SEARCH_THRESHOLD = { name: 'trgm-threshold', text: "SELECT set_config('pg_trgm.word_similarity_threshold', '0.45', true)" };
+export const SEARCH_THRESHOLD = {
+  name: 'trgm-threshold',
+  text: "SELECT set_config('pg_trgm.word_similarity_threshold', '0.45', true)",
+};
 
 export interface SearchText {
   text: string;
@@ -156,12 +171,19 @@ export function createBeneficiariesRepository(db: Db) {
   return {
     /** The record; with sensitive columns and vulnerabilities when `sensitive`, which also logs the read. */
     get: (id: string, o: { sensitive: boolean; actorId: string }, ex?: Executor) =>
-      db.maybeOne<BeneficiaryRow>(o.sensitive ? { ...GET_SENSITIVE, values: [id, o.actorId] } : { ...GET_PUBLIC, values: [id] }, ex),
+      db.maybeOne<BeneficiaryRow>(
+        o.sensitive ? { ...GET_SENSITIVE, values: [id, o.actorId] } : { ...GET_PUBLIC, values: [id] },
+        ex,
+      ),
 
     /** State needed to decide on a write: existence, version, status. Row-locked inside a transaction. */
     lockState: (id: string, ex: Executor) =>
       db.maybeOne<{ id: string; version: number; status: string }>(
-        { name: 'beneficiaries-lock', text: 'SELECT id, version, status FROM beneficiaries WHERE id = $1 AND deleted_at IS NULL FOR UPDATE', values: [id] },
+        {
+          name: 'beneficiaries-lock',
+          text: 'SELECT id, version, status FROM beneficiaries WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
+          values: [id],
+        },
         ex,
       ),
 
@@ -208,7 +230,10 @@ export function createBeneficiariesRepository(db: Db) {
       });
       assignments.push(`updated_by = ${p.add(actorId)}`, 'version = version + 1');
       return db.one<{ id: string; version: number }>(
-        { text: `UPDATE beneficiaries SET ${assignments.join(', ')} WHERE id = ${idRef} RETURNING id, version`, values: p.values },
+        {
+          text: `UPDATE beneficiaries SET ${assignments.join(', ')} WHERE id = ${idRef} RETURNING id, version`,
+          values: p.values,
+        },
         ex,
       );
     },
@@ -230,7 +255,11 @@ export function createBeneficiariesRepository(db: Db) {
     /** Catalogue ids of the given active codes (unknown or inactive codes are simply missing). */
     vulnerabilityIds: (codes: string[], ex?: Executor) =>
       db.many<{ id: string; code: string }>(
-        { name: 'vulnerabilities-by-code', text: 'SELECT id, code FROM vulnerabilities WHERE code = ANY($1::text[]) AND active', values: [codes] },
+        {
+          name: 'vulnerabilities-by-code',
+          text: 'SELECT id, code FROM vulnerabilities WHERE code = ANY($1::text[]) AND active',
+          values: [codes],
+        },
         ex,
       ),
 
@@ -256,7 +285,10 @@ export function createBeneficiariesRepository(db: Db) {
 
     /** Makes the organisation's zone visible to the birth-date trigger for this transaction. */
     setTimezone: (tz: string, ex: Executor) =>
-      db.execute({ name: 'set-org-timezone', text: "SELECT set_config('app.org_timezone', $1, true)", values: [tz] }, ex),
+      db.execute(
+        { name: 'set-org-timezone', text: "SELECT set_config('app.org_timezone', $1, true)", values: [tz] },
+        ex,
+      ),
 
     list: (f: ListFilter, sort: SortKey, after: [string, string] | null, limit: number, ex?: Executor) => {
       const p = new Params();
@@ -284,7 +316,10 @@ export function createBeneficiariesRepository(db: Db) {
 
     listVulnerabilities: (ex?: Executor) =>
       db.many<{ id: string; code: string; name: string; description: string; active: boolean }>(
-        { name: 'vulnerabilities-list', text: 'SELECT id, code, name, description, active FROM vulnerabilities ORDER BY name, id' },
+        {
+          name: 'vulnerabilities-list',
+          text: 'SELECT id, code, name, description, active FROM vulnerabilities ORDER BY name, id',
+        },
         ex,
       ),
   };

@@ -23,7 +23,8 @@ export function beneficiariesRoutes(app: FastifyInstance, service: Beneficiaries
       config: read,
       schema: {
         tags,
-        description: 'Keyset-paginated list (archived records only with status=archived). Sensitive fields are never listed.',
+        description:
+          'Keyset-paginated list (archived records only with status=archived). Sensitive fields are never listed.',
         querystring: S.ListBeneficiariesQuery,
         response: { 200: S.BeneficiaryPage, ...problems(400, 401, 403) },
       },
@@ -33,7 +34,15 @@ export function beneficiariesRoutes(app: FastifyInstance, service: Beneficiaries
 
   r.post(
     '/beneficiaries',
-    { config: write, schema: { tags, description: masking, body: S.CreateBeneficiaryBody, response: { 201: S.Beneficiary, ...problems(400, 401, 403, 409, 422) } } },
+    {
+      config: write,
+      schema: {
+        tags,
+        description: masking,
+        body: S.CreateBeneficiaryBody,
+        response: { 201: S.Beneficiary, ...problems(400, 401, 403, 409, 422) },
+      },
+    },
     async (req, reply) => {
       const b = await service.create(app.requirePrincipal(req), req.body);
       return reply.code(201).header('etag', etag(b.version)).send(b);
@@ -42,7 +51,15 @@ export function beneficiariesRoutes(app: FastifyInstance, service: Beneficiaries
 
   r.get(
     '/beneficiaries/:id',
-    { config: read, schema: { tags, description: masking, params: IdParam, response: { 200: S.Beneficiary, ...problems(400, 401, 403, 404) } } },
+    {
+      config: read,
+      schema: {
+        tags,
+        description: masking,
+        params: IdParam,
+        response: { 200: S.Beneficiary, ...problems(400, 401, 403, 404) },
+      },
+    },
     async (req, reply) => {
       const b = await service.get(app.requirePrincipal(req), req.params.id);
       return reply.header('etag', etag(b.version)).send(b);
@@ -72,26 +89,57 @@ export function beneficiariesRoutes(app: FastifyInstance, service: Beneficiaries
     '/beneficiaries/:id/archive',
     {
       config: archive,
-      schema: { tags, description: 'Archives with a reason; archived records leave default lists', params: IdParam, body: S.ArchiveBody, response: { 200: S.Beneficiary, ...problems(400, 401, 403, 404, 409, 412) } },
+      schema: {
+        tags,
+        description: 'Archives with a reason; archived records leave default lists',
+        params: IdParam,
+        body: S.ArchiveBody,
+        response: { 200: S.Beneficiary, ...problems(400, 401, 403, 404, 409, 412) },
+      },
     },
     async (req, reply) => {
-      const b = await service.archive(app.requirePrincipal(req), req.params.id, req.body.reason, expectedVersion(req.headers['if-match'], req.body.version));
+      const b = await service.archive(
+        app.requirePrincipal(req),
+        req.params.id,
+        req.body.reason,
+        expectedVersion(req.headers['if-match'], req.body.version),
+      );
       return reply.header('etag', etag(b.version)).send(b);
     },
   );
 
   r.post(
     '/beneficiaries/:id/restore',
-    { config: archive, schema: { tags, params: IdParam, body: S.RestoreBody, response: { 200: S.Beneficiary, ...problems(400, 401, 403, 404, 409, 412) } } },
+    {
+      config: archive,
+      schema: {
+        tags,
+        params: IdParam,
+        body: S.RestoreBody,
+        response: { 200: S.Beneficiary, ...problems(400, 401, 403, 404, 409, 412) },
+      },
+    },
     async (req, reply) => {
-      const b = await service.restore(app.requirePrincipal(req), req.params.id, req.body.reason ?? null, expectedVersion(req.headers['if-match'], req.body.version));
+      const b = await service.restore(
+        app.requirePrincipal(req),
+        req.params.id,
+        req.body.reason ?? null,
+        expectedVersion(req.headers['if-match'], req.body.version),
+      );
       return reply.header('etag', etag(b.version)).send(b);
     },
   );
 
   r.get(
     '/vulnerabilities',
-    { config: read, schema: { tags, description: 'The vulnerability catalogue (codes used by beneficiaries.vulnerabilities)', response: { 200: S.VulnerabilityList, ...problems(401, 403) } } },
+    {
+      config: read,
+      schema: {
+        tags,
+        description: 'The vulnerability catalogue (codes used by beneficiaries.vulnerabilities)',
+        response: { 200: S.VulnerabilityList, ...problems(401, 403) },
+      },
+    },
     async () => service.vulnerabilities(),
   );
 }

@@ -7,10 +7,16 @@ export const DateString = Type.String({ format: 'date', description: 'YYYY-MM-DD
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Text = (max: number) => Type.String({ maxLength: max });
 export const UF = Type.Union(
-  'AC AL AP AM BA CE DF ES GO MA MT MS MG PA PB PR PE PI RJ RN RS RO RR SC SP SE TO'.split(' ').map((uf) => Type.Literal(uf)),
+  'AC AL AP AM BA CE DF ES GO MA MT MS MG PA PB PR PE PI RJ RN RS RO RR SC SP SE TO'
+    .split(' ')
+    .map((uf) => Type.Literal(uf)),
   { description: 'two-letter state (UF)' },
 );
-export const Version = Type.Integer({ minimum: 1, maximum: 2_000_000_000, description: 'row version read (optimistic concurrency; or If-Match)' });
+export const Version = Type.Integer({
+  minimum: 1,
+  maximum: 2_000_000_000,
+  description: 'row version read (optimistic concurrency; or If-Match)',
+});
 
 /** Fields only holders of beneficiaries:read_sensitive may read (writing them needs beneficiaries:write). */
 export const SENSITIVE_FIELDS = [
@@ -46,7 +52,11 @@ const writable = {
   family_income: Type.Union([Type.Number({ minimum: 0, maximum: 9_999_999_999 }), Type.Null()]),
   dependents: Type.Integer({ minimum: 0, maximum: 50 }),
   notes: Nullable(Text(10_000)),
-  vulnerabilities: Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_]{1,49}$' }), { maxItems: 50, uniqueItems: true, description: 'catalogue codes' }),
+  vulnerabilities: Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_]{1,49}$' }), {
+    maxItems: 50,
+    uniqueItems: true,
+    description: 'catalogue codes',
+  }),
 };
 
 export const CreateBeneficiaryBody = Type.Object(
@@ -77,7 +87,11 @@ export type CreateBeneficiary = Static<typeof CreateBeneficiaryBody>;
 export const UpdateBeneficiaryBody = Type.Object(
   {
     ...Type.Partial(CreateBeneficiaryBody).properties,
-    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('inactive')], { description: 'archive through POST .../archive' })),
+    status: Type.Optional(
+      Type.Union([Type.Literal('active'), Type.Literal('inactive')], {
+        description: 'archive through POST .../archive',
+      }),
+    ),
     status_reason: Type.Optional(Nullable(Text(1000))),
     version: Type.Optional(Version),
   },
@@ -150,21 +164,47 @@ export const BeneficiaryPage = Page(BeneficiaryListItem);
 export const ListBeneficiariesQuery = Type.Object(
   {
     ...PageQuery,
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'name or social name (typos tolerated), or an exact CPF or code' })),
-    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('inactive'), Type.Literal('archived')], { description: 'default: active and inactive' })),
-    neighbourhood: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'needs beneficiaries:read_sensitive' })),
-    project_id: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,17}$', description: 'with a pending, approved or completed enrolment in this project' })),
+    q: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'name or social name (typos tolerated), or an exact CPF or code',
+      }),
+    ),
+    status: Type.Optional(
+      Type.Union([Type.Literal('active'), Type.Literal('inactive'), Type.Literal('archived')], {
+        description: 'default: active and inactive',
+      }),
+    ),
+    neighbourhood: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, description: 'needs beneficiaries:read_sensitive' }),
+    ),
+    project_id: Type.Optional(
+      Type.String({
+        pattern: '^[1-9][0-9]{0,17}$',
+        description: 'with a pending, approved or completed enrolment in this project',
+      }),
+    ),
     created_from: Type.Optional(DateString),
     created_to: Type.Optional(DateString),
     sort: Type.Optional(
-      Type.Union([Type.Literal('name'), Type.Literal('-name'), Type.Literal('created_at'), Type.Literal('-created_at')], {
-        description: 'default name; with q the order is by relevance',
-      }),
+      Type.Union(
+        [Type.Literal('name'), Type.Literal('-name'), Type.Literal('created_at'), Type.Literal('-created_at')],
+        {
+          description: 'default name; with q the order is by relevance',
+        },
+      ),
     ),
   },
   { additionalProperties: false },
 );
 export type ListBeneficiaries = Static<typeof ListBeneficiariesQuery>;
 
-export const Vulnerability = Type.Object({ id: Type.String(), code: Type.String(), name: Type.String(), description: Type.String(), active: Type.Boolean() });
+export const Vulnerability = Type.Object({
+  id: Type.String(),
+  code: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  active: Type.Boolean(),
+});
 export const VulnerabilityList = Type.Object({ data: Type.Array(Vulnerability) });

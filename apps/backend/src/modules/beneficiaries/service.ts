@@ -24,7 +24,10 @@ export function isValidCpf(cpf: string): boolean {
 /** "529.982.247-25" → "52998224725"; 422 naming cpf when the result is not a valid CPF. */
 export function normaliseCpf(raw: string): string {
   const digits = raw.replace(/[.\-\s]/g, '');
-  if (!isValidCpf(digits)) throw unprocessable('The CPF is not valid', [{ path: 'body.cpf', message: 'is not a valid CPF (11 digits with valid check digits)' }]);
+  if (!isValidCpf(digits))
+    throw unprocessable('The CPF is not valid', [
+      { path: 'body.cpf', message: 'is not a valid CPF (11 digits with valid check digits)' },
+    ]);
   return digits;
 }
 
@@ -32,7 +35,8 @@ function normalise<T extends Partial<CreateBeneficiary>>(body: T): T {
   const out = { ...body };
   if (typeof out.cpf === 'string') out.cpf = normaliseCpf(out.cpf);
   if (typeof out.address_postal_code === 'string') out.address_postal_code = out.address_postal_code.replace('-', '');
-  for (const k of ['full_name', 'social_name'] as const) if (typeof out[k] === 'string') out[k] = out[k].trim() as never;
+  for (const k of ['full_name', 'social_name'] as const)
+    if (typeof out[k] === 'string') out[k] = out[k].trim() as never;
   return out;
 }
 
@@ -42,18 +46,29 @@ export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepos
   async function vulnerabilityIds(codes: string[]): Promise<string[]> {
     const found = await repo.vulnerabilityIds(codes);
     const missing = codes.filter((c) => !found.some((f) => f.code === c));
-    if (missing.length) throw unprocessable(`Unknown vulnerability ${missing.join(', ')}`, [{ path: 'body.vulnerabilities', message: `unknown code(s): ${missing.join(', ')}` }]);
+    if (missing.length)
+      throw unprocessable(`Unknown vulnerability ${missing.join(', ')}`, [
+        { path: 'body.vulnerabilities', message: `unknown code(s): ${missing.join(', ')}` },
+      ]);
     return found.map((f) => f.id);
   }
 
   /** Locks the row and checks the version the client read; 404 / 412 / 409 (archived) as appropriate. */
-  async function lockForWrite(tx: Parameters<BeneficiariesRepository['lockState']>[1], id: string, version: number | null, allowArchived = false) {
+  async function lockForWrite(
+    tx: Parameters<BeneficiariesRepository['lockState']>[1],
+    id: string,
+    version: number | null,
+    allowArchived = false,
+  ) {
     const row = await repo.lockState(id, tx);
     if (!row) throw notFound('Beneficiary');
     if (version !== null && row.version !== version) {
-      throw preconditionFailed(`The beneficiary was changed by someone else (version ${row.version}, you sent ${version}); reload and retry`);
+      throw preconditionFailed(
+        `The beneficiary was changed by someone else (version ${row.version}, you sent ${version}); reload and retry`,
+      );
     }
-    if (!allowArchived && row.status === 'archived') throw conflict('The beneficiary is archived; restore her first', 'archived');
+    if (!allowArchived && row.status === 'archived')
+      throw conflict('The beneficiary is archived; restore her first', 'archived');
     return row;
   }
 
@@ -85,7 +100,8 @@ export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepos
       const set: Record<string, unknown> = { ...rest };
       // A status change without a reason must not inherit the previous status' reason in the history.
       if (set.status !== undefined && set.status_reason === undefined) set.status_reason = null;
-      if (!Object.keys(set).length && !vulnerabilities) throw badRequest('Nothing to change', [{ path: 'body', message: 'names no field to change' }]);
+      if (!Object.keys(set).length && !vulnerabilities)
+        throw badRequest('Nothing to change', [{ path: 'body', message: 'names no field to change' }]);
       const vulns = vulnerabilities ? await vulnerabilityIds(vulnerabilities) : null;
       await db.transaction(
         async (tx) => {
@@ -115,7 +131,8 @@ export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepos
       await db.transaction(
         async (tx) => {
           const row = await lockForWrite(tx, id, version, true);
-          if (row.status !== 'archived') throw conflict('Only an archived beneficiary can be restored', 'invalid_transition');
+          if (row.status !== 'archived')
+            throw conflict('Only an archived beneficiary can be restored', 'invalid_transition');
           await repo.setArchived(id, false, reason, actor.userId, tx);
         },
         { userId: actor.userId },
@@ -128,7 +145,9 @@ export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepos
         throw forbidden('Filtering by neighbourhood needs beneficiaries:read_sensitive (it reveals addresses)');
       }
       if (q.created_from && q.created_to && q.created_from > q.created_to) {
-        throw badRequest('created_from is after created_to', [{ path: 'querystring.created_from', message: 'must not be after created_to' }]);
+        throw badRequest('created_from is after created_to', [
+          { path: 'querystring.created_from', message: 'must not be after created_to' },
+        ]);
       }
       const filter = {
         status: q.status,
@@ -145,10 +164,15 @@ export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepos
       if (q.q !== undefined && q.q.trim() !== '') {
         const text = q.q.trim();
         const after = decodeCursor(q.cursor, 2);
-        if (after && (typeof after[0] !== 'number' || typeof after[1] !== 'string' || !/^[0-9]{1,18}$/.test(after[1]))) throw badCursor();
+        if (after && (typeof after[0] !== 'number' || typeof after[1] !== 'string' || !/^[0-9]{1,18}$/.test(after[1])))
+          throw badCursor();
         const digits = text.replace(/[.\-\s]/g, '');
         const rows = await repo.search(
-          { text, digits: /^[0-9]{11}$/.test(digits) ? digits : null, code: /^b-[0-9]{6,}$/i.test(text) ? text.toUpperCase() : null },
+          {
+            text,
+            digits: /^[0-9]{11}$/.test(digits) ? digits : null,
+            code: /^b-[0-9]{6,}$/i.test(text) ? text.toUpperCase() : null,
+          },
           filter,
           after as [number, string] | null,
           q.limit,
@@ -158,7 +182,8 @@ export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepos
       }
       const sort: SortKey = q.sort ?? 'name';
       const after = decodeCursor(q.cursor, 2);
-      if (after && (typeof after[0] !== 'string' || typeof after[1] !== 'string' || !/^[0-9]{1,18}$/.test(after[1]))) throw badCursor();
+      if (after && (typeof after[0] !== 'string' || typeof after[1] !== 'string' || !/^[0-9]{1,18}$/.test(after[1])))
+        throw badCursor();
       if (after && sort.endsWith('created_at') && Number.isNaN(Date.parse(after[0] as string))) throw badCursor();
       const rows = await repo.list(filter, sort, after as [string, string] | null, q.limit);
       const page = toPage(rows, q.limit, (r) => [r.sort_value, r.id]);
@@ -170,6 +195,9 @@ export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepos
   return service;
 }
 
-const badCursor = () => badRequest('The cursor is malformed', [{ path: 'querystring.cursor', message: 'is not a cursor returned by this API' }]);
+const badCursor = () =>
+  badRequest('The cursor is malformed', [
+    { path: 'querystring.cursor', message: 'is not a cursor returned by this API' },
+  ]);
 
 export type BeneficiariesService = ReturnType<typeof createBeneficiariesService>;

@@ -11,9 +11,16 @@ const FROM = 'enrollments e JOIN beneficiaries b ON b.id = e.beneficiary_id JOIN
 
 export function createEnrollmentsRepository(db: Db) {
   return {
-    get: (id: string, ex?: Executor) => db.maybeOne<EnrollmentRow>({ name: 'enrollments-get', text: `SELECT ${COLUMNS} FROM ${FROM} WHERE e.id = $1`, values: [id] }, ex),
+    get: (id: string, ex?: Executor) =>
+      db.maybeOne<EnrollmentRow>(
+        { name: 'enrollments-get', text: `SELECT ${COLUMNS} FROM ${FROM} WHERE e.id = $1`, values: [id] },
+        ex,
+      ),
 
-    list: (o: { beneficiaryId?: string; projectId?: string; status?: string; afterId: string | null; limit: number }, ex?: Executor) =>
+    list: (
+      o: { beneficiaryId?: string; projectId?: string; status?: string; afterId: string | null; limit: number },
+      ex?: Executor,
+    ) =>
       db.many<EnrollmentRow>(
         {
           name: 'enrollments-list',
@@ -49,7 +56,14 @@ export function createEnrollmentsRepository(db: Db) {
       ),
 
     lock: (id: string, ex: Executor) =>
-      db.maybeOne<{ status: string; version: number }>({ name: 'enrollments-lock', text: 'SELECT status, version FROM enrollments WHERE id = $1 FOR UPDATE', values: [id] }, ex),
+      db.maybeOne<{ status: string; version: number }>(
+        {
+          name: 'enrollments-lock',
+          text: 'SELECT status, version FROM enrollments WHERE id = $1 FOR UPDATE',
+          values: [id],
+        },
+        ex,
+      ),
 
     /** Moves the status only from one of `from`: the transition rule holds even against a concurrent decision. */
     transition: (o: { id: string; to: string; from: string[]; note: string | null; actorId: string }, ex: Executor) =>

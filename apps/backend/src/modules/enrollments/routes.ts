@@ -12,14 +12,26 @@ export function enrollmentsRoutes(app: FastifyInstance, service: EnrollmentsServ
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get(
     '/enrollments',
-    { config: { permission: 'enrollments:read' }, schema: { tags, querystring: S.ListEnrollmentsQuery, response: { 200: S.EnrollmentPage, ...problems(400, 401, 403) } } },
+    {
+      config: { permission: 'enrollments:read' },
+      schema: {
+        tags,
+        querystring: S.ListEnrollmentsQuery,
+        response: { 200: S.EnrollmentPage, ...problems(400, 401, 403) },
+      },
+    },
     async (req) => service.list(req.query),
   );
   r.post(
     '/enrollments',
     {
       config: { permission: 'enrollments:write' },
-      schema: { tags, description: 'Starts pending; one live (pending or approved) enrolment per beneficiary and project', body: S.CreateEnrollmentBody, response: { 201: S.Enrollment, ...problems(400, 401, 403, 409, 422) } },
+      schema: {
+        tags,
+        description: 'Starts pending; one live (pending or approved) enrolment per beneficiary and project',
+        body: S.CreateEnrollmentBody,
+        response: { 201: S.Enrollment, ...problems(400, 401, 403, 409, 422) },
+      },
     },
     async (req, reply) => {
       const e = await service.create(app.requirePrincipal(req), req.body);
@@ -28,7 +40,10 @@ export function enrollmentsRoutes(app: FastifyInstance, service: EnrollmentsServ
   );
   r.get(
     '/enrollments/:id',
-    { config: { permission: 'enrollments:read' }, schema: { tags, params: IdParam, response: { 200: S.Enrollment, ...problems(400, 401, 403, 404) } } },
+    {
+      config: { permission: 'enrollments:read' },
+      schema: { tags, params: IdParam, response: { 200: S.Enrollment, ...problems(400, 401, 403, 404) } },
+    },
     async (req, reply) => {
       const e = await service.get(req.params.id);
       return reply.header('etag', etag(e.version)).send(e);
@@ -40,7 +55,8 @@ export function enrollmentsRoutes(app: FastifyInstance, service: EnrollmentsServ
       config: { permission: 'enrollments:decide' },
       schema: {
         tags,
-        description: 'approve | reject (from pending), withdraw | complete (from approved); any other transition is 409. Records who decided and when.',
+        description:
+          'approve | reject (from pending), withdraw | complete (from approved); any other transition is 409. Records who decided and when.',
         params: S.DecisionParams,
         body: S.DecisionBody,
         response: { 200: S.Enrollment, ...problems(400, 401, 403, 404, 409, 412) },
@@ -48,7 +64,13 @@ export function enrollmentsRoutes(app: FastifyInstance, service: EnrollmentsServ
     },
     async (req, reply) => {
       const body = req.body ?? {};
-      const e = await service.decide(app.requirePrincipal(req), req.params.id, req.params.action, body.note ?? null, expectedVersion(req.headers['if-match'], body.version));
+      const e = await service.decide(
+        app.requirePrincipal(req),
+        req.params.id,
+        req.params.action,
+        body.note ?? null,
+        expectedVersion(req.headers['if-match'], body.version),
+      );
       return reply.header('etag', etag(e.version)).send(e);
     },
   );

@@ -4,7 +4,9 @@ import { Page, PageQuery } from '../../platform/pagination.js';
 import { Version } from '../beneficiaries/schemas.js';
 
 const Id = Type.String({ pattern: '^[1-9][0-9]{0,17}$' });
-export const EnrollmentStatus = Type.Union(['pending', 'approved', 'rejected', 'withdrawn', 'completed'].map((s) => Type.Literal(s)));
+export const EnrollmentStatus = Type.Union(
+  ['pending', 'approved', 'rejected', 'withdrawn', 'completed'].map((s) => Type.Literal(s)),
+);
 
 export const Enrollment = Type.Object({
   id: Type.String(),
@@ -38,11 +40,21 @@ export const DecisionBody = Type.Object(
 );
 export const DecisionParams = Type.Object({
   id: Id,
-  action: Type.Union([Type.Literal('approve'), Type.Literal('reject'), Type.Literal('withdraw'), Type.Literal('complete')]),
+  action: Type.Union([
+    Type.Literal('approve'),
+    Type.Literal('reject'),
+    Type.Literal('withdraw'),
+    Type.Literal('complete'),
+  ]),
 });
 
 export const ListEnrollmentsQuery = Type.Object(
-  { ...PageQuery, beneficiary_id: Type.Optional(Id), project_id: Type.Optional(Id), status: Type.Optional(EnrollmentStatus) },
+  {
+    ...PageQuery,
+    beneficiary_id: Type.Optional(Id),
+    project_id: Type.Optional(Id),
+    status: Type.Optional(EnrollmentStatus),
+  },
   { additionalProperties: false },
 );
 export type ListEnrollments = Static<typeof ListEnrollmentsQuery>;

@@ -28,8 +28,17 @@ export function createEnrollmentsService(d: { db: Db; repo: EnrollmentsRepositor
 
     async list(q: ListEnrollments) {
       const after = decodeCursor(q.cursor, 1);
-      if (after && !/^[0-9]{1,18}$/.test(String(after[0]))) throw badRequest('The cursor is malformed', [{ path: 'querystring.cursor', message: 'is not a cursor returned by this API' }]);
-      const rows = await repo.list({ beneficiaryId: q.beneficiary_id, projectId: q.project_id, status: q.status, afterId: after ? String(after[0]) : null, limit: q.limit });
+      if (after && !/^[0-9]{1,18}$/.test(String(after[0])))
+        throw badRequest('The cursor is malformed', [
+          { path: 'querystring.cursor', message: 'is not a cursor returned by this API' },
+        ]);
+      const rows = await repo.list({
+        beneficiaryId: q.beneficiary_id,
+        projectId: q.project_id,
+        status: q.status,
+        afterId: after ? String(after[0]) : null,
+        limit: q.limit,
+      });
       return toPage(rows, q.limit, (r) => [r.id]);
     },
 
@@ -39,13 +48,23 @@ export function createEnrollmentsService(d: { db: Db; repo: EnrollmentsRepositor
         ({ id } = await db.transaction(
           async (tx) => {
             const parties = await repo.parties(body.beneficiary_id, body.project_id, tx);
-            if (!parties?.beneficiary_status) throw unprocessable('No such beneficiary', [{ path: 'body.beneficiary_id', message: 'does not exist' }]);
-            if (!parties.project_status) throw unprocessable('No such project', [{ path: 'body.project_id', message: 'does not exist' }]);
+            if (!parties?.beneficiary_status)
+              throw unprocessable('No such beneficiary', [{ path: 'body.beneficiary_id', message: 'does not exist' }]);
+            if (!parties.project_status)
+              throw unprocessable('No such project', [{ path: 'body.project_id', message: 'does not exist' }]);
             if (parties.beneficiary_status === 'archived') throw conflict('The beneficiary is archived', 'archived');
             if (parties.project_status === 'completed' || parties.project_status === 'cancelled') {
               throw conflict(`The project is ${parties.project_status}`, 'project_closed');
             }
-            return repo.insert({ beneficiaryId: body.beneficiary_id, projectId: body.project_id, notes: body.notes, actorId: actor.userId }, tx);
+            return repo.insert(
+              {
+                beneficiaryId: body.beneficiary_id,
+                projectId: body.project_id,
+                notes: body.notes,
+                actorId: actor.userId,
+              },
+              tx,
+            );
           },
           { userId: actor.userId },
         ));
@@ -66,9 +85,15 @@ export function createEnrollmentsService(d: { db: Db; repo: EnrollmentsRepositor
         async (tx) => {
           const row = await repo.lock(id, tx);
           if (!row) throw notFound('Enrolment');
-          if (version !== null && row.version !== version) throw preconditionFailed(`The enrolment was changed by someone else (version ${row.version}); reload and retry`);
+          if (version !== null && row.version !== version)
+            throw preconditionFailed(
+              `The enrolment was changed by someone else (version ${row.version}); reload and retry`,
+            );
           if (!t.from.includes(row.status)) {
-            throw conflict(`An enrolment that is ${row.status} cannot be ${t.to} (allowed from: ${t.from.join(', ')})`, 'invalid_transition');
+            throw conflict(
+              `An enrolment that is ${row.status} cannot be ${t.to} (allowed from: ${t.from.join(', ')})`,
+              'invalid_transition',
+            );
           }
           await repo.transition({ id, to: t.to, from: t.from, note, actorId: actor.userId }, tx);
         },

@@ -5,35 +5,58 @@ import type { Db } from '../../platform/db.js';
 import { redisHealthy, type RedisClient } from '../../platform/redis.js';
 import { readStatus } from '../../database/migrator.js';
 
-const Check = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('down'), Type.Literal('disabled')]), detail: Type.Optional(Type.String()) });
+const Check = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('down'), Type.Literal('disabled')]),
+  detail: Type.Optional(Type.String()),
+});
 const Ready = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('unavailable')]),
   checks: Type.Object({ database: Check, migrations: Check, redis: Check }),
 });
 
 export default async function healthModule(app: FastifyInstance, o: { db: Db; redis: RedisClient | null }) {
-  app.get('/health/live', { schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({
-    status: 'ok' as const,
-  }));
+  app.get(
+    '/health/live',
+    { schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    async () => ({
+      status: 'ok' as const,
+    }),
+  );
 
   app.get(
     '/health/ready',
-    { schema: { tags: ['health'], description: 'Database reachable and migrated; Redis reported (its loss degrades, never fails, the service)', response: { 200: Ready, 503: Ready } } },
+    {
+      schema: {
+        tags: ['health'],
+        description: 'Database reachable and migrated; Redis reported (its loss degrades, never fails, the service)',
+        response: { 200: Ready, 503: Ready },
+      },
+    },
     async (_req, reply) => {
-      const checks = { database: { status: 'ok' }, migrations: { status: 'ok' }, redis: { status: 'disabled' } } as Record<
-        'database' | 'migrations' | 'redis',
-        { status: 'ok' | 'down' | 'disabled'; detail?: string }
-      >;
+      const checks = {
+        database: { status: 'ok' },
+        migrations: { status: 'ok' },
+        redis: { status: 'disabled' },
+      } as Record<'database' | 'migrations' | 'redis', { status: 'ok' | 'down' | 'disabled'; detail?: string }>;
       try {
         await o.db.ping(1_000);
-        const status = await readStatus({ query: async (text, values) => ({ rows: await o.db.many({ text, values }) }) });
+        const status = await readStatus({
+          query: async (text, values) => ({ rows: await o.db.many({ text, values }) }),
+        });
         const waiting = status.pending.length + status.drifted.length;
-        if (waiting) checks.migrations = { status: 'down', detail: `${status.pending.length} pending, ${status.drifted.length} drifted` };
+        if (waiting)
+          checks.migrations = {
+            status: 'down',
+            detail: `${status.pending.length} pending, ${status.drifted.length} drifted`,
+          };
       } catch {
         checks.database = { status: 'down', detail: 'unreachable' };
         checks.migrations = { status: 'down', detail: 'unknown' };
       }
-      if (o.redis) checks.redis = (await redisHealthy(o.redis)) ? { status: 'ok' } : { status: 'down', detail: 'unreachable; running on PostgreSQL alone' };
+      if (o.redis)
+        checks.redis = (await redisHealthy(o.redis))
+          ? { status: 'ok' }
+          : { status: 'down', detail: 'unreachable; running on PostgreSQL alone' };
       const failed = checks.database.status !== 'ok' || checks.migrations.status !== 'ok';
       const status = failed ? 'unavailable' : checks.redis.status === 'down' ? 'degraded' : 'ok';
       return reply.code(failed ? 503 : 200).send({ status, checks });

@@ -114,7 +114,10 @@ export function createOpsRepository(db: Db) {
     /** Schema holding pg_stat_statements, or null when the extension is not created in this database. */
     statStatementsSchema: (ex?: Executor) =>
       db.maybeOne<{ schema: string }>(
-        { name: 'ops-pgss-schema', text: `SELECT extnamespace::regnamespace::text AS schema FROM pg_extension WHERE extname = 'pg_stat_statements'` },
+        {
+          name: 'ops-pgss-schema',
+          text: `SELECT extnamespace::regnamespace::text AS schema FROM pg_extension WHERE extname = 'pg_stat_statements'`,
+        },
         ex,
       ),
 

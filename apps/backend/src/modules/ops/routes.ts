@@ -13,7 +13,8 @@ export function opsRoutes(app: FastifyInstance, service: OpsService) {
       config: { permission: 'ops:read' },
       schema: {
         tags: ['ops'],
-        description: 'Size, largest tables and indexes, unused indexes, cache hit ratio, connections, long-running queries and top statements (pg_stat_statements)',
+        description:
+          'Size, largest tables and indexes, unused indexes, cache hit ratio, connections, long-running queries and top statements (pg_stat_statements)',
         querystring: S.DatabaseInsightQuery,
         response: { 200: S.DatabaseInsight, ...problems(400, 401, 403, 503) },
       },

@@ -7,7 +7,12 @@ const Bytes = Type.Number({ description: 'bytes' });
 
 export const DatabaseInsightQuery = Type.Object(
   {
-    long_query_seconds: Type.Number({ minimum: 0, maximum: 86_400, default: 5, description: 'report statements running at least this long' }),
+    long_query_seconds: Type.Number({
+      minimum: 0,
+      maximum: 86_400,
+      default: 5,
+      description: 'report statements running at least this long',
+    }),
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'rows per list' }),
   },
   { additionalProperties: false },
@@ -46,7 +51,9 @@ const Activity = Type.Object({
   wait_event: Type.Union([Type.String(), Type.Null()]),
   query_start: Type.Union([Timestamp, Type.Null()]),
   duration_seconds: Type.Number(),
-  query: Type.Union([Type.String(), Type.Null()], { description: 'first 1000 characters; null without pg_read_all_stats' }),
+  query: Type.Union([Type.String(), Type.Null()], {
+    description: 'first 1000 characters; null without pg_read_all_stats',
+  }),
 });
 const TopStatement = Type.Object({
   query_id: Type.String(),
@@ -66,7 +73,9 @@ export const DatabaseInsight = Type.Object({
     server_version: Type.String(),
     size_bytes: Bytes,
     size_pretty: Type.String(),
-    stats_reset: Type.Union([Timestamp, Type.Null()], { description: 'scan counts and hit ratios are since this moment' }),
+    stats_reset: Type.Union([Timestamp, Type.Null()], {
+      description: 'scan counts and hit ratios are since this moment',
+    }),
   }),
   cache_hit_ratio: Type.Object({
     database: Nullable(Type.Number({ description: 'blocks found in shared buffers / blocks requested; 0..1' })),
@@ -76,11 +85,16 @@ export const DatabaseInsight = Type.Object({
   connections: Type.Object({
     max_connections: Type.Integer(),
     total: Type.Integer({ description: 'client backends of the whole server' }),
-    by_state: Type.Array(Type.Object({ state: Type.String(), count: Type.Integer() }), { description: 'client backends of this database' }),
+    by_state: Type.Array(Type.Object({ state: Type.String(), count: Type.Integer() }), {
+      description: 'client backends of this database',
+    }),
   }),
   largest_tables: Type.Array(TableSize),
   largest_indexes: Type.Array(IndexSize),
-  unused_indexes: Type.Array(UnusedIndex, { description: 'never scanned since the statistics reset; unique, primary key and exclusion indexes excluded (they enforce rules)' }),
+  unused_indexes: Type.Array(UnusedIndex, {
+    description:
+      'never scanned since the statistics reset; unique, primary key and exclusion indexes excluded (they enforce rules)',
+  }),
   long_running_queries: Type.Object({ threshold_seconds: Type.Number(), queries: Type.Array(Activity) }),
   top_statements: Type.Union([
     Type.Object({ available: Type.Literal(true), statements: Type.Array(TopStatement) }),

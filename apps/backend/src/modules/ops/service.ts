@@ -12,18 +12,31 @@ export function createOpsService(d: { db: Db; repo: OpsRepository }) {
 
   async function topStatements(limit: number, tx: pg.PoolClient): Promise<DatabaseInsight['top_statements']> {
     const ext = await repo.statStatementsSchema(tx);
-    if (!ext) return { available: false, reason: 'the pg_stat_statements extension is not created in this database (CREATE EXTENSION pg_stat_statements, as a superuser)' };
-    if (!PLAIN_IDENTIFIER.test(ext.schema)) return { available: false, reason: `pg_stat_statements lives in an unexpected schema (${ext.schema})` };
+    if (!ext)
+      return {
+        available: false,
+        reason:
+          'the pg_stat_statements extension is not created in this database (CREATE EXTENSION pg_stat_statements, as a superuser)',
+      };
+    if (!PLAIN_IDENTIFIER.test(ext.schema))
+      return { available: false, reason: `pg_stat_statements lives in an unexpected schema (${ext.schema})` };
     // A savepoint: the view errors when the library is not preloaded, and that must not abort the rest.
     await tx.query('SAVEPOINT pgss');
     try {
-      const statements = (await repo.topStatements(ext.schema, limit, tx)) as Extract<DatabaseInsight['top_statements'], { available: true }>['statements'];
+      const statements = (await repo.topStatements(ext.schema, limit, tx)) as Extract<
+        DatabaseInsight['top_statements'],
+        { available: true }
+      >['statements'];
       await tx.query('RELEASE SAVEPOINT pgss');
       return { available: true, statements };
     } catch (err) {
       await tx.query('ROLLBACK TO SAVEPOINT pgss');
       if (err instanceof DbError && err.status < 500) throw err;
-      return { available: false, reason: 'pg_stat_statements is created but not collecting: add it to shared_preload_libraries and restart PostgreSQL' };
+      return {
+        available: false,
+        reason:
+          'pg_stat_statements is created but not collecting: add it to shared_preload_libraries and restart PostgreSQL',
+      };
     }
   }
 
@@ -45,7 +58,10 @@ export function createOpsService(d: { db: Db; repo: OpsRepository }) {
               stats_reset: database.stats_reset,
             },
             cache_hit_ratio: {
-              database: database.blks_hit + database.blks_read > 0 ? database.blks_hit / (database.blks_hit + database.blks_read) : null,
+              database:
+                database.blks_hit + database.blks_read > 0
+                  ? database.blks_hit / (database.blks_hit + database.blks_read)
+                  : null,
               tables: cache.tables,
               indexes: cache.indexes,
             },
@@ -59,7 +75,11 @@ export function createOpsService(d: { db: Db; repo: OpsRepository }) {
             unused_indexes: (await repo.unusedIndexes(q.limit, tx)) as DatabaseInsight['unused_indexes'],
             long_running_queries: {
               threshold_seconds: q.long_query_seconds,
-              queries: (await repo.longRunning(q.long_query_seconds, q.limit, tx)) as DatabaseInsight['long_running_queries']['queries'],
+              queries: (await repo.longRunning(
+                q.long_query_seconds,
+                q.limit,
+                tx,
+              )) as DatabaseInsight['long_running_queries']['queries'],
             },
             top_statements: await topStatements(q.limit, tx),
           };

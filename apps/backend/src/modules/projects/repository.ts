@@ -12,10 +12,17 @@ const FROM = 'projects p JOIN users u ON u.id = p.coordinator_id';
 
 export function createProjectsRepository(db: Db) {
   return {
-    get: (id: string, ex?: Executor) => db.maybeOne<ProjectRow>({ name: 'projects-get', text: `SELECT ${COLUMNS} FROM ${FROM} WHERE p.id = $1`, values: [id] }, ex),
+    get: (id: string, ex?: Executor) =>
+      db.maybeOne<ProjectRow>(
+        { name: 'projects-get', text: `SELECT ${COLUMNS} FROM ${FROM} WHERE p.id = $1`, values: [id] },
+        ex,
+      ),
 
     lockVersion: (id: string, ex: Executor) =>
-      db.maybeOne<{ version: number }>({ name: 'projects-lock', text: 'SELECT version FROM projects WHERE id = $1 FOR UPDATE', values: [id] }, ex),
+      db.maybeOne<{ version: number }>(
+        { name: 'projects-lock', text: 'SELECT version FROM projects WHERE id = $1 FOR UPDATE', values: [id] },
+        ex,
+      ),
 
     list: (o: { status?: string; q?: string; afterId: string | null; limit: number }, ex?: Executor) =>
       db.many<ProjectRow>(
@@ -37,7 +44,15 @@ export function createProjectsRepository(db: Db) {
           name: 'projects-insert',
           text: `INSERT INTO projects (name, description, status, start_date, end_date, coordinator_id, created_by, updated_by)
                  VALUES ($1, COALESCE($2, ''), COALESCE($3, 'planning'), $4, $5, $6, $7, $7) RETURNING id`,
-          values: [p.name.trim(), p.description ?? null, p.status ?? null, p.start_date, p.end_date, p.coordinator_id, actorId],
+          values: [
+            p.name.trim(),
+            p.description ?? null,
+            p.status ?? null,
+            p.start_date,
+            p.end_date,
+            p.coordinator_id,
+            actorId,
+          ],
         },
         ex,
       ),
@@ -50,7 +65,16 @@ export function createProjectsRepository(db: Db) {
                         start_date = COALESCE($5, start_date), end_date = COALESCE($6, end_date),
                         coordinator_id = COALESCE($7, coordinator_id), updated_by = $8, version = version + 1
                   WHERE id = $1 RETURNING id`,
-          values: [id, p.name?.trim() ?? null, p.description ?? null, p.status ?? null, p.start_date ?? null, p.end_date ?? null, p.coordinator_id ?? null, actorId],
+          values: [
+            id,
+            p.name?.trim() ?? null,
+            p.description ?? null,
+            p.status ?? null,
+            p.start_date ?? null,
+            p.end_date ?? null,
+            p.coordinator_id ?? null,
+            actorId,
+          ],
         },
         ex,
       ),

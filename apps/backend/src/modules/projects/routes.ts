@@ -12,21 +12,33 @@ const write = { permission: 'projects:write' as const };
 
 export function projectsRoutes(app: FastifyInstance, service: ProjectsService) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  r.get('/projects', { config: read, schema: { tags, querystring: S.ListProjectsQuery, response: { 200: S.ProjectPage, ...problems(400, 401, 403) } } }, async (req) =>
-    service.list(req.query),
+  r.get(
+    '/projects',
+    {
+      config: read,
+      schema: { tags, querystring: S.ListProjectsQuery, response: { 200: S.ProjectPage, ...problems(400, 401, 403) } },
+    },
+    async (req) => service.list(req.query),
   );
   r.post(
     '/projects',
-    { config: write, schema: { tags, body: S.CreateProjectBody, response: { 201: S.Project, ...problems(400, 401, 403, 409, 422) } } },
+    {
+      config: write,
+      schema: { tags, body: S.CreateProjectBody, response: { 201: S.Project, ...problems(400, 401, 403, 409, 422) } },
+    },
     async (req, reply) => {
       const p = await service.create(app.requirePrincipal(req), req.body);
       return reply.code(201).header('etag', etag(p.version)).send(p);
     },
   );
-  r.get('/projects/:id', { config: read, schema: { tags, params: IdParam, response: { 200: S.Project, ...problems(400, 401, 403, 404) } } }, async (req, reply) => {
-    const p = await service.get(req.params.id);
-    return reply.header('etag', etag(p.version)).send(p);
-  });
+  r.get(
+    '/projects/:id',
+    { config: read, schema: { tags, params: IdParam, response: { 200: S.Project, ...problems(400, 401, 403, 404) } } },
+    async (req, reply) => {
+      const p = await service.get(req.params.id);
+      return reply.header('etag', etag(p.version)).send(p);
+    },
+  );
   r.patch(
     '/projects/:id',
     {
@@ -40,7 +52,12 @@ export function projectsRoutes(app: FastifyInstance, service: ProjectsService) {
       },
     },
     async (req, reply) => {
-      const p = await service.update(app.requirePrincipal(req), req.params.id, req.body, expectedVersion(req.headers['if-match'], req.body.version));
+      const p = await service.update(
+        app.requirePrincipal(req),
+        req.params.id,
+        req.body,
+        expectedVersion(req.headers['if-match'], req.body.version),
+      );
       return reply.header('etag', etag(p.version)).send(p);
     },
   );

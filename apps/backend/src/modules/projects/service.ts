@@ -10,7 +10,10 @@ import type { CreateProject, ListProjects, UpdateProject } from './schemas.js';
 export function createProjectsService(d: { db: Db; repo: ProjectsRepository }) {
   const { db, repo } = d;
   const checkDates = (start?: string, end?: string) => {
-    if (start && end && end < start) throw unprocessable('end_date is before start_date', [{ path: 'body.end_date', message: 'must not be before start_date' }]);
+    if (start && end && end < start)
+      throw unprocessable('end_date is before start_date', [
+        { path: 'body.end_date', message: 'must not be before start_date' },
+      ]);
   };
   const service = {
     async get(id: string) {
@@ -20,8 +23,16 @@ export function createProjectsService(d: { db: Db; repo: ProjectsRepository }) {
     },
     async list(q: ListProjects) {
       const after = decodeCursor(q.cursor, 1);
-      if (after && !/^[0-9]{1,18}$/.test(String(after[0]))) throw badRequest('The cursor is malformed', [{ path: 'querystring.cursor', message: 'is not a cursor returned by this API' }]);
-      const rows = await repo.list({ status: q.status, q: q.q, afterId: after ? String(after[0]) : null, limit: q.limit });
+      if (after && !/^[0-9]{1,18}$/.test(String(after[0])))
+        throw badRequest('The cursor is malformed', [
+          { path: 'querystring.cursor', message: 'is not a cursor returned by this API' },
+        ]);
+      const rows = await repo.list({
+        status: q.status,
+        q: q.q,
+        afterId: after ? String(after[0]) : null,
+        limit: q.limit,
+      });
       return toPage(rows, q.limit, (r) => [r.id]);
     },
     async create(actor: Principal, body: CreateProject) {
@@ -35,7 +46,10 @@ export function createProjectsService(d: { db: Db; repo: ProjectsRepository }) {
         async (tx) => {
           const row = await repo.lockVersion(id, tx);
           if (!row) throw notFound('Project');
-          if (version !== null && row.version !== version) throw preconditionFailed(`The project was changed by someone else (version ${row.version}); reload and retry`);
+          if (version !== null && row.version !== version)
+            throw preconditionFailed(
+              `The project was changed by someone else (version ${row.version}); reload and retry`,
+            );
           const current = await repo.get(id, tx);
           checkDates(patch.start_date ?? current!.start_date, patch.end_date ?? current!.end_date);
           await repo.update(id, patch, actor.userId, tx);

@@ -30,7 +30,8 @@ export function createUsersRepository(db: Db) {
         ex,
       ),
 
-    get: (id: string, ex?: Executor) => db.maybeOne<UserRow>({ name: 'users-get', text: `SELECT ${COLUMNS} FROM users WHERE id = $1`, values: [id] }, ex),
+    get: (id: string, ex?: Executor) =>
+      db.maybeOne<UserRow>({ name: 'users-get', text: `SELECT ${COLUMNS} FROM users WHERE id = $1`, values: [id] }, ex),
 
     insert: (u: { email: string; name: string; role: string; passwordHash: string; actorId: string }, ex?: Executor) =>
       db.one<UserRow>(
@@ -42,7 +43,12 @@ export function createUsersRepository(db: Db) {
         ex,
       ),
 
-    update: (id: string, p: { email?: string; name?: string; role?: string; active?: boolean }, actorId: string, ex?: Executor) =>
+    update: (
+      id: string,
+      p: { email?: string; name?: string; role?: string; active?: boolean },
+      actorId: string,
+      ex?: Executor,
+    ) =>
       db.maybeOne<UserRow>(
         {
           text: `UPDATE users SET email = COALESCE($2, email), name = COALESCE($3, name), role = COALESCE($4, role),

@@ -18,7 +18,10 @@ export const User = Type.Object({
 });
 export const UserPage = Page(User);
 export const ListUsersQuery = Type.Object(
-  { ...PageQuery, q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'part of the name or e-mail' })) },
+  {
+    ...PageQuery,
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'part of the name or e-mail' })),
+  },
   { additionalProperties: false },
 );
 export const CreateUserBody = Type.Object(

@@ -14,9 +14,11 @@ export function createUsersService(d: { db: Db; repo: UsersRepository; access: A
 
   /** A role may be given only by someone who holds every permission it carries. */
   async function assertCanGrant(actor: Principal, role: string) {
-    if (!(await d.access.roleExists(role))) throw unprocessable(`Unknown role ${role}`, [{ path: 'body.role', message: 'is not a role' }]);
+    if (!(await d.access.roleExists(role)))
+      throw unprocessable(`Unknown role ${role}`, [{ path: 'body.role', message: 'is not a role' }]);
     const missing = [...(await d.access.permissionsOf(role))].filter((p) => !actor.permissions.has(p));
-    if (missing.length) throw forbidden(`You cannot grant role ${role}: it holds permissions you do not have (${missing.join(', ')})`);
+    if (missing.length)
+      throw forbidden(`You cannot grant role ${role}: it holds permissions you do not have (${missing.join(', ')})`);
   }
 
   return {
@@ -36,7 +38,9 @@ export function createUsersService(d: { db: Db; repo: UsersRepository; access: A
       assertPasswordPolicy(body.password, body.email);
       await assertCanGrant(actor, body.role);
       const passwordHash = await hashPassword(body.password);
-      return db.transaction((tx) => repo.insert({ ...body, passwordHash, actorId: actor.userId }, tx), { userId: actor.userId });
+      return db.transaction((tx) => repo.insert({ ...body, passwordHash, actorId: actor.userId }, tx), {
+        userId: actor.userId,
+      });
     },
 
     async update(actor: Principal, id: string, patch: { email?: string; name?: string; role?: string }) {
@@ -55,7 +59,9 @@ export function createUsersService(d: { db: Db; repo: UsersRepository; access: A
 
     async setActive(actor: Principal, id: string, active: boolean) {
       if (id === actor.userId && !active) throw conflict('You cannot deactivate your own account', 'self_deactivation');
-      const user = await db.transaction((tx) => repo.update(id, { active }, actor.userId, tx), { userId: actor.userId });
+      const user = await db.transaction((tx) => repo.update(id, { active }, actor.userId, tx), {
+        userId: actor.userId,
+      });
       if (!user) throw notFound('User');
       if (!active) await d.auth.revokeAllSessions(id);
       return user;

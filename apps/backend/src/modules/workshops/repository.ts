@@ -13,11 +13,22 @@ const FROM = 'workshops w JOIN projects p ON p.id = w.project_id JOIN users u ON
 
 export function createWorkshopsRepository(db: Db) {
   return {
-    get: (id: string, ex?: Executor) => db.maybeOne<WorkshopRow>({ name: 'workshops-get', text: `SELECT ${COLUMNS} FROM ${FROM} WHERE w.id = $1`, values: [id] }, ex),
+    get: (id: string, ex?: Executor) =>
+      db.maybeOne<WorkshopRow>(
+        { name: 'workshops-get', text: `SELECT ${COLUMNS} FROM ${FROM} WHERE w.id = $1`, values: [id] },
+        ex,
+      ),
 
     /** Locks the workshop row: participant additions for one workshop serialise here. */
     lock: (id: string, ex: Executor) =>
-      db.maybeOne<{ id: string; project_id: string; capacity: number; participant_count: number; status: string; version: number }>(
+      db.maybeOne<{
+        id: string;
+        project_id: string;
+        capacity: number;
+        participant_count: number;
+        status: string;
+        version: number;
+      }>(
         {
           name: 'workshops-lock',
           text: 'SELECT id, project_id, capacity, participant_count, status, version FROM workshops WHERE id = $1 FOR UPDATE',
@@ -26,7 +37,10 @@ export function createWorkshopsRepository(db: Db) {
         ex,
       ),
 
-    list: (o: { projectId?: string; facilitatorId?: string; status?: string; afterId: string | null; limit: number }, ex?: Executor) =>
+    list: (
+      o: { projectId?: string; facilitatorId?: string; status?: string; afterId: string | null; limit: number },
+      ex?: Executor,
+    ) =>
       db.many<WorkshopRow>(
         {
           name: 'workshops-list',
@@ -47,8 +61,21 @@ export function createWorkshopsRepository(db: Db) {
                    start_time, end_time, capacity, status, created_by, updated_by)
                  VALUES ($1, $2, COALESCE($3, ''), $4, COALESCE($5, ''), $6, $7, $8::smallint[], $9, $10, $11, COALESCE($12, 'planned'), $13, $13)
                  RETURNING id`,
-          values: [w.project_id, w.title.trim(), w.description ?? null, w.facilitator_id, w.location ?? null, w.start_date, w.end_date, w.weekdays,
-            w.start_time, w.end_time, w.capacity, w.status ?? null, actorId],
+          values: [
+            w.project_id,
+            w.title.trim(),
+            w.description ?? null,
+            w.facilitator_id,
+            w.location ?? null,
+            w.start_date,
+            w.end_date,
+            w.weekdays,
+            w.start_time,
+            w.end_time,
+            w.capacity,
+            w.status ?? null,
+            actorId,
+          ],
         },
         ex,
       ),
@@ -64,14 +91,38 @@ export function createWorkshopsRepository(db: Db) {
                         end_time = COALESCE($10, end_time), capacity = COALESCE($11, capacity), status = COALESCE($12, status),
                         updated_by = $13, version = version + 1
                   WHERE id = $1 RETURNING id`,
-          values: [id, w.title?.trim() ?? null, w.description ?? null, w.facilitator_id ?? null, w.location ?? null, w.start_date ?? null,
-            w.end_date ?? null, w.weekdays ?? null, w.start_time ?? null, w.end_time ?? null, w.capacity ?? null, w.status ?? null, actorId],
+          values: [
+            id,
+            w.title?.trim() ?? null,
+            w.description ?? null,
+            w.facilitator_id ?? null,
+            w.location ?? null,
+            w.start_date ?? null,
+            w.end_date ?? null,
+            w.weekdays ?? null,
+            w.start_time ?? null,
+            w.end_time ?? null,
+            w.capacity ?? null,
+            w.status ?? null,
+            actorId,
+          ],
         },
         ex,
       ),
 
     /** Another live workshop of the facilitator overlapping in dates, weekday and hours (to name it in the 409). */
-    findOverlap: (o: { id: string | null; facilitatorId: string; start: string; end: string; weekdays: number[]; from: string; to: string }, ex?: Executor) =>
+    findOverlap: (
+      o: {
+        id: string | null;
+        facilitatorId: string;
+        start: string;
+        end: string;
+        weekdays: number[];
+        from: string;
+        to: string;
+      },
+      ex?: Executor,
+    ) =>
       db.maybeOne<{ id: string; title: string }>(
         {
           name: 'workshops-find-overlap',
@@ -98,7 +149,11 @@ export function createWorkshopsRepository(db: Db) {
 
     isParticipant: (workshopId: string, beneficiaryId: string, ex?: Executor) =>
       db.maybeOne<{ one: number }>(
-        { name: 'workshops-is-participant', text: 'SELECT 1 AS one FROM workshop_participants WHERE workshop_id = $1 AND beneficiary_id = $2', values: [workshopId, beneficiaryId] },
+        {
+          name: 'workshops-is-participant',
+          text: 'SELECT 1 AS one FROM workshop_participants WHERE workshop_id = $1 AND beneficiary_id = $2',
+          values: [workshopId, beneficiaryId],
+        },
         ex,
       ),
 
@@ -115,11 +170,19 @@ export function createWorkshopsRepository(db: Db) {
 
     removeParticipant: (workshopId: string, beneficiaryId: string, ex: Executor) =>
       db.execute(
-        { name: 'workshops-remove-participant', text: 'DELETE FROM workshop_participants WHERE workshop_id = $1 AND beneficiary_id = $2', values: [workshopId, beneficiaryId] },
+        {
+          name: 'workshops-remove-participant',
+          text: 'DELETE FROM workshop_participants WHERE workshop_id = $1 AND beneficiary_id = $2',
+          values: [workshopId, beneficiaryId],
+        },
         ex,
       ),
 
-    participants: (workshopId: string, o: { afterId: string | null; beneficiaryId?: string; limit: number }, ex?: Executor) =>
+    participants: (
+      workshopId: string,
+      o: { afterId: string | null; beneficiaryId?: string; limit: number },
+      ex?: Executor,
+    ) =>
       db.many<Static<typeof Participant>>(
         {
           name: 'workshops-participants',

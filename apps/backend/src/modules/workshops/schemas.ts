@@ -77,7 +77,12 @@ export const UpdateWorkshopBody = Type.Object(
 export type UpdateWorkshop = Static<typeof UpdateWorkshopBody>;
 
 export const ListWorkshopsQuery = Type.Object(
-  { ...PageQuery, project_id: Type.Optional(Id), facilitator_id: Type.Optional(Id), status: Type.Optional(WorkshopStatus) },
+  {
+    ...PageQuery,
+    project_id: Type.Optional(Id),
+    facilitator_id: Type.Optional(Id),
+    status: Type.Optional(WorkshopStatus),
+  },
   { additionalProperties: false },
 );
 export type ListWorkshops = Static<typeof ListWorkshopsQuery>;

@@ -12,7 +12,10 @@ const OVERLAP_CONSTRAINT = 'workshop_schedule_facilitator_id_excl';
 
 function afterId(cursor: string | undefined): string | null {
   const after = decodeCursor(cursor, 1);
-  if (after && !/^[0-9]{1,18}$/.test(String(after[0]))) throw badRequest('The cursor is malformed', [{ path: 'querystring.cursor', message: 'is not a cursor returned by this API' }]);
+  if (after && !/^[0-9]{1,18}$/.test(String(after[0])))
+    throw badRequest('The cursor is malformed', [
+      { path: 'querystring.cursor', message: 'is not a cursor returned by this API' },
+    ]);
   return after ? String(after[0]) : null;
 }
 
@@ -20,12 +23,29 @@ export function createWorkshopsService(d: { db: Db; repo: WorkshopsRepository })
   const { db, repo } = d;
 
   function checkShape(w: { start_date: string; end_date: string; start_time: string; end_time: string }) {
-    if (w.end_date < w.start_date) throw unprocessable('end_date is before start_date', [{ path: 'body.end_date', message: 'must not be before start_date' }]);
-    if (w.end_time <= w.start_time) throw unprocessable('end_time is not after start_time', [{ path: 'body.end_time', message: 'must be after start_time' }]);
+    if (w.end_date < w.start_date)
+      throw unprocessable('end_date is before start_date', [
+        { path: 'body.end_date', message: 'must not be before start_date' },
+      ]);
+    if (w.end_time <= w.start_time)
+      throw unprocessable('end_time is not after start_time', [
+        { path: 'body.end_time', message: 'must be after start_time' },
+      ]);
   }
 
   /** Turns the exclusion-constraint violation into a 409 naming the workshop it clashes with. */
-  async function refineOverlap(err: unknown, w: { id: string | null; facilitator_id: string; start_date: string; end_date: string; weekdays: number[]; start_time: string; end_time: string }): Promise<never> {
+  async function refineOverlap(
+    err: unknown,
+    w: {
+      id: string | null;
+      facilitator_id: string;
+      start_date: string;
+      end_date: string;
+      weekdays: number[];
+      start_time: string;
+      end_time: string;
+    },
+  ): Promise<never> {
     if (err instanceof DbError && err.constraint === OVERLAP_CONSTRAINT) {
       const other = await repo.findOverlap({
         id: w.id,
@@ -52,7 +72,13 @@ export function createWorkshopsService(d: { db: Db; repo: WorkshopsRepository })
     },
 
     async list(q: ListWorkshops) {
-      const rows = await repo.list({ projectId: q.project_id, facilitatorId: q.facilitator_id, status: q.status, afterId: afterId(q.cursor), limit: q.limit });
+      const rows = await repo.list({
+        projectId: q.project_id,
+        facilitatorId: q.facilitator_id,
+        status: q.status,
+        afterId: afterId(q.cursor),
+        limit: q.limit,
+      });
       return toPage(rows, q.limit, (r) => [r.id]);
     },
 
@@ -75,7 +101,10 @@ export function createWorkshopsService(d: { db: Db; repo: WorkshopsRepository })
           async (tx) => {
             const locked = await repo.lock(id, tx);
             if (!locked) throw notFound('Workshop');
-            if (version !== null && locked.version !== version) throw preconditionFailed(`The workshop was changed by someone else (version ${locked.version}); reload and retry`);
+            if (version !== null && locked.version !== version)
+              throw preconditionFailed(
+                `The workshop was changed by someone else (version ${locked.version}); reload and retry`,
+              );
             const cur = (await repo.get(id, tx))!;
             merged = {
               id,
@@ -88,9 +117,11 @@ export function createWorkshopsService(d: { db: Db; repo: WorkshopsRepository })
             };
             checkShape(merged);
             if (patch.capacity !== undefined && patch.capacity < locked.participant_count) {
-              throw conflict(`The workshop already has ${locked.participant_count} participants`, 'capacity_below_participants', [
-                { path: 'body.capacity', message: `must be at least ${locked.participant_count}` },
-              ]);
+              throw conflict(
+                `The workshop already has ${locked.participant_count} participants`,
+                'capacity_below_participants',
+                [{ path: 'body.capacity', message: `must be at least ${locked.participant_count}` }],
+              );
             }
             await repo.update(id, patch, actor.userId, tx);
           },
@@ -116,22 +147,27 @@ export function createWorkshopsService(d: { db: Db; repo: WorkshopsRepository })
           async (tx) => {
             const w = await repo.lock(workshopId, tx);
             if (!w) throw notFound('Workshop');
-            if (w.status === 'cancelled' || w.status === 'completed') throw conflict(`The workshop is ${w.status}`, 'workshop_closed');
-            if (await repo.isParticipant(workshopId, beneficiaryId, tx)) throw conflict('She already takes part in this workshop', 'already_participant');
+            if (w.status === 'cancelled' || w.status === 'completed')
+              throw conflict(`The workshop is ${w.status}`, 'workshop_closed');
+            if (await repo.isParticipant(workshopId, beneficiaryId, tx))
+              throw conflict('She already takes part in this workshop', 'already_participant');
             const enrollment = await repo.approvedEnrollment(beneficiaryId, w.project_id, tx);
             if (!enrollment) {
-              throw unprocessable('Only beneficiaries with an approved enrolment in the workshop\'s project can take part', [
-                { path: 'body.beneficiary_id', message: 'has no approved enrolment in the project' },
-              ]);
+              throw unprocessable(
+                "Only beneficiaries with an approved enrolment in the workshop's project can take part",
+                [{ path: 'body.beneficiary_id', message: 'has no approved enrolment in the project' }],
+              );
             }
-            if (w.participant_count >= w.capacity) throw conflict(`The workshop is full (capacity ${w.capacity})`, 'workshop_full');
+            if (w.participant_count >= w.capacity)
+              throw conflict(`The workshop is full (capacity ${w.capacity})`, 'workshop_full');
             await repo.addParticipant(workshopId, beneficiaryId, enrollment.id, actor.userId, tx);
           },
           { userId: actor.userId },
         );
       } catch (err) {
         // The database's own guard (participant_count <= capacity), should anything bypass the lock above.
-        if (err instanceof DbError && err.constraint === 'workshops_participant_count_check') throw conflict('The workshop is full', 'workshop_full');
+        if (err instanceof DbError && err.constraint === 'workshops_participant_count_check')
+          throw conflict('The workshop is full', 'workshop_full');
         throw err;
       }
       const rows = await repo.participants(workshopId, { afterId: null, beneficiaryId, limit: 1 });
@@ -140,10 +176,13 @@ export function createWorkshopsService(d: { db: Db; repo: WorkshopsRepository })
 
     async removeParticipant(actor: Principal, workshopId: string, beneficiaryId: string) {
       try {
-        const n = await db.transaction((tx) => repo.removeParticipant(workshopId, beneficiaryId, tx), { userId: actor.userId });
+        const n = await db.transaction((tx) => repo.removeParticipant(workshopId, beneficiaryId, tx), {
+          userId: actor.userId,
+        });
         if (!n) throw notFound('Participant');
       } catch (err) {
-        if (err instanceof DbError && err.pgCode === '23503') throw conflict('Her attendance is recorded in this workshop; she cannot be removed', 'has_attendance');
+        if (err instanceof DbError && err.pgCode === '23503')
+          throw conflict('Her attendance is recorded in this workshop; she cannot be removed', 'has_attendance');
         throw err;
       }
     },
