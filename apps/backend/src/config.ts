@@ -101,6 +101,13 @@ export const ConfigSchema = Type.Object({
 
 export type Config = Static<typeof ConfigSchema> & { dataDir: string; backupDir: string; corsOrigins: string[] };
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The validated configuration, decorated by buildApp: platform plugins and modules read it here. */
+    config: Config;
+  }
+}
+
 export class ConfigError extends Error {}
 
 const PRODUCTION_REQUIRED = ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET'] as const;

@@ -3,11 +3,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import { buildApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { createDb } from '../../src/platform/db.js';
-import { connectRedis, createRedis } from '../../src/platform/redis.js';
 import {
   ensureDatabase,
   startEmbeddedPostgres,
@@ -45,37 +42,36 @@ export async function startBenchEnv(log: (line: string) => void): Promise<BenchE
     SEED_ADMIN_EMAIL: adminEmail,
     SEED_ADMIN_PASSWORD: adminPassword,
     DB_POOL_MAX: '10',
+    DB_APPLICATION_NAME: 'acolhe-bench',
     LOGIN_MAX_ATTEMPTS: '10000',
   });
   await migrateUp({ connectionString: databaseUrl, log: () => {} });
   await runInitialSeed({ connectionString: databaseUrl, config, log: () => {}, withSamples: false });
-  const logger = pino({ level: 'warn' });
-  const db = createDb({
-    connectionString: databaseUrl,
-    max: config.DB_POOL_MAX,
-    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-    idleTimeoutMs: config.DB_IDLE_TIMEOUT_MS,
-    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
-    applicationName: 'acolhe-bench',
-    slowQueryMs: config.SLOW_QUERY_MS,
-    log: logger,
-  });
-  const redis = redisServer ? createRedis(redisServer.url, logger) : null;
-  if (redis) await connectRedis(redis, logger);
-  const app = await buildApp({ config, db, redis, jwtSecret: 'bench-secret-long-enough-for-hs256-signing!!' });
-  // Bench-only routes, outside /api/v1: the same work as their API counterparts, minus HTTP auth.
-  app.get('/bench/select-1', async () => db.one({ name: 'bench-select-1', text: 'SELECT 1 AS one' }));
   let adminId = '';
-  app.get('/bench/me-without-auth', async () => {
-    const user = await app.services.auth.me(adminId);
-    return {
-      id: user.id,
-      email: user.email,
-      name: user.name,
-      role: user.role,
-      permissions: [...(await app.services.access.permissionsOf(user.role))].sort(),
-    };
-  });
+  const app = await buildApp(
+    {
+      ...config,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisServer?.url,
+      JWT_SECRET: 'bench-secret-long-enough-for-hs256-signing!!',
+    },
+    {
+      // The same work as GET /api/v1/auth/me, in the same scope, minus the guard.
+      extendApi: (api) =>
+        api.get('/bench/me-without-auth', { config: { permission: 'public' } }, async () => {
+          const user = await api.auth.me(adminId);
+          return {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            role: user.role,
+            permissions: [...(await api.access.permissionsOf(user.role))].sort(),
+          };
+        }),
+    },
+  );
+  // Bench-only route, outside /api/v1: the platform pool under HTTP, minus auth.
+  app.get('/bench/select-1', async () => app.db.one({ name: 'bench-select-1', text: 'SELECT 1 AS one' }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -100,8 +96,6 @@ export async function startBenchEnv(log: (line: string) => void): Promise<BenchE
     log,
     async close() {
       await app.close();
-      await db.close();
-      redis?.disconnect();
       for (const s of servers.reverse()) await s.stop().catch(() => {});
       fs.rmSync(dir, { recursive: true, force: true });
     },

@@ -3,7 +3,7 @@
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import pg from 'pg';
-import { ARGON2_OPTIONS, hashPassword } from '../../src/modules/auth/passwords.js';
+import { ARGON2_OPTIONS, hashPassword } from '../../src/platform/passwords.js';
 import type { BenchEnv } from './env.js';
 import { CONNECTIONS, median, ROUNDS, SECONDS } from './knobs.js';
 
@@ -96,7 +96,7 @@ export async function benchAuth(env: BenchEnv) {
   const ratios: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const withAuth = await http(`${env.baseUrl}/api/v1/auth/me`, { authorization: `Bearer ${env.token}` });
-    const without = await http(`${env.baseUrl}/bench/me-without-auth`);
+    const without = await http(`${env.baseUrl}/api/v1/bench/me-without-auth`);
     ratios.push(withAuth.rps / without.rps);
     env.log(
       `round ${round}: authenticated ${f(withAuth.rps)} req/s (p99 ${withAuth.p99} ms); no auth ${f(without.rps)} req/s (p99 ${without.p99} ms); ratio ${(withAuth.rps / without.rps).toFixed(2)}`,

@@ -1,6 +1,7 @@
 // Outgoing mail behind a small interface. Development logs the link; production without a configured
 // transport sends nothing and says so (without the token).
-import type { FastifyBaseLogger } from 'fastify';
+import fp from 'fastify-plugin';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 
 export interface Mailer {
@@ -24,3 +25,17 @@ export function createMailer(config: Config, log: FastifyBaseLogger): Mailer {
     },
   };
 }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    mailer: Mailer;
+  }
+}
+
+/** The `mailer` platform plugin: the transport MAILER names, or the one given (tests record mails). */
+export default fp(
+  async function mailerPlugin(app: FastifyInstance, o: { mailer?: Mailer }) {
+    app.decorate('mailer', o.mailer ?? createMailer(app.config, app.log));
+  },
+  { name: 'mailer', decorators: { fastify: ['config'] } },
+);

@@ -122,7 +122,8 @@ export function createMetrics(o: MetricsOptions) {
   return { register, httpDuration, httpErrors };
 }
 
-async function metricsPlugin(app: FastifyInstance, o: MetricsOptions) {
+async function metricsPlugin(app: FastifyInstance) {
+  const o: MetricsOptions = { config: app.config, db: app.db, redis: app.redis };
   const { register, httpDuration, httpErrors } = createMetrics(o);
   app.decorate('metricsRegistry', register);
   const problemCodes = new WeakMap<FastifyRequest, string>();
@@ -197,4 +198,4 @@ async function metricsPlugin(app: FastifyInstance, o: MetricsOptions) {
   }
 }
 
-export default fp(metricsPlugin, { name: 'acolhe-metrics' });
+export default fp(metricsPlugin, { name: 'metrics', dependencies: ['db', 'redis'] });

@@ -1,7 +1,7 @@
 // Sample projects and workshops (only with ctx.withSamples: development, staging on request; never production).
 // Natural keys: projects.name (case-insensitive), workshops (project, title). Coordinated and facilitated by the
 // first admin. A second run reports nothing inserted or updated.
-import type { SeedContext, SeedReport, TableCounts } from './initial-data.js';
+import type { SeedContext, SeedReport, TableCounts } from './types.js';
 
 const PROJECTS = [
   {

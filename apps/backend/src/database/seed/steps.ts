@@ -1,5 +1,5 @@
 // Further seed steps (catalogues, samples), run after access and the admin, in this order.
-import type { SeedStep } from './initial-data.js';
+import type { SeedStep } from './types.js';
 import { seedVulnerabilities } from './vulnerabilities.js';
 import { seedSampleProjects } from './sample-projects.js';
 

@@ -1,8 +1,29 @@
-// The access module: roles and the permission catalogue. The service is built in app.ts.
+// The access module: roles, the permission catalogue, and the permissions of a role for the auth guard.
+import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import type { ModuleDeps } from '../../app.js';
+import { createAccessRepository } from './repository.js';
+import { createPermissionStore } from './permission-store.js';
+import { createAccessService, type AccessService } from './service.js';
 import { accessRoutes } from './routes.js';
 
-export default async function accessModule(app: FastifyInstance, d: ModuleDeps) {
-  accessRoutes(app, d.access);
+export { DEFAULT_ROLES, PERMISSIONS, type Permission } from './catalogue.js';
+export type { AccessService };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** For modules that declare 'access' in their dependencies. */
+    access: AccessService;
+  }
 }
+
+export default fp(
+  async function accessModule(app: FastifyInstance) {
+    const repo = createAccessRepository(app.db);
+    const store = createPermissionStore(repo, app.redis, app.cacheInvalidator, app.config.CACHE_TTL_SECONDS);
+    const service = createAccessService({ db: app.db, repo, store });
+    app.decorate('access', service);
+    app.provideAuthBackend({ permissionsOf: store.permissionsOf });
+    accessRoutes(app, service);
+  },
+  { name: 'access', dependencies: ['db', 'redis', 'cache-invalidation', 'auth-guard'] },
+);

@@ -1,7 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Timestamp } from '../../platform/schemas.js';
+import { Id, Nullable, Timestamp } from '../../platform/schemas.js';
 
-const Id = Type.String({ pattern: '^[1-9][0-9]{0,17}$' });
 export const SheetParams = Type.Object({
   id: Id,
   date: Type.String({ format: 'date', description: 'session date YYYY-MM-DD (organisation calendar)' }),
@@ -28,9 +27,9 @@ export const SheetResponse = Type.Object({
       beneficiary_id: Type.String(),
       full_name: Type.String(),
       present: Type.Boolean(),
-      note: Type.Union([Type.String(), Type.Null()]),
+      note: Nullable(Type.String()),
       updated_at: Timestamp,
-      updated_by: Type.Union([Type.String(), Type.Null()]),
+      updated_by: Nullable(Type.String()),
     }),
   ),
 });

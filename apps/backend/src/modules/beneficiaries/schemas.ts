@@ -1,9 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Timestamp } from '../../platform/schemas.js';
+import { DateString, Email, ID_PATTERN, Nullable, Timestamp, Version } from '../../platform/schemas.js';
 import { Page, PageQuery } from '../../platform/pagination.js';
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(s: T) => Type.Union([s, Type.Null()]);
-export const DateString = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Text = (max: number) => Type.String({ maxLength: max });
 export const UF = Type.Union(
@@ -12,11 +10,6 @@ export const UF = Type.Union(
     .map((uf) => Type.Literal(uf)),
   { description: 'two-letter state (UF)' },
 );
-export const Version = Type.Integer({
-  minimum: 1,
-  maximum: 2_000_000_000,
-  description: 'row version read (optimistic concurrency; or If-Match)',
-});
 
 /** Fields only holders of beneficiaries:read_sensitive may read (writing them needs beneficiaries:write). */
 export const SENSITIVE_FIELDS = [
@@ -39,9 +32,9 @@ const writable = {
   // Loose on purpose: dots and dashes are stripped, then the check digits decide (422 naming cpf).
   cpf: Nullable(Type.String({ maxLength: 20, description: '11 digits, with or without punctuation' })),
   nis: Nullable(Type.String({ pattern: '^[0-9]{11}$' })),
-  birth_date: Type.Union([DateString, Type.Null()]),
+  birth_date: Nullable(DateString),
   phone: Nullable(Type.String({ pattern: '^\\+?[0-9]{8,15}$' })),
-  email: Nullable(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$', maxLength: 254 })),
+  email: Nullable(Email),
   address_street: Nullable(Text(200)),
   address_number: Nullable(Text(20)),
   address_complement: Nullable(Text(100)),
@@ -115,9 +108,9 @@ const EnrollmentSummary = Type.Object({
   project_name: Type.String(),
   status: Type.String(),
   created_at: Timestamp,
-  decided_at: Type.Union([Timestamp, Type.Null()]),
+  decided_at: Nullable(Timestamp),
 });
-const NullableString = Type.Union([Type.String(), Type.Null()]);
+const NullableString = Nullable(Type.String());
 
 /** Without the sensitive properties: what everyone may see. */
 const publicProps = {
@@ -131,7 +124,7 @@ const publicProps = {
   dependents: Type.Integer(),
   status: Type.String(),
   status_reason: NullableString,
-  archived_at: Type.Union([Timestamp, Type.Null()]),
+  archived_at: Nullable(Timestamp),
   notes: NullableString,
   version: Type.Integer(),
   created_at: Timestamp,
@@ -181,7 +174,7 @@ export const ListBeneficiariesQuery = Type.Object(
     ),
     project_id: Type.Optional(
       Type.String({
-        pattern: '^[1-9][0-9]{0,17}$',
+        pattern: ID_PATTERN,
         description: 'with a pending, approved or completed enrolment in this project',
       }),
     ),

@@ -1,10 +1,24 @@
-// The enrolments module.
+// The enrolments module: a beneficiary's enrolment in a project and the decisions on it.
+import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import type { ModuleDeps } from '../../app.js';
 import { createEnrollmentsRepository } from './repository.js';
-import { createEnrollmentsService } from './service.js';
+import { createEnrollmentsService, type EnrollmentsService } from './service.js';
 import { enrollmentsRoutes } from './routes.js';
 
-export default async function enrollmentsModule(app: FastifyInstance, d: ModuleDeps) {
-  enrollmentsRoutes(app, createEnrollmentsService({ db: d.db, repo: createEnrollmentsRepository(d.db) }));
+export type { EnrollmentsService };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** For modules that declare 'enrollments' in their dependencies. */
+    enrollments: EnrollmentsService;
+  }
 }
+
+export default fp(
+  async function enrollmentsModule(app: FastifyInstance) {
+    const service = createEnrollmentsService({ db: app.db, repo: createEnrollmentsRepository(app.db) });
+    app.decorate('enrollments', service);
+    enrollmentsRoutes(app, service);
+  },
+  { name: 'enrollments', dependencies: ['db', 'auth-guard'] },
+);

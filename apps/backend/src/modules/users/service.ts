@@ -2,10 +2,10 @@
 import type { Db } from '../../platform/db.js';
 import { forbidden, notFound, unprocessable, conflict } from '../../platform/errors.js';
 import type { Principal } from '../../platform/auth.js';
-import type { AccessService } from '../access/service.js';
-import type { AuthService } from '../auth/service.js';
-import { assertPasswordPolicy } from '../auth/password-policy.js';
-import { hashPassword } from '../auth/passwords.js';
+import type { AccessService } from '../access/index.js';
+import type { AuthService } from '../auth/index.js';
+import { assertPasswordPolicy } from '../../platform/password-policy.js';
+import { hashPassword } from '../../platform/passwords.js';
 import { toPage, decodeCursor } from '../../platform/pagination.js';
 import type { UsersRepository } from './repository.js';
 
