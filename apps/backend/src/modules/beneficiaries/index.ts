@@ -6,6 +6,8 @@ import { createBeneficiariesService, type BeneficiariesService } from './service
 import { beneficiariesRoutes } from './routes.js';
 
 export type { BeneficiariesService };
+/** The columns a client writes, in table order (the staging generator COPYs in this order). */
+export { WRITABLE_COLUMNS as BENEFICIARY_WRITABLE_COLUMNS } from './schemas.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,6 +1,8 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { DateString, Email, ID_PATTERN, Nullable, Timestamp, Version } from '../../platform/schemas.js';
 import { Page, PageQuery } from '../../platform/pagination.js';
+import { NIS_PATTERN } from '../../platform/documents.js';
+import type { BeneficiarySensitiveField } from '../../platform/sensitive-data.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Text = (max: number) => Type.String({ maxLength: max });
@@ -11,27 +13,12 @@ export const UF = Type.Union(
   { description: 'two-letter state (UF)' },
 );
 
-/** Fields only holders of beneficiaries:read_sensitive may read (writing them needs beneficiaries:write). */
-export const SENSITIVE_FIELDS = [
-  'cpf',
-  'nis',
-  'family_income',
-  'address_street',
-  'address_number',
-  'address_complement',
-  'address_neighbourhood',
-  'address_city',
-  'address_state',
-  'address_postal_code',
-  'vulnerabilities',
-] as const;
-
 const writable = {
   full_name: Name,
   social_name: Nullable(Name),
   // Loose on purpose: dots and dashes are stripped, then the check digits decide (422 naming cpf).
   cpf: Nullable(Type.String({ maxLength: 20, description: '11 digits, with or without punctuation' })),
-  nis: Nullable(Type.String({ pattern: '^[0-9]{11}$' })),
+  nis: Nullable(Type.String({ pattern: NIS_PATTERN })),
   birth_date: Nullable(DateString),
   phone: Nullable(Type.String({ pattern: '^\\+?[0-9]{8,15}$' })),
   email: Nullable(Email),
@@ -51,6 +38,11 @@ const writable = {
     description: 'catalogue codes',
   }),
 };
+
+/** The columns a client writes, in table order (vulnerabilities is a relation, not a column). */
+export const WRITABLE_COLUMNS = (Object.keys(writable) as (keyof typeof writable)[]).filter(
+  (k): k is Exclude<keyof typeof writable, 'vulnerabilities'> => k !== 'vulnerabilities',
+);
 
 export const CreateBeneficiaryBody = Type.Object(
   {
@@ -139,17 +131,19 @@ export const BeneficiaryListItem = Type.Object(publicProps);
  */
 export const Beneficiary = Type.Object({
   ...publicProps,
-  cpf: Type.Optional(NullableString),
-  nis: Type.Optional(NullableString),
-  family_income: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
-  address_street: Type.Optional(NullableString),
-  address_number: Type.Optional(NullableString),
-  address_complement: Type.Optional(NullableString),
-  address_neighbourhood: Type.Optional(NullableString),
-  address_city: Type.Optional(NullableString),
-  address_state: Type.Optional(NullableString),
-  address_postal_code: Type.Optional(NullableString),
-  vulnerabilities: Type.Optional(Type.Array(VulnerabilityRef)),
+  ...({
+    cpf: Type.Optional(NullableString),
+    nis: Type.Optional(NullableString),
+    family_income: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+    address_street: Type.Optional(NullableString),
+    address_number: Type.Optional(NullableString),
+    address_complement: Type.Optional(NullableString),
+    address_neighbourhood: Type.Optional(NullableString),
+    address_city: Type.Optional(NullableString),
+    address_state: Type.Optional(NullableString),
+    address_postal_code: Type.Optional(NullableString),
+    vulnerabilities: Type.Optional(Type.Array(VulnerabilityRef)),
+  } satisfies Record<BeneficiarySensitiveField, TSchema>), // exactly the platform's catalogue: the compiler checks
   enrollments: Type.Optional(Type.Array(EnrollmentSummary)),
 });
 export const BeneficiaryPage = Page(BeneficiaryListItem);

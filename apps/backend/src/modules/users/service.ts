@@ -23,8 +23,8 @@ export function createUsersService(d: { db: Db; repo: UsersRepository; access: A
 
   return {
     async list(q: { q?: string; limit: number; cursor?: string }) {
-      const after = decodeCursor(q.cursor, 1);
-      const rows = await repo.list({ q: q.q, afterId: after ? String(after[0]) : null, limit: q.limit });
+      const after = decodeCursor(q.cursor, ['id']);
+      const rows = await repo.list({ q: q.q, afterId: after?.[0] ?? null, limit: q.limit });
       return toPage(rows, q.limit, (r) => [r.id]);
     },
 
