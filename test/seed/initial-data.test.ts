@@ -107,15 +107,18 @@ t.test('outside development the admin variables are required and must meet the p
   t.teardown(() => db.drop());
   const { migrateUp } = await import('../../apps/backend/src/database/migrator.js');
   await migrateUp({ connectionString: db.url, log: () => {} });
+  const production = (extra: Record<string, string> = {}) =>
+    loadConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: db.url,
+      REDIS_URL: 'redis://x',
+      JWT_SECRET: 'x'.repeat(40),
+      ...extra,
+    });
   await t.rejects(
     runInitialSeed({
       connectionString: db.url,
-      config: loadConfig({
-        NODE_ENV: 'production',
-        DATABASE_URL: db.url,
-        REDIS_URL: 'redis://x',
-        JWT_SECRET: 'x'.repeat(40),
-      }),
+      config: production(),
       log: () => {},
       withSamples: false,
     }),
@@ -133,14 +136,7 @@ t.test('outside development the admin variables are required and must meet the p
   await t.rejects(
     runInitialSeed({
       connectionString: db.url,
-      config: loadConfig({
-        NODE_ENV: 'production',
-        DATABASE_URL: db.url,
-        REDIS_URL: 'redis://x',
-        JWT_SECRET: 'x'.repeat(40),
-        SEED_ADMIN_EMAIL: 'a@b.test',
-        SEED_ADMIN_PASSWORD: 'A-long-enough-passphrase',
-      }),
+      config: production({ SEED_ADMIN_EMAIL: 'a@b.test', SEED_ADMIN_PASSWORD: 'A-long-enough-passphrase' }),
       log: () => {},
       withSamples: true,
     }),

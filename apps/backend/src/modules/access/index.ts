@@ -1,6 +1,5 @@
 // The access module: roles, the permission catalogue, and the permissions of a role for the auth guard.
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import { defineModule } from '../../platform/module.js';
 import { createAccessRepository } from './repository.js';
 import { createPermissionStore } from './permission-store.js';
 import { createAccessService, type AccessService } from './service.js';
@@ -16,14 +15,14 @@ declare module 'fastify' {
   }
 }
 
-export default fp(
-  async function accessModule(app: FastifyInstance) {
+export default defineModule({
+  name: 'access',
+  dependencies: ['db', 'redis', 'cache-invalidation', 'auth-guard'],
+  service: (app) => {
     const repo = createAccessRepository(app.db);
     const store = createPermissionStore(repo, app.redis, app.cacheInvalidator, app.config.CACHE_TTL_SECONDS);
-    const service = createAccessService({ db: app.db, repo, store });
-    app.decorate('access', service);
     app.provideAuthBackend({ permissionsOf: store.permissionsOf });
-    accessRoutes(app, service);
+    return createAccessService({ db: app.db, repo, store });
   },
-  { name: 'access', dependencies: ['db', 'redis', 'cache-invalidation', 'auth-guard'] },
-);
+  routes: accessRoutes,
+});

@@ -1,6 +1,5 @@
 // The attendance module: sheets per workshop session, and attendance rates.
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import { defineModule } from '../../platform/module.js';
 import { createAttendanceRepository } from './repository.js';
 import { createAttendanceService, type AttendanceService } from './service.js';
 import { attendanceRoutes } from './routes.js';
@@ -14,15 +13,14 @@ declare module 'fastify' {
   }
 }
 
-export default fp(
-  async function attendanceModule(app: FastifyInstance) {
-    const service = createAttendanceService({
+export default defineModule({
+  name: 'attendance',
+  dependencies: ['db', 'auth-guard'],
+  service: (app) =>
+    createAttendanceService({
       db: app.db,
       repo: createAttendanceRepository(app.db),
       timezone: app.config.ORG_TIMEZONE,
-    });
-    app.decorate('attendance', service);
-    attendanceRoutes(app, service);
-  },
-  { name: 'attendance', dependencies: ['db', 'auth-guard'] },
-);
+    }),
+  routes: attendanceRoutes,
+});

@@ -1,6 +1,5 @@
 // The audit module: reading the trail the database writes.
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import { defineModule } from '../../platform/module.js';
 import { createAuditRepository } from './repository.js';
 import { createAuditService, type AuditService } from './service.js';
 import { auditRoutes } from './routes.js';
@@ -14,11 +13,9 @@ declare module 'fastify' {
   }
 }
 
-export default fp(
-  async function auditModule(app: FastifyInstance) {
-    const service = createAuditService({ repo: createAuditRepository(app.db) });
-    app.decorate('audit', service);
-    auditRoutes(app, service);
-  },
-  { name: 'audit', dependencies: ['db', 'auth-guard'] },
-);
+export default defineModule({
+  name: 'audit',
+  dependencies: ['db', 'auth-guard'],
+  service: (app) => createAuditService({ repo: createAuditRepository(app.db) }),
+  routes: auditRoutes,
+});

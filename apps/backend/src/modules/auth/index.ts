@@ -1,6 +1,5 @@
 // The auth module: sign-in, sessions, passwords, and whether a session is still active for the auth guard.
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import { defineModule } from '../../platform/module.js';
 import { createAuthRepository } from './repository.js';
 import { createSessionStore } from './session-store.js';
 import { createAuthService, type AuthService } from './service.js';
@@ -15,11 +14,14 @@ declare module 'fastify' {
   }
 }
 
-export default fp(
-  async function authModule(app: FastifyInstance) {
+export default defineModule({
+  name: 'auth',
+  dependencies: ['db', 'redis', 'cache-invalidation', 'mailer', 'auth-guard'],
+  service: (app) => {
     const repo = createAuthRepository(app.db);
     const sessionStore = createSessionStore(repo, app.redis, app.cacheInvalidator, app.config.CACHE_TTL_SECONDS);
-    const service = createAuthService({
+    app.provideAuthBackend({ isSessionActive: sessionStore.isActive });
+    return createAuthService({
       config: app.config,
       db: app.db,
       redis: app.redis,
@@ -29,9 +31,6 @@ export default fp(
       signAccessToken: app.signAccessToken,
       log: app.log,
     });
-    app.decorate('auth', service);
-    app.provideAuthBackend({ isSessionActive: sessionStore.isActive });
-    authRoutes(app, service);
   },
-  { name: 'auth', dependencies: ['db', 'redis', 'cache-invalidation', 'mailer', 'auth-guard'] },
-);
+  routes: authRoutes,
+});

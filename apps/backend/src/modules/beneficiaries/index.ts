@@ -1,6 +1,5 @@
 // The beneficiaries module: people followed by the organisation, and the vulnerability catalogue.
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import { defineModule } from '../../platform/module.js';
 import { createBeneficiariesRepository } from './repository.js';
 import { createBeneficiariesService, type BeneficiariesService } from './service.js';
 import { beneficiariesRoutes } from './routes.js';
@@ -16,15 +15,14 @@ declare module 'fastify' {
   }
 }
 
-export default fp(
-  async function beneficiariesModule(app: FastifyInstance) {
-    const service = createBeneficiariesService({
+export default defineModule({
+  name: 'beneficiaries',
+  dependencies: ['db', 'auth-guard'],
+  service: (app) =>
+    createBeneficiariesService({
       db: app.db,
       repo: createBeneficiariesRepository(app.db),
       timezone: app.config.ORG_TIMEZONE,
-    });
-    app.decorate('beneficiaries', service);
-    beneficiariesRoutes(app, service);
-  },
-  { name: 'beneficiaries', dependencies: ['db', 'auth-guard'] },
-);
+    }),
+  routes: beneficiariesRoutes,
+});

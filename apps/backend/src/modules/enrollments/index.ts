@@ -1,6 +1,5 @@
 // The enrolments module: a beneficiary's enrolment in a project and the decisions on it.
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import { defineModule } from '../../platform/module.js';
 import { createEnrollmentsRepository } from './repository.js';
 import { createEnrollmentsService, type EnrollmentsService } from './service.js';
 import { enrollmentsRoutes } from './routes.js';
@@ -14,11 +13,9 @@ declare module 'fastify' {
   }
 }
 
-export default fp(
-  async function enrollmentsModule(app: FastifyInstance) {
-    const service = createEnrollmentsService({ db: app.db, repo: createEnrollmentsRepository(app.db) });
-    app.decorate('enrollments', service);
-    enrollmentsRoutes(app, service);
-  },
-  { name: 'enrollments', dependencies: ['db', 'auth-guard'] },
-);
+export default defineModule({
+  name: 'enrollments',
+  dependencies: ['db', 'auth-guard'],
+  service: (app) => createEnrollmentsService({ db: app.db, repo: createEnrollmentsRepository(app.db) }),
+  routes: enrollmentsRoutes,
+});

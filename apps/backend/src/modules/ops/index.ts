@@ -1,6 +1,5 @@
 // The ops module: operational insight into the database (metrics live in platform/metrics.ts).
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import { defineModule } from '../../platform/module.js';
 import { createOpsRepository } from './repository.js';
 import { createOpsService, type OpsService } from './service.js';
 import { opsRoutes } from './routes.js';
@@ -14,11 +13,9 @@ declare module 'fastify' {
   }
 }
 
-export default fp(
-  async function opsModule(app: FastifyInstance) {
-    const service = createOpsService({ db: app.db, repo: createOpsRepository(app.db) });
-    app.decorate('ops', service);
-    opsRoutes(app, service);
-  },
-  { name: 'ops', dependencies: ['db', 'auth-guard'] },
-);
+export default defineModule({
+  name: 'ops',
+  dependencies: ['db', 'auth-guard'],
+  service: (app) => createOpsService({ db: app.db, repo: createOpsRepository(app.db) }),
+  routes: opsRoutes,
+});

@@ -1,6 +1,5 @@
 // The projects module: the programmes the organisation runs.
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import { defineModule } from '../../platform/module.js';
 import { createProjectsRepository } from './repository.js';
 import { createProjectsService, type ProjectsService } from './service.js';
 import { projectsRoutes } from './routes.js';
@@ -14,11 +13,9 @@ declare module 'fastify' {
   }
 }
 
-export default fp(
-  async function projectsModule(app: FastifyInstance) {
-    const service = createProjectsService({ db: app.db, repo: createProjectsRepository(app.db) });
-    app.decorate('projects', service);
-    projectsRoutes(app, service);
-  },
-  { name: 'projects', dependencies: ['db', 'auth-guard'] },
-);
+export default defineModule({
+  name: 'projects',
+  dependencies: ['db', 'auth-guard'],
+  service: (app) => createProjectsService({ db: app.db, repo: createProjectsRepository(app.db) }),
+  routes: projectsRoutes,
+});

@@ -1,6 +1,5 @@
 // The users module: staff accounts.
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import { defineModule } from '../../platform/module.js';
 import { createUsersRepository } from './repository.js';
 import { createUsersService, type UsersService } from './service.js';
 import { usersRoutes } from './routes.js';
@@ -14,16 +13,10 @@ declare module 'fastify' {
   }
 }
 
-export default fp(
-  async function usersModule(app: FastifyInstance) {
-    const service = createUsersService({
-      db: app.db,
-      repo: createUsersRepository(app.db),
-      access: app.access,
-      auth: app.auth,
-    });
-    app.decorate('users', service);
-    usersRoutes(app, service);
-  },
-  { name: 'users', dependencies: ['db', 'auth-guard', 'access', 'auth'] },
-);
+export default defineModule({
+  name: 'users',
+  dependencies: ['db', 'auth-guard', 'access', 'auth'],
+  service: (app) =>
+    createUsersService({ db: app.db, repo: createUsersRepository(app.db), access: app.access, auth: app.auth }),
+  routes: usersRoutes,
+});

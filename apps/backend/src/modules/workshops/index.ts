@@ -1,6 +1,5 @@
 // The workshops module: workshops of a project and their participants.
-import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import { defineModule } from '../../platform/module.js';
 import { createWorkshopsRepository } from './repository.js';
 import { createWorkshopsService, type WorkshopsService } from './service.js';
 import { workshopsRoutes } from './routes.js';
@@ -14,11 +13,9 @@ declare module 'fastify' {
   }
 }
 
-export default fp(
-  async function workshopsModule(app: FastifyInstance) {
-    const service = createWorkshopsService({ db: app.db, repo: createWorkshopsRepository(app.db) });
-    app.decorate('workshops', service);
-    workshopsRoutes(app, service);
-  },
-  { name: 'workshops', dependencies: ['db', 'auth-guard'] },
-);
+export default defineModule({
+  name: 'workshops',
+  dependencies: ['db', 'auth-guard'],
+  service: (app) => createWorkshopsService({ db: app.db, repo: createWorkshopsRepository(app.db) }),
+  routes: workshopsRoutes,
+});
