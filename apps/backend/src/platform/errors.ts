@@ -70,16 +70,12 @@ export const serviceUnavailable = (
     undefined,
     retryAfterSeconds === undefined ? undefined : retryAfter(retryAfterSeconds),
   );
-export const methodNotAllowed = (method: string, path: string, allowed: string[]) =>
-  new AppError(
-    405,
-    'method_not_allowed',
-    `${path} does not answer ${method}; it answers ${allowed.join(', ')}`,
-    undefined,
-    {
-      allow: allowed.join(', '),
-    },
-  );
+export const methodNotAllowed = (method: string, path: string, allowed: string[]) => {
+  const allow = allowed.join(', ');
+  return new AppError(405, 'method_not_allowed', `${path} does not answer ${method}; it answers ${allow}`, undefined, {
+    allow,
+  });
+};
 
 /** The response schema every route may reference for its 4xx/5xx answers. */
 export const ProblemSchema = Type.Object(

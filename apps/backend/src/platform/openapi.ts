@@ -15,7 +15,7 @@ const INPUT_PARTS = ['params', 'querystring', 'headers', 'body'] as const;
 type Schema = FastifySchema & { hide?: boolean; response?: Record<string, unknown>; [key: `x-${string}`]: unknown };
 
 /** The problem statuses the platform may answer on this route, whatever its handler does. */
-export function platformStatuses(route: Pick<RouteOptions, 'method' | 'schema' | 'config'>): number[] {
+function platformStatuses(route: Pick<RouteOptions, 'method' | 'schema' | 'config'>): number[] {
   const schema = route.schema as Schema | undefined;
   const takesBody = [route.method].flat().some((m) => BODY_METHODS.has(m));
   const permission = route.config?.permission;
