@@ -32,6 +32,8 @@ export interface TestAppOptions {
   extend?: (app: App) => void;
   /** A different PostgreSQL URL for the pool (e.g. through a proxy the test controls). */
   poolUrl?: string;
+  /** The mailer MAILER configures (platform/mailer.ts) instead of the one recording into `mails`. */
+  configuredMailer?: boolean;
 }
 
 export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<TestContext> {
@@ -57,7 +59,7 @@ export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<Tes
   // The real assembly; only the database, Redis and secret of this test, and where logs and mails go, differ.
   const app = await buildApp(
     { ...config, DATABASE_URL: o.poolUrl ?? database.url, REDIS_URL: redisUrl, JWT_SECRET: TEST_JWT_SECRET },
-    { logStream: stream, mailer },
+    { logStream: stream, ...(o.configuredMailer ? {} : { mailer }) },
   );
   o.extend?.(app);
   await app.ready();

@@ -1,9 +1,10 @@
 // Schema primitives every module uses: one definition each, so the API says the same thing everywhere.
 import { Type, type TSchema } from '@sinclair/typebox';
+import { PROBLEM_MEDIA_TYPE, problemTitle } from './errors.js';
 
-/** A bigint id as the API carries it: a string of 1 to 18 digits, no leading zero. */
+/** A bigint id as the API writes it: a decimal string (a JSON number would lose digits above 2^53). */
 export const ID_PATTERN = '^[1-9][0-9]{0,17}$';
-export const Id = Type.String({ pattern: ID_PATTERN, description: 'numeric id' });
+export const Id = Type.String({ pattern: ID_PATTERN, maxLength: 18, description: 'numeric id' });
 export const IdParam = Type.Object({ id: Id });
 /** The row version a client read, for optimistic concurrency (or If-Match). */
 export const Version = Type.Integer({
@@ -22,7 +23,14 @@ export const Email = Type.String({
 export const Timestamp = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time' });
 /** The schema, or null. */
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-export const NoContent = Type.Null();
+/** A response without a body (204, or the 202 of a password reset): documented without content, sent empty. */
+export const NoContent = Type.Unsafe<undefined>({ type: 'null', description: 'No body' });
 
-/** Problem responses a route may return, for the OpenAPI document. */
-export const problems = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, Type.Ref('Problem')]));
+/** One problem response: `application/problem+json` with the Problem schema (serializer and OpenAPI alike). */
+export const problemResponse = (status: number) => ({
+  description: problemTitle(status),
+  content: { [PROBLEM_MEDIA_TYPE]: { schema: Type.Ref('Problem') } },
+});
+
+/** Problem responses a route may return besides those the platform documents for it (platform/openapi.ts). */
+export const problems = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, problemResponse(c)]));

@@ -1,15 +1,17 @@
 // SQL for beneficiaries and the vulnerability catalogue.
+import pg from 'pg';
 import type { Static } from '@sinclair/typebox';
 import type { Db, Executor } from '../../platform/db.js';
 import { SqlBuilder } from '../../platform/sql.js';
 import { BENEFICIARY_SENSITIVE_COLUMNS, BENEFICIARY_SENSITIVE_FIELDS } from '../../platform/sensitive-data.js';
 import { WRITABLE_COLUMNS, type Beneficiary, type BeneficiaryListItem } from './schemas.js';
 
-// Identifiers below come from constant whitelists only: this file's, the platform's sensitive-data catalogue
-// and the schema's writable columns. Values always travel as placeholders.
+// Identifiers come from this file's literals, or are quoted here (`ident`) when they come from the platform's
+// sensitive-data catalogue or the schema's writable columns. Values always travel as placeholders.
+const ident = (name: string) => pg.escapeIdentifier(name);
 const PUBLIC_COLUMNS = `b.id, b.code, b.full_name, b.social_name, b.birth_date, b.phone, b.email::text AS email, b.dependents, b.status,
   b.status_reason, b.archived_at, b.notes, b.version, b.created_at, b.updated_at, b.created_by, b.updated_by`;
-const SENSITIVE_COLUMNS = BENEFICIARY_SENSITIVE_COLUMNS.map((c) => `b.${c}`).join(', ');
+const SENSITIVE_COLUMNS = BENEFICIARY_SENSITIVE_COLUMNS.map((c) => `b.${ident(c)}`).join(', ');
 
 const VULNERABILITIES_OF = `COALESCE((SELECT json_agg(json_build_object('id', v.id::text, 'code', v.code, 'name', v.name) ORDER BY v.name, v.id)
     FROM beneficiary_vulnerabilities bv JOIN vulnerabilities v ON v.id = bv.vulnerability_id
@@ -94,7 +96,7 @@ function filtered(f: ListFilter, q = new SqlBuilder()): SqlBuilder {
 /** Every writable column ($1..$n, absent ones NULL; dependents defaults to 0), then the acting user. */
 const INSERT = {
   name: 'beneficiaries-insert',
-  text: `INSERT INTO beneficiaries (${WRITABLE_COLUMNS.join(', ')}, created_by, updated_by)
+  text: `INSERT INTO beneficiaries (${WRITABLE_COLUMNS.map(ident).join(', ')}, created_by, updated_by)
          VALUES (${WRITABLE_COLUMNS.map((c, i) => (c === 'dependents' ? `COALESCE($${i + 1}, 0)` : `$${i + 1}`)).join(', ')},
                  $${WRITABLE_COLUMNS.length + 1}, $${WRITABLE_COLUMNS.length + 1})
          RETURNING id`,
@@ -189,7 +191,7 @@ export function createBeneficiariesRepository(db: Db) {
       const idRef = q.param(id);
       const assignments = Object.entries(set).map(([col, value]) => {
         if (!UPDATABLE_COLUMNS.has(col)) throw new Error(`column ${col} is not updatable`);
-        return `${col} = ${q.param(value)}`;
+        return `${ident(col)} = ${q.param(value)}`;
       });
       assignments.push(`updated_by = ${q.param(actorId)}`, 'version = version + 1');
       return db.one<{ id: string; version: number }>(

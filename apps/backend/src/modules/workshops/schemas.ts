@@ -2,7 +2,11 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DateString, Id, Nullable, Timestamp, Version } from '../../platform/schemas.js';
 import { Page, PageQuery } from '../../platform/pagination.js';
 
-const Time = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM, organisation time' });
+const Time = Type.String({
+  pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$',
+  maxLength: 5,
+  description: 'HH:MM, organisation time',
+});
 export const WorkshopStatus = Type.Union(['planned', 'active', 'completed', 'cancelled'].map((s) => Type.Literal(s)));
 const Weekdays = Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), {
   minItems: 1,
