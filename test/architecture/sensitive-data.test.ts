@@ -1,16 +1,11 @@
 // The audit triggers the migrations create redact exactly what the platform's sensitive-data catalogue says:
 // a migration and the catalogue cannot drift apart unnoticed.
 import t from 'tap';
-import pg from 'pg';
-import { createTestDatabase } from '../helpers/db.js';
+import { testDatabaseClient } from '../helpers/db.js';
 import { REDACTED_IN_AUDIT } from '../../apps/backend/src/platform/sensitive-data.js';
 
 t.test('every audit_row_change() trigger redacts what REDACTED_IN_AUDIT names for its table', async (t) => {
-  const database = await createTestDatabase();
-  t.teardown(() => database.drop());
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-  t.teardown(() => client.end());
+  const { client } = await testDatabaseClient(t);
   // tgargs: the trigger's arguments, NUL-separated; the first names the key column(s), the rest are redacted.
   const { rows } = await client.query<{ table: string; args: string[] }>(
     `SELECT c.relname AS table, array_remove(string_to_array(encode(t.tgargs, 'escape'), '\\000'), '') AS args

@@ -1,10 +1,9 @@
 // The placeholder builder, and why optional filters go through it: a named statement can be switched to a
 // generic plan, and `($n IS NULL OR col = $n)` cannot use the index then (docs/database/conventions.md).
 import t from 'tap';
-import pg from 'pg';
 import { SqlBuilder } from '../../apps/backend/src/platform/sql.js';
 import { auditListStatement } from '../../apps/backend/src/modules/audit/repository.js';
-import { createTestDatabase } from '../helpers/db.js';
+import { testDatabaseClient } from '../helpers/db.js';
 
 t.test('only the filters given reach the SQL; each shape has its own statement name', async (t) => {
   const q = new SqlBuilder()
@@ -24,11 +23,7 @@ t.test('only the filters given reach the SQL; each shape has its own statement n
 });
 
 t.test('the audit list by row id keeps its index under a generic plan', async (t) => {
-  const database = await createTestDatabase();
-  t.teardown(() => database.drop());
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-  t.teardown(() => client.end());
+  const { client } = await testDatabaseClient(t);
   await client.query(
     `INSERT INTO audit_log (table_name, row_id, action, changes)
      SELECT (ARRAY['beneficiaries', 'enrollments', 'workshops'])[1 + g % 3], (g % 5000)::text, 'update', '{}'

@@ -2,7 +2,7 @@ import t from 'tap';
 import pg from 'pg';
 import { loadConfig } from '../../apps/backend/src/config.js';
 import { runInitialSeed, type SeedReport } from '../../apps/backend/src/database/seed/initial-data.js';
-import { createTestDatabase } from '../helpers/db.js';
+import { createTestDatabase, testDatabaseClient } from '../helpers/db.js';
 import { TEST_ADMIN } from '../setup/paths.js';
 
 const config = loadConfig({
@@ -56,11 +56,7 @@ t.test('a second run changes nothing and reports nothing inserted or updated', a
 });
 
 t.test('an admin keeps a changed password; a reduced role keeps its reduction', async (t) => {
-  const db = await createTestDatabase();
-  t.teardown(() => db.drop());
-  const c = new pg.Client({ connectionString: db.url });
-  await c.connect();
-  t.teardown(() => c.end());
+  const { database: db, client: c } = await testDatabaseClient(t);
   await c.query(
     "UPDATE users SET password_hash = '$argon2id$changed-by-the-admin', active = false, role = 'coordinator' WHERE email = $1",
     [TEST_ADMIN.email],
