@@ -61,6 +61,10 @@ t.test('an admin keeps a changed password; a reduced role keeps its reduction', 
   const c = new pg.Client({ connectionString: db.url });
   await c.connect();
   t.teardown(() => c.end());
+  // Another administrator first: the database refuses to lose the last one.
+  await c.query(
+    "INSERT INTO users (email, name, password_hash, role) VALUES ('other-admin@acolhe.test', 'Other', '$argon2id$x', 'admin')",
+  );
   await c.query(
     "UPDATE users SET password_hash = '$argon2id$changed-by-the-admin', active = false, role = 'coordinator' WHERE email = $1",
     [TEST_ADMIN.email],
