@@ -27,7 +27,10 @@ export function createLoginThrottle(
     },
     /** The attempt succeeded: the e-mail's failures are forgiven and the address gets its place back. */
     async succeeded(email: string, ip: string) {
-      await Promise.all([counters.reset('login:email', email.toLowerCase()), counters.refund('login:ip', normalizeIP(ip))]);
+      await Promise.all([
+        counters.reset('login:email', email.toLowerCase()),
+        counters.refund('login:ip', normalizeIP(ip)),
+      ]);
     },
   };
 }
