@@ -185,29 +185,24 @@ t.test('PostgreSQL enforces it: direct SQL, and a race between two transactions'
     text: "SELECT count(*)::int AS n FROM users WHERE active AND role = 'admin'",
   });
   t.equal(n, 1);
-  t.equal(
-    await sqlState(c1.query("DELETE FROM role_permissions WHERE role = 'admin' AND permission = 'roles:manage'")),
-    '23514 users_last_administrator',
-    'removing a permission from the last administrators role',
-  );
-  t.equal(
-    await sqlState(c1.query("UPDATE users SET role = 'viewer' WHERE id = $1", [a.id])),
-    '23514 users_last_administrator',
-  );
-  t.equal(await sqlState(c1.query('DELETE FROM users WHERE id = $1', [a.id])), '23514 users_last_administrator');
-  t.equal(
-    await sqlState(c1.query("DELETE FROM permissions WHERE name = 'users:manage'")),
-    '23514 users_last_administrator',
-    'nor through a cascade',
-  );
-  t.equal(
-    await sqlState(c1.query("UPDATE users SET name = 'Still the admin', last_login_at = now() WHERE id = $1", [a.id])),
-    'ok',
-    'other changes to an administrator are untouched',
-  );
-  t.equal(
-    await sqlState(c1.query('UPDATE users SET active = false WHERE id <> $1', [a.id])),
-    'ok',
-    'and so is everyone else',
-  );
+  const GUARD = '23514 users_last_administrator';
+  const cases: [string, unknown[], string, string][] = [
+    [
+      "DELETE FROM role_permissions WHERE role = 'admin' AND permission = 'roles:manage'",
+      [],
+      GUARD,
+      'removing a permission from the role of the last administrator',
+    ],
+    ["UPDATE users SET role = 'viewer' WHERE id = $1", [a.id], GUARD, 're-roling the last administrator'],
+    ['DELETE FROM users WHERE id = $1', [a.id], GUARD, 'deleting the last administrator'],
+    ["DELETE FROM permissions WHERE name = 'users:manage'", [], GUARD, 'nor through a cascade'],
+    [
+      "UPDATE users SET name = 'Still the admin', last_login_at = now() WHERE id = $1",
+      [a.id],
+      'ok',
+      'other changes to an administrator are untouched',
+    ],
+    ['UPDATE users SET active = false WHERE id <> $1', [a.id], 'ok', 'and so is everyone else'],
+  ];
+  for (const [sql, values, expected, what] of cases) t.equal(await sqlState(c1.query(sql, values)), expected, what);
 });

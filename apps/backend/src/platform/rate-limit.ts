@@ -105,8 +105,10 @@ export function createRateCounters(redis: RedisClient | null, localKeys = LOCAL_
 
 export type RateCounters = ReturnType<typeof createRateCounters>;
 
-/** The client address a limit counts, from request.ip (TRUST_PROXY decides what that is); IPv6 per /64. */
-export const clientKey = (req: FastifyRequest) => normalizeIP(req.ip);
+/** The key of a client address: IPv6 addresses count per /64 (one host usually holds a whole /64). */
+export const addressKey = (ip: string) => normalizeIP(ip);
+/** The client a per-address limit counts: request.ip (what the proxy setting makes it). */
+export const clientKey = (req: FastifyRequest) => addressKey(req.ip);
 
 export interface Limit {
   /** Names the counter: `ratelimit:<name>:<key>`. */

@@ -2,9 +2,8 @@
 // place in both counters before the password is checked (count first, then decide): fifty parallel attempts
 // cannot all pass a check made before any of them was counted. A successful sign-in gives its places back,
 // so the limits count failures.
-import { normalizeIP } from '@fastify/rate-limit';
 import { tooManyRequests } from '../../platform/errors.js';
-import type { RateCounters } from '../../platform/rate-limit.js';
+import { addressKey, type RateCounters } from '../../platform/rate-limit.js';
 
 export function createLoginThrottle(
   counters: RateCounters,
@@ -13,23 +12,24 @@ export function createLoginThrottle(
   const subjects = (email: string, ip: string) =>
     [
       ['login:email', email.toLowerCase(), o.maxPerEmail],
-      ['login:ip', normalizeIP(ip), o.maxPerIp],
+      ['login:ip', addressKey(ip), o.maxPerIp],
     ] as const;
 
   return {
     /** Counts the attempt; throws 429 with Retry-After when the e-mail or the address is over its limit. */
     async attempt(email: string, ip: string) {
+      const limits = subjects(email, ip);
       const counts = await Promise.all(
-        subjects(email, ip).map(([name, value]) => counters.hit(name, value, o.windowSeconds * 1000)),
+        limits.map(([name, value]) => counters.hit(name, value, o.windowSeconds * 1000)),
       );
-      const over = counts.filter((c, i) => c.current > subjects(email, ip)[i]![2]);
+      const over = counts.filter((c, i) => c.current > limits[i]![2]);
       if (over.length) throw tooManyRequests(Math.max(...over.map((c) => c.ttlMs)) / 1000);
     },
     /** The attempt succeeded: the e-mail's failures are forgiven and the address gets its place back. */
     async succeeded(email: string, ip: string) {
       await Promise.all([
         counters.reset('login:email', email.toLowerCase()),
-        counters.refund('login:ip', normalizeIP(ip)),
+        counters.refund('login:ip', addressKey(ip)),
       ]);
     },
   };
