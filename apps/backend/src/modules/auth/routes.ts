@@ -38,7 +38,7 @@ export function authRoutes(app: FastifyInstance, service: AuthService, config: C
       config: { permission: 'public' },
       schema: {
         tags,
-        description: `429 after ${config.LOGIN_MAX_ATTEMPTS} failed sign-ins for the e-mail or ${config.LOGIN_MAX_ATTEMPTS_PER_IP} from the client address within ${config.LOGIN_WINDOW_SECONDS} s`,
+        description: `429 (Retry-After: seconds to wait) after ${config.LOGIN_MAX_ATTEMPTS} failed sign-ins for the e-mail or ${config.LOGIN_MAX_ATTEMPTS_PER_IP} from the client address within ${config.LOGIN_WINDOW_SECONDS} s`,
         body: S.LoginBody,
         response: { 200: S.TokenPair, ...problems(400, 401, 429) },
       },
@@ -53,7 +53,7 @@ export function authRoutes(app: FastifyInstance, service: AuthService, config: C
       onRequest: refreshLimit,
       schema: {
         tags,
-        description: `429 after ${config.REFRESH_MAX_PER_IP} refreshes from the client address within ${config.REFRESH_WINDOW_SECONDS} s`,
+        description: `429 (Retry-After: seconds to wait) after ${config.REFRESH_MAX_PER_IP} refreshes from the client address within ${config.REFRESH_WINDOW_SECONDS} s`,
         body: S.RefreshBody,
         response: { 200: S.TokenPair, ...problems(400, 401, 409, 429) },
       },
@@ -145,7 +145,7 @@ export function authRoutes(app: FastifyInstance, service: AuthService, config: C
         tags,
         description:
           'Always 202: whether the e-mail exists is never revealed. A new request replaces the earlier link of that ' +
-          `user. 429 after ${config.PASSWORD_RESET_MAX_PER_EMAIL} requests for the e-mail or ${config.PASSWORD_RESET_MAX_PER_IP} from the client address within ${config.PASSWORD_RESET_WINDOW_SECONDS} s`,
+          `user. 429 (Retry-After: seconds to wait) after ${config.PASSWORD_RESET_MAX_PER_EMAIL} requests for the e-mail or ${config.PASSWORD_RESET_MAX_PER_IP} from the client address within ${config.PASSWORD_RESET_WINDOW_SECONDS} s`,
         body: S.ResetRequestBody,
         response: { 202: Type.Null(), ...problems(400, 429) },
       },
