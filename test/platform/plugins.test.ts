@@ -34,7 +34,7 @@ t.test('a module registered before what it depends on refuses to start', async (
 t.test('the auth guard refuses to start without the session and permission lookups', async (t) => {
   const app = Fastify({ logger: false });
   app.decorate('config', config);
-  await app.register(authGuardPlugin, { apiPrefix: '/api/v1' });
+  await app.register(authGuardPlugin, { apiPrefix: '/api/v1', anonymous: async () => {} });
   app.provideAuthBackend({ permissionsOf: async () => new Set<string>() });
   t.throws(() => app.provideAuthBackend({ permissionsOf: async () => new Set<string>() }), /provided twice/);
   await t.rejects(async () => {

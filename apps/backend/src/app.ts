@@ -19,6 +19,7 @@ import cacheInvalidationPlugin from './platform/cache-invalidation.js';
 import mailerPlugin, { type Mailer } from './platform/mailer.js';
 import metricsPlugin from './platform/metrics.js';
 import authGuardPlugin from './platform/auth.js';
+import rateLimitsPlugin, { clientKey } from './platform/rate-limit.js';
 import healthModule from './modules/health/index.js';
 import authModule from './modules/auth/index.js';
 import accessModule from './modules/access/index.js';
@@ -106,7 +107,18 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   // make every path look as if it allowed OPTIONS (the 405's Allow header).
   if (config.corsOrigins.length) await app.register(cors, { origin: config.corsOrigins, credentials: false });
 
-  await app.register(authGuardPlugin, { apiPrefix: API_PREFIX });
+  // Rate limits (platform/rate-limit.ts): counters in Redis, per process while it is away. Keyed on request.ip.
+  await app.register(rateLimitsPlugin);
+  await app.register(authGuardPlugin, {
+    apiPrefix: API_PREFIX,
+    // A request without a valid access token counts against its client's limit (docs/auth/rate-limits.md).
+    anonymous: app.rateLimitCheck({
+      name: 'anonymous',
+      max: config.ANONYMOUS_MAX_PER_IP,
+      windowSeconds: config.ANONYMOUS_WINDOW_SECONDS,
+      key: clientKey,
+    }),
+  });
 
   // The modules, in dependency order: each builds its repository and service, exposes the service to the
   // modules that depend on it (fastify-plugin `dependencies`) and registers its routes.

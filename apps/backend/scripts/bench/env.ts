@@ -44,6 +44,8 @@ export async function startBenchEnv(log: (line: string) => void): Promise<BenchE
     DB_POOL_MAX: '10',
     DB_APPLICATION_NAME: 'acolhe-bench',
     LOGIN_MAX_ATTEMPTS: '10000',
+    // The load comes from one address: the per-address limits would otherwise answer 429 to the login bench.
+    ANONYMOUS_MAX_PER_IP: '1000000',
   });
   await migrateUp({ connectionString: databaseUrl, log: () => {} });
   await runInitialSeed({ connectionString: databaseUrl, config, log: () => {}, withSamples: false });

@@ -10,9 +10,9 @@ import { assertPasswordPolicy } from '../../platform/password-policy.js';
 import { hashPassword } from '../../platform/passwords.js';
 import { seedAccess } from './access.js';
 import { seedSteps } from './steps.js';
-import type { SeedContext, SeedReport, SeedStep, TableCounts } from './types.js';
+import type { SeedContext, SeedReport, SeedStep, SeedStepSpec, TableCounts } from './types.js';
 
-export type { SeedContext, SeedReport, SeedStep, TableCounts };
+export type { SeedContext, SeedReport, SeedStep, SeedStepSpec, TableCounts };
 
 const DEV_ADMIN_EMAIL = 'admin@acolhe.local';
 
@@ -69,6 +69,20 @@ function merge(into: SeedReport, from: SeedReport) {
   }
 }
 
+/** Runs an optional step in a savepoint: on failure its changes are undone, the reason printed, the seed goes on. */
+async function runOptional(ctx: SeedContext, step: SeedStepSpec): Promise<SeedReport> {
+  await ctx.db.execute({ text: 'SAVEPOINT optional_seed_step' }, ctx.tx);
+  try {
+    const report = await step.run(ctx);
+    await ctx.db.execute({ text: 'RELEASE SAVEPOINT optional_seed_step' }, ctx.tx);
+    return report;
+  } catch (err) {
+    await ctx.db.execute({ text: 'ROLLBACK TO SAVEPOINT optional_seed_step' }, ctx.tx);
+    ctx.log(`skipped ${step.name} (optional): ${(err as Error).message}; the rest of the seed is applied`);
+    return {};
+  }
+}
+
 export async function runInitialSeed(o: {
   connectionString: string;
   config: Config;
@@ -93,7 +107,12 @@ export async function runInitialSeed(o: {
       // Concurrent seeds (two deploys) wait for each other instead of racing on the same rows.
       await db.execute({ text: "SELECT pg_advisory_xact_lock(hashtext('acolhe:seed'))" }, tx);
       const ctx: SeedContext = { db, tx, config: o.config, withSamples, log: o.log };
-      for (const step of [seedAccess, seedAdmin, ...seedSteps]) merge(report, await step(ctx));
+      const steps: SeedStepSpec[] = [
+        { name: 'permissions and roles', run: seedAccess },
+        { name: 'first admin', run: seedAdmin },
+        ...seedSteps,
+      ];
+      for (const step of steps) merge(report, await (step.optional ? runOptional(ctx, step) : step.run(ctx)));
     });
     return report;
   } finally {

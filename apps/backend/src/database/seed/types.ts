@@ -20,3 +20,10 @@ export interface SeedContext {
 
 /** A step seeds one or more tables and reports its counts per table. */
 export type SeedStep = (ctx: SeedContext) => Promise<SeedReport>;
+
+/** A named step; an optional one runs in a savepoint and is skipped (with a line saying why) when it fails. */
+export interface SeedStepSpec {
+  name: string;
+  run: SeedStep;
+  optional?: boolean;
+}

@@ -16,7 +16,7 @@ declare module 'fastify' {
 
 export default defineModule({
   name: 'auth',
-  dependencies: ['db', 'redis', 'cache-invalidation', 'mailer', 'auth-guard'],
+  dependencies: ['db', 'redis', 'cache-invalidation', 'mailer', 'rate-limits', 'auth-guard'],
   service: (app) => {
     const repo = createAuthRepository(app.db);
     const sessionStore = createSessionStore(repo, app.redis, app.cacheInvalidator, app.config.CACHE_TTL_SECONDS);
@@ -24,13 +24,13 @@ export default defineModule({
     return createAuthService({
       config: app.config,
       db: app.db,
-      redis: app.redis,
       repo,
       sessionStore,
+      counters: app.rateCounters,
       mailer: app.mailer,
       signAccessToken: app.signAccessToken,
       log: app.log,
     });
   },
-  routes: authRoutes,
+  routes: (app, service) => authRoutes(app, service, app.config),
 });

@@ -127,39 +127,68 @@ export const SEARCH_THRESHOLD = {
 
 export interface SearchText {
   text: string;
-  /** 11 digits when the query is a CPF, for an exact match. */
-  digits: string | null;
   /** B-000123 when the query is a code, for an exact match. */
   code: string | null;
 }
 
-/**
- * Search: word similarity of the query to the unaccented name or social name (typos tolerated; the trigram
- * GIN indexes serve `<%`), or an exact CPF or code (score 1). Ranked by score, then id; the keyset cursor
- * is [score, id]. Run after SEARCH_THRESHOLD in the same transaction.
- */
-export function searchStatement(q: SearchText, f: ListFilter, after: [number, string] | null, limit: number) {
-  const sql = new SqlBuilder();
-  const qRef = sql.param(q.text);
-  filtered(f, sql);
-  const dRef = sql.param(q.digits);
-  const cRef = sql.param(q.code);
-  const score = `CASE WHEN b.cpf = ${dRef}::text OR b.code = ${cRef}::text THEN 1::real
-                  ELSE greatest(word_similarity(immutable_unaccent(${qRef}::text), immutable_unaccent(b.full_name)),
-                                coalesce(word_similarity(immutable_unaccent(${qRef}::text), immutable_unaccent(b.social_name)), 0)) END`;
-  sql.where(`(immutable_unaccent(${qRef}::text) <% immutable_unaccent(b.full_name)
-               OR immutable_unaccent(${qRef}::text) <% immutable_unaccent(b.social_name)
-               OR b.cpf = ${dRef}::text OR b.code = ${cRef}::text)`);
+/** The ranked page around a scored inner query: keyset on [score, id], one row more than the page. */
+function rankedPage(sql: SqlBuilder, inner: string, after: [number, string] | null, limit: number) {
   let afterSql = '';
   if (after) {
     const sRef = sql.param(after[0]);
     afterSql = `WHERE (s.score < ${sRef}::real OR (s.score = ${sRef}::real AND s.id > ${sql.param(after[1])}::bigint))`;
   }
   const cols = PUBLIC_COLUMNS.replace(/\bb\./g, 's.').replace(/s\.email::text AS email/, 's.email');
-  return sql.statement(`SELECT ${cols}, s.score FROM (
-                  SELECT ${PUBLIC_COLUMNS}, ${score} AS score FROM beneficiaries b ${sql.whereClause()}) AS s
-                ${afterSql}
-                ORDER BY s.score DESC, s.id ASC LIMIT ${sql.param(limit + 1)}`);
+  return `SELECT ${cols}, s.score FROM (${inner}) AS s ${afterSql}
+          ORDER BY s.score DESC, s.id ASC LIMIT ${sql.param(limit + 1)}`;
+}
+
+/**
+ * Search: word similarity of the query to the unaccented name or social name (typos tolerated; the trigram
+ * GIN indexes serve `<%`), or an exact code (score 1). Ranked by score, then id; the keyset cursor is
+ * [score, id]. Run after SEARCH_THRESHOLD in the same transaction. CPF and NIS are looked up by
+ * lookupStatement, never here.
+ */
+export function searchStatement(q: SearchText, f: ListFilter, after: [number, string] | null, limit: number) {
+  const sql = new SqlBuilder();
+  const qRef = sql.param(q.text);
+  filtered(f, sql);
+  const cRef = sql.param(q.code);
+  const score = `CASE WHEN b.code = ${cRef}::text THEN 1::real
+                  ELSE greatest(word_similarity(immutable_unaccent(${qRef}::text), immutable_unaccent(b.full_name)),
+                                coalesce(word_similarity(immutable_unaccent(${qRef}::text), immutable_unaccent(b.social_name)), 0)) END`;
+  sql.where(`(immutable_unaccent(${qRef}::text) <% immutable_unaccent(b.full_name)
+               OR immutable_unaccent(${qRef}::text) <% immutable_unaccent(b.social_name)
+               OR b.code = ${cRef}::text)`);
+  const inner = `SELECT ${PUBLIC_COLUMNS}, ${score} AS score FROM beneficiaries b ${sql.whereClause()}`;
+  return sql.statement(rankedPage(sql, inner, after, limit));
+}
+
+/**
+ * Lookup by CPF or NIS (11 digits): exact matches (score 1), listed like a search. Finding out whose CPF or
+ * NIS it is counts as reading it, so the same statement writes a read_sensitive audit row per beneficiary
+ * the page returns, or one row with row_id '-' when nobody matched (the lookup itself is recorded).
+ */
+export function lookupStatement(
+  digits: string,
+  f: ListFilter,
+  after: [number, string] | null,
+  limit: number,
+  actorId: string,
+) {
+  const sql = new SqlBuilder();
+  const dRef = sql.param(digits);
+  filtered(f, sql).where(`(b.cpf = ${dRef}::text OR b.nis = ${dRef}::text)`);
+  const inner = `SELECT ${PUBLIC_COLUMNS}, 1::real AS score FROM beneficiaries b ${sql.whereClause()}`;
+  const actor = sql.param(actorId);
+  return sql.statement(`WITH hits AS (${rankedPage(sql, inner, after, limit)}),
+                     logged AS (INSERT INTO audit_log (table_name, row_id, action, user_id, changes)
+                                SELECT 'beneficiaries', h.id::text, 'read_sensitive', ${actor}::bigint, '{"lookup": "cpf_or_nis"}'::jsonb
+                                  FROM hits h
+                                UNION ALL
+                                SELECT 'beneficiaries', '-', 'read_sensitive', ${actor}::bigint, '{"lookup": "cpf_or_nis", "matches": 0}'::jsonb
+                                 WHERE NOT EXISTS (SELECT 1 FROM hits))
+                SELECT * FROM hits ORDER BY score DESC, id ASC`);
 }
 
 export function createBeneficiariesRepository(db: Db) {
@@ -264,9 +293,8 @@ export function createBeneficiariesRepository(db: Db) {
     },
 
     /**
-     * Search: word similarity of the query to the unaccented name or social name (typos tolerated; the
-     * trigram GIN indexes serve `<%`), or an exact CPF or code (score 1). Ranked by score, then id; the
-     * keyset cursor is [score, id]. The threshold is set for this transaction only.
+     * Search by name, social name or code (see searchStatement). The threshold is set for this transaction
+     * only.
      */
     search: async (q: SearchText, f: ListFilter, after: [number, string] | null, limit: number) =>
       db.transaction(
@@ -276,6 +304,10 @@ export function createBeneficiariesRepository(db: Db) {
         },
         { readOnly: true },
       ),
+
+    /** CPF/NIS lookup; writes its audit rows in the same statement (see lookupStatement). */
+    lookup: (digits: string, f: ListFilter, after: [number, string] | null, limit: number, actorId: string) =>
+      db.many<ListRow & { score: number }>(lookupStatement(digits, f, after, limit, actorId)),
 
     listVulnerabilities: (ex?: Executor) =>
       db.many<{ id: string; code: string; name: string; description: string; active: boolean }>(

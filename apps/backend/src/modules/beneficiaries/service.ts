@@ -131,7 +131,7 @@ export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepos
 
     async list(actor: Principal, q: ListBeneficiaries) {
       if (q.neighbourhood && !actor.permissions.has(READ_SENSITIVE)) {
-        throw forbidden('Filtering by neighbourhood needs beneficiaries:read_sensitive (it reveals addresses)');
+        throw forbidden(`Filtering by neighbourhood needs ${READ_SENSITIVE} (it reveals addresses)`);
       }
       if (q.created_from && q.created_to && q.created_from > q.created_to) {
         throw badRequest('created_from is after created_to', [
@@ -153,17 +153,19 @@ export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepos
       if (q.q !== undefined && q.q.trim() !== '') {
         const text = q.q.trim();
         const after = decodeCursor(q.cursor, ['number', 'id']);
+        // 11 digits (punctuation allowed) is a CPF or NIS: a lookup of sensitive data, audited.
         const digits = cpfDigits(text);
-        const rows = await repo.search(
-          {
-            text,
-            digits: /^[0-9]{11}$/.test(digits) ? digits : null,
-            code: /^b-[0-9]{6,}$/i.test(text) ? text.toUpperCase() : null,
-          },
-          filter,
-          after,
-          q.limit,
-        );
+        const lookup = /^[0-9]{11}$/.test(digits);
+        if (lookup && !actor.permissions.has(READ_SENSITIVE))
+          throw forbidden(`Searching by CPF or NIS needs ${READ_SENSITIVE} (it reveals whose number it is)`);
+        const rows = lookup
+          ? await repo.lookup(digits, filter, after, q.limit, actor.userId)
+          : await repo.search(
+              { text, code: /^b-[0-9]{6,}$/i.test(text) ? text.toUpperCase() : null },
+              filter,
+              after,
+              q.limit,
+            );
         const page = toPage(rows, q.limit, (r) => [r.score, r.id]);
         return { data: page.data.map(strip), next_cursor: page.next_cursor };
       }
