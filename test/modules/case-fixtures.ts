@@ -97,3 +97,10 @@ export async function approvedBeneficiary(ctx: TestContext, u: TestUser, project
   if (a.statusCode !== 200) throw new Error(a.body);
   return { beneficiaryId: b.json().id as string, enrollmentId: e.json().id as string };
 }
+
+/**
+ * Project or workshop dates that always hold today (in every time zone): whole years around the current
+ * one, so tests that record attendance "today" keep working whatever year they run in.
+ */
+const thisYear = new Date().getUTCFullYear();
+export const AROUND_TODAY = { start_date: `${thisYear - 2}-01-01`, end_date: `${thisYear + 2}-12-31` };
