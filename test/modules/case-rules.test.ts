@@ -223,7 +223,8 @@ async function race(
       async () =>
         (
           await ctx.db.one<{ locked: boolean }>({
-            text: "SELECT coalesce(bool_or(wait_event_type = 'Lock'), false) AS locked FROM pg_stat_activity WHERE pid = $1",
+            text: `SELECT coalesce(bool_or(wait_event_type = 'Lock'), false) AS locked
+                     FROM pg_stat_activity WHERE pid = $1`,
             values: [waiting],
           })
         ).locked,
@@ -295,7 +296,8 @@ t.test('concurrency: an archive or a closing racing a write is waited for, in ei
   );
   t.same(
     await ctx.db.one({
-      text: 'SELECT participant_count, (SELECT count(*)::int FROM workshop_participants WHERE workshop_id = $1) AS n FROM workshops WHERE id = $1',
+      text: `SELECT participant_count, (SELECT count(*)::int FROM workshop_participants WHERE workshop_id = $1) AS n
+               FROM workshops WHERE id = $1`,
       values: [w.id],
     }),
     { participant_count: 2, n: 2 },

@@ -299,10 +299,11 @@ t.test('the pre-commit verification rejects a batch that breaks a rule of the di
                      WHERE b2.status <> 'archived' AND p2.status = 'completed' AND b2.id BETWEEN $1 AND $2)
         AND p.id = e.project_id`,
     `UPDATE workshop_participants wp SET created_at = (w.end_date + 1) + time '10:00' FROM workshops w
-      WHERE (wp.workshop_id, wp.beneficiary_id) = (SELECT p2.workshop_id, min(p2.beneficiary_id) FROM workshop_participants p2
-                                                     JOIN workshops w2 ON w2.id = p2.workshop_id
-                                                    WHERE w2.status = 'completed' AND p2.beneficiary_id BETWEEN $1 AND $2
-                                                    GROUP BY p2.workshop_id ORDER BY p2.workshop_id LIMIT 1)
+      WHERE (wp.workshop_id, wp.beneficiary_id) = (
+              SELECT p2.workshop_id, min(p2.beneficiary_id)
+                FROM workshop_participants p2 JOIN workshops w2 ON w2.id = p2.workshop_id
+               WHERE w2.status = 'completed' AND p2.beneficiary_id BETWEEN $1 AND $2
+               GROUP BY p2.workshop_id ORDER BY p2.workshop_id LIMIT 1)
         AND w.id = wp.workshop_id`,
   ];
   for (const sql of moments) t.equal((await c.query(sql, [first, last])).rowCount, 1, 'one row moved in time');

@@ -78,7 +78,10 @@ const slug = (s: string) =>
     .replace(/[^a-z]/g, '');
 const DAY_MIN = 8 * 60;
 const minuteOfDay = (rng: Rng) => DAY_MIN + rng.int(0, 10 * 60 - 1);
-/** A minute on `day` that comes after (prevDay, prevMinute): any working minute on a later day, a little later on the same day. */
+/**
+ * A minute on `day` that comes after (prevDay, prevMinute): any working minute on a later day, a little later
+ * on the same day.
+ */
 const minuteAfter = (rng: Rng, day: number, prevDay: number, prevMinute: number) =>
   day > prevDay ? minuteOfDay(rng) : Math.min(23 * 60 + 59, prevMinute + rng.int(1, 90));
 

@@ -51,7 +51,8 @@ export const BATCH_TRIGGERS: readonly BatchTrigger[] = [
     kind: 'rule',
     instead: 'verified: requested while she was not archived and the project had not ended closed',
   },
-  // workshops: only participant_count changes (one set-based UPDATE per batch); updated_at and schedule triggers stay on.
+  // workshops: only participant_count changes (one set-based UPDATE per batch); updated_at and schedule
+  // triggers stay on.
   { table: 'workshops', trigger: 'workshops_audit', kind: 'audit', instead: 'one audit_log row per batch' },
   {
     table: 'workshop_participants',

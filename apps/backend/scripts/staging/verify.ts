@@ -67,7 +67,8 @@ const VERIFY_BATCH = `
     -- Her status when the enrolment was requested: her last history row at or before that moment.
     (SELECT count(*) FROM enrollments e WHERE e.beneficiary_id BETWEEN $1 AND $2
         AND (SELECT s.to_status FROM beneficiary_status_history s
-              WHERE s.beneficiary_id = e.beneficiary_id AND s.changed_at <= e.created_at ORDER BY s.id DESC LIMIT 1) = 'archived'
+              WHERE s.beneficiary_id = e.beneficiary_id AND s.changed_at <= e.created_at
+              ORDER BY s.id DESC LIMIT 1) = 'archived'
     )::int AS enrollment_while_archived,
     (SELECT count(*) FROM enrollments e JOIN projects p ON p.id = e.project_id
       WHERE e.beneficiary_id BETWEEN $1 AND $2 AND p.status IN ('completed', 'cancelled')

@@ -55,14 +55,15 @@ async function acquireLock(client: pg.Client, timeoutMs: number, log: (line: str
     const { rows } = await client.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [MIGRATION_LOCK_KEY]);
     if (rows[0]?.locked) return;
     if (!announced) {
-      log(
-        `waiting for the migration lock (held by ${await describeLockHolder(client)}), up to ${Math.round(timeoutMs / 1000)} s`,
-      );
+      const holder = await describeLockHolder(client);
+      log(`waiting for the migration lock (held by ${holder}), up to ${Math.round(timeoutMs / 1000)} s`);
       announced = true;
     }
     if (Date.now() >= deadline) {
+      const holder = await describeLockHolder(client);
       throw new MigrationError(
-        `could not take the migration lock within ${(timeoutMs / 1000).toFixed(1)} s: another runner (${await describeLockHolder(client)}) is migrating this database. Retry when it has finished, or raise --lock-timeout.`,
+        `could not take the migration lock within ${(timeoutMs / 1000).toFixed(1)} s: ` +
+          `another runner (${holder}) is migrating this database. Retry when it has finished, or raise --lock-timeout.`,
       );
     }
     await sleep(Math.min(100, Math.max(10, deadline - Date.now())));
@@ -79,7 +80,7 @@ async function describeLockHolder(client: pg.Client): Promise<string> {
     [MIGRATION_LOCK_KEY],
   );
   const h = rows[0];
-  return h
-    ? `pid ${h.pid}, ${h.application_name || 'no application name'}, role ${h.usename}, connected at ${new Date(h.backend_start).toISOString()}`
-    : 'a session that has just released it';
+  if (!h) return 'a session that has just released it';
+  const since = new Date(h.backend_start).toISOString();
+  return `pid ${h.pid}, ${h.application_name || 'no application name'}, role ${h.usename}, connected at ${since}`;
 }

@@ -14,7 +14,8 @@ import { SCHEMA_DUMP_PATH } from './paths.js';
 export async function dumpSchema(connectionString: string): Promise<string> {
   const raw = await runPgDump(connectionString);
   const applied = await readAppliedFrom(connectionString);
-  return `${normaliseDump(raw)}\n\n--\n-- Applied migrations (version name)\n--\n\n${applied.map((a) => `-- ${a.version} ${a.name}`).join('\n')}\n`;
+  const versions = applied.map((a) => `-- ${a.version} ${a.name}`).join('\n');
+  return `${normaliseDump(raw)}\n\n--\n-- Applied migrations (version name)\n--\n\n${versions}\n`;
 }
 
 export async function writeSchemaDump(connectionString: string, file: string = SCHEMA_DUMP_PATH): Promise<string> {
@@ -54,7 +55,8 @@ function runPgDump(connectionString: string): Promise<string> {
     child.on('error', (err) =>
       reject(
         new MigrationError(
-          `cannot run ${bin}: ${err.message}. Install the PostgreSQL 15+ client (Debian: postgresql-client) or set PG_BIN_DIR.`,
+          `cannot run ${bin}: ${err.message}. ` +
+            'Install the PostgreSQL 15+ client (Debian: postgresql-client) or set PG_BIN_DIR.',
           { cause: err },
         ),
       ),

@@ -87,7 +87,9 @@ export async function recordStep(
 /** The history statement of one step as a script line (dry run, `--print`): the same SQL with literals. */
 export function renderRecordStep(file: MigrationFile, direction: 'up' | 'down', appliedBy: string): string {
   return direction === 'up'
-    ? `INSERT INTO public.schema_migrations (version, name, checksum, execution_ms, applied_by) VALUES (${lit(file.version)}, ${lit(file.name)}, ${lit(file.checksum)}, <elapsed ms>, current_user || ' (' || ${lit(appliedBy)} || ')');`
+    ? 'INSERT INTO public.schema_migrations (version, name, checksum, execution_ms, applied_by) ' +
+        `VALUES (${lit(file.version)}, ${lit(file.name)}, ${lit(file.checksum)}, <elapsed ms>, ` +
+        `current_user || ' (' || ${lit(appliedBy)} || ')');`
     : `DELETE FROM public.schema_migrations WHERE version = ${lit(file.version)};`;
 }
 

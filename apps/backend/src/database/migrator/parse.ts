@@ -190,7 +190,8 @@ function readMarkers(fileName: string, text: string): Marker[] {
         else if (opt === 'transaction:true') transaction = true;
         else
           throw new MigrationError(
-            `${fileName}: line ${line}: unknown option "${opt}" on the migrate:${m[1]} marker (only transaction:false is known)`,
+            `${fileName}: line ${line}: unknown option "${opt}" on the migrate:${m[1]} marker ` +
+              '(only transaction:false is known)',
             { file: fileName, line },
           );
       }
@@ -213,7 +214,8 @@ export function parseMigration(fileName: string, rawText: string, filePath = fil
   const named = FILE_NAME_PATTERN.exec(fileName);
   if (!named) {
     throw new MigrationError(
-      `${fileName}: malformed file name; expected YYYYMMDDHHMM__description.sql (description in lower case letters, digits and _)`,
+      `${fileName}: malformed file name; expected YYYYMMDDHHMM__description.sql ` +
+        '(description in lower case letters, digits and _)',
       { file: fileName },
     );
   }
@@ -241,7 +243,8 @@ export function parseMigration(fileName: string, rawText: string, filePath = fil
   const down = downs[0]!;
   if (down.lineStart < up.lineStart) {
     throw new MigrationError(
-      `${fileName}: the "-- migrate:down" section (line ${down.line}) comes before "-- migrate:up" (line ${up.line}); write up first`,
+      `${fileName}: the "-- migrate:down" section (line ${down.line}) comes before ` +
+        `"-- migrate:up" (line ${up.line}); write up first`,
       { file: fileName },
     );
   }
@@ -275,7 +278,8 @@ function section(fileName: string, text: string, marker: Marker, body: string): 
   }
   if (!marker.transaction && statements.length !== 1) {
     throw new MigrationError(
-      `${where} is marked transaction:false and must hold exactly one statement, but holds ${statements.length} (the 2nd starts at line ${statements[1]!.line}); put each non-transactional statement in its own file`,
+      `${where} is marked transaction:false and must hold exactly one statement, but holds ${statements.length} ` +
+        `(the 2nd starts at line ${statements[1]!.line}); put each non-transactional statement in its own file`,
       { file: fileName, line: statements[1]!.line },
     );
   }

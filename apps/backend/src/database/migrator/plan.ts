@@ -38,8 +38,9 @@ export function planUp(files: MigrationFile[], status: MigrationStatus, o: UpPla
   if (early.length > 0 && !o.allowOutOfOrder) {
     const newest = status.applied.reduce((m, a) => (a.version > m ? a.version : m), '');
     throw new MigrationError(
-      `refusing to migrate: pending migration(s) older than the newest applied one (${newest}): ${early.map((f) => f.fileName).join(', ')}. ` +
-        'Rename the file with a newer timestamp, or run with --allow-out-of-order if applying it after newer ones is safe.',
+      `refusing to migrate: pending migration(s) older than the newest applied one (${newest}): ` +
+        `${early.map((f) => f.fileName).join(', ')}. Rename the file with a newer timestamp, ` +
+        'or run with --allow-out-of-order if applying it after newer ones is safe.',
     );
   }
   return chosen;
@@ -65,7 +66,8 @@ export function planDown(files: MigrationFile[], status: MigrationStatus, o: Dow
       );
     if (f.checksum !== a.checksum)
       throw new MigrationError(
-        `refusing to roll back ${f.fileName}: the file changed since it was applied, so its down section may not match the schema`,
+        `refusing to roll back ${f.fileName}: the file changed since it was applied, ` +
+          'so its down section may not match the schema',
       );
     return f;
   });

@@ -242,9 +242,11 @@ function statementError(file: MigrationFile, sec: MigrationSection, stmt: Statem
   const offset = Number.isFinite(position) && position > 0 ? stmt.offset + position - 1 : stmt.offset;
   const line = lineAt(file.text, offset);
   const firstLine = stmt.sql.split('\n')[0]!;
+  const shown = firstLine.length > 120 ? `${firstLine.slice(0, 117)}...` : firstLine;
+  const sqlState = e.code ? ` (SQLSTATE ${e.code})` : '';
   const lines = [
-    `${file.fileName}: the ${sec.direction} section failed at line ${line}: ${e.message ?? String(err)}${e.code ? ` (SQLSTATE ${e.code})` : ''}`,
-    `  statement (line ${stmt.line}): ${firstLine.length > 120 ? `${firstLine.slice(0, 117)}...` : firstLine}${stmt.sql.includes('\n') ? ' ...' : ''}`,
+    `${file.fileName}: the ${sec.direction} section failed at line ${line}: ${e.message ?? String(err)}${sqlState}`,
+    `  statement (line ${stmt.line}): ${shown}${stmt.sql.includes('\n') ? ' ...' : ''}`,
   ];
   if (e.detail) lines.push(`  detail: ${e.detail}`);
   if (e.hint) lines.push(`  hint: ${e.hint}`);
@@ -252,7 +254,8 @@ function statementError(file: MigrationFile, sec: MigrationSection, stmt: Statem
   lines.push(
     sec.transaction
       ? '  rolled back: nothing of this file was applied or recorded; later files were not run.'
-      : '  this file runs outside a transaction and was not recorded; an interrupted CREATE INDEX CONCURRENTLY leaves an INVALID index: drop it before retrying.',
+      : '  this file runs outside a transaction and was not recorded; ' +
+          'an interrupted CREATE INDEX CONCURRENTLY leaves an INVALID index: drop it before retrying.',
   );
   return new MigrationError(lines.join('\n'), {
     file: file.fileName,
