@@ -6,19 +6,16 @@
 import t from 'tap';
 import { DbError } from '../../apps/backend/src/platform/db.js';
 import type { TestContext } from '../helpers/app.js';
-import { admin, type TestUser } from '../helpers/auth.js';
+import { admin } from '../helpers/auth.js';
 import { eventually } from '../ops/_server.js';
-import { approvedBeneficiary, buildCaseApp, setupProject, setupWorkshop } from './case-fixtures.js';
-
-async function newBeneficiary(ctx: TestContext, u: TestUser, full_name: string): Promise<string> {
-  const res = await ctx.app.inject({
-    method: 'POST',
-    url: '/api/v1/beneficiaries',
-    headers: u.headers,
-    payload: { full_name },
-  });
-  return res.json().id as string;
-}
+import {
+  addParticipant,
+  approvedBeneficiary,
+  buildCaseApp,
+  newBeneficiary,
+  setupProject,
+  setupWorkshop,
+} from './case-fixtures.js';
 
 /** Runs a statement through the app's pool (errors mapped as for any service) and returns the error. */
 async function refusal(ctx: TestContext, text: string, values: unknown[]): Promise<DbError> {
@@ -137,13 +134,7 @@ t.test('participants: none added to a completed or cancelled workshop', async (t
   const u = await admin(ctx);
   const p = await setupProject(ctx, u);
   const w = (await setupWorkshop(ctx, u, p.id, { capacity: 5 })).json();
-  const add = (beneficiary_id: string) =>
-    ctx.app.inject({
-      method: 'POST',
-      url: `/api/v1/workshops/${w.id}/participants`,
-      headers: u.headers,
-      payload: { beneficiary_id },
-    });
+  const add = (beneficiaryId: string) => addParticipant(ctx, u, w.id, beneficiaryId);
   const setStatus = (status: string) =>
     ctx.app.inject({ method: 'PATCH', url: `/api/v1/workshops/${w.id}`, headers: u.headers, payload: { status } });
   const count = async () =>
@@ -179,17 +170,7 @@ t.test('participants: none added to a completed or cancelled workshop', async (t
     t.equal(await count(), 1, `${status}: the seat count is unchanged`);
   }
   const open = (await setupWorkshop(ctx, u, p.id, { weekdays: [2] })).json();
-  t.equal(
-    (
-      await ctx.app.inject({
-        method: 'POST',
-        url: `/api/v1/workshops/${open.id}/participants`,
-        headers: u.headers,
-        payload: { beneficiary_id: late.beneficiaryId },
-      })
-    ).statusCode,
-    201,
-  );
+  t.equal((await addParticipant(ctx, u, open.id, late.beneficiaryId)).statusCode, 201);
   const moved = await refusal(ctx, 'UPDATE workshop_participants SET workshop_id = $1 WHERE workshop_id = $2', [
     w.id,
     open.id,

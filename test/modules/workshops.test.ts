@@ -3,7 +3,7 @@
 // eligibility and the last seat under concurrency.
 import t from 'tap';
 import { admin, userWith, type TestUser } from '../helpers/auth.js';
-import { buildCaseApp, approvedBeneficiary, setupProject, setupWorkshop } from './case-fixtures.js';
+import { addParticipant, buildCaseApp, approvedBeneficiary, setupProject, setupWorkshop } from './case-fixtures.js';
 
 t.test(
   'projects: unique name ignoring case, end ≥ start, coordinator must exist, optimistic concurrency',
@@ -283,13 +283,7 @@ t.test('participants: approved enrolment only, capacity, the last seat under con
   const u = await admin(ctx);
   const p = await setupProject(ctx, u);
   const w = (await setupWorkshop(ctx, u, p.id, { capacity: 2 })).json();
-  const add = (beneficiary_id: string) =>
-    ctx.app.inject({
-      method: 'POST',
-      url: `/api/v1/workshops/${w.id}/participants`,
-      headers: u.headers,
-      payload: { beneficiary_id },
-    });
+  const add = (beneficiaryId: string) => addParticipant(ctx, u, w.id, beneficiaryId);
 
   const pendingOnly = (
     await ctx.app.inject({
