@@ -5,17 +5,10 @@
 // closing cannot slip between the check and the commit in either order.
 import t from 'tap';
 import { DbError } from '../../apps/backend/src/platform/db.js';
-import type { TestContext } from '../helpers/app.js';
+import { buildTestApp, type TestContext } from '../helpers/app.js';
 import { admin } from '../helpers/auth.js';
-import { eventually } from '../ops/_server.js';
-import {
-  addParticipant,
-  approvedBeneficiary,
-  buildCaseApp,
-  newBeneficiary,
-  setupProject,
-  setupWorkshop,
-} from './case-fixtures.js';
+import { waitFor } from '../helpers/wait.js';
+import { addParticipant, approvedBeneficiary, newBeneficiary, setupProject, setupWorkshop } from './case-fixtures.js';
 
 /** Runs a statement through the app's pool (errors mapped as for any service) and returns the error. */
 async function refusal(ctx: TestContext, text: string, values: unknown[]): Promise<DbError> {
@@ -30,7 +23,7 @@ async function refusal(ctx: TestContext, text: string, values: unknown[]): Promi
 const ENROL = 'INSERT INTO enrollments (beneficiary_id, project_id) VALUES ($1, $2)';
 
 t.test('enrolments: none of an archived beneficiary, none into a completed or cancelled project', async (t) => {
-  const ctx = await buildCaseApp(t);
+  const ctx = await buildTestApp(t);
   const u = await admin(ctx);
   const p = await setupProject(ctx, u);
   const enrol = (beneficiary_id: string, project_id: string) =>
@@ -130,7 +123,7 @@ t.test('enrolments: none of an archived beneficiary, none into a completed or ca
 });
 
 t.test('participants: none added to a completed or cancelled workshop', async (t) => {
-  const ctx = await buildCaseApp(t);
+  const ctx = await buildTestApp(t);
   const u = await admin(ctx);
   const p = await setupProject(ctx, u);
   const w = (await setupWorkshop(ctx, u, p.id, { capacity: 5 })).json();
@@ -200,7 +193,7 @@ async function race(
       () => null,
       (e: unknown) => e as DbError,
     );
-    await eventually(
+    await waitFor(
       async () =>
         (
           await ctx.db.one<{ locked: boolean }>({
@@ -209,8 +202,7 @@ async function race(
             values: [waiting],
           })
         ).locked,
-      10_000,
-      'the second statement waiting on the first one’s lock',
+      { what: 'the second statement waiting on the first one’s lock' },
     );
     await a.query('COMMIT');
     return await outcome;
@@ -222,7 +214,7 @@ async function race(
 }
 
 t.test('concurrency: an archive or a closing racing a write is waited for, in either order', async (t) => {
-  const ctx = await buildCaseApp(t);
+  const ctx = await buildTestApp(t);
   const u = await admin(ctx);
   const p = await setupProject(ctx, u);
   const archive = (id: string) => ({

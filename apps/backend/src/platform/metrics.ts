@@ -9,7 +9,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Config } from '../config.js';
 import type { Db } from './db.js';
 import type { RedisClient } from './redis.js';
-import { AppError, unauthorized, sendProblem } from './errors.js';
+import { AppError, PROBLEM_MEDIA_TYPE, unauthorized, sendProblem } from './errors.js';
 
 export interface MetricsOptions {
   config: Config;
@@ -133,7 +133,7 @@ async function metricsPlugin(app: FastifyInstance, o: MetricsOptions) {
     if (
       reply.statusCode >= 400 &&
       typeof payload === 'string' &&
-      String(reply.getHeader('content-type')).startsWith('application/problem+json')
+      String(reply.getHeader('content-type')).startsWith(PROBLEM_MEDIA_TYPE)
     ) {
       try {
         problemCodes.set(request, String((JSON.parse(payload) as { code?: unknown }).code ?? 'unknown'));

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { pgToolPath } from '../pg-tools.js';
+import { libpqEnv, pgToolPath } from '../pg-tools.js';
 import { MigrationError } from './errors.js';
 import { readAppliedFrom } from './history.js';
 import { normaliseLineEndings } from './parse.js';
@@ -45,7 +45,9 @@ export function normaliseDump(raw: string): string {
 function runPgDump(connectionString: string): Promise<string> {
   const bin = pgToolPath('pg_dump');
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['--schema-only', '--no-owner', '--no-privileges', '--dbname', connectionString], {
+    // The connection (and its password) in libpq variables: never on the command line, where `ps` shows it.
+    const child = spawn(bin, ['--schema-only', '--no-owner', '--no-privileges'], {
+      env: libpqEnv(connectionString),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
