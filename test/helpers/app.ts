@@ -8,6 +8,7 @@ import type { RedisClient } from '../../apps/backend/src/platform/redis.js';
 import type { Mailer } from '../../apps/backend/src/platform/mailer.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { testRedisUrl } from './redis.js';
+import { pooledRoute } from './pgbouncer.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
 
@@ -38,11 +39,14 @@ export interface TestAppOptions {
 
 export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<TestContext> {
   const database = o.database ?? (await createTestDatabase());
+  // ACOLHE_TEST_POOLER=pgbouncer: the pool goes through a transaction pooler (test/helpers/pgbouncer.ts).
+  const pooled = o.poolUrl ? null : await pooledRoute(database.name);
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     DB_APPLICATION_NAME: 'acolhe-test',
     JWT_SECRET: TEST_JWT_SECRET,
+    ...(pooled ? { DATABASE_PREPARED_STATEMENTS: 'false', DIRECT_DATABASE_URL: database.url } : {}),
     ...o.env,
   });
   const lines: string[] = [];
@@ -58,11 +62,20 @@ export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<Tes
   };
   // The real assembly; only the database, Redis and secret of this test, and where logs and mails go, differ.
   const app = await buildApp(
-    { ...config, DATABASE_URL: o.poolUrl ?? database.url, REDIS_URL: redisUrl, JWT_SECRET: TEST_JWT_SECRET },
+    {
+      ...config,
+      DATABASE_URL: o.poolUrl ?? pooled?.url ?? database.url,
+      REDIS_URL: redisUrl,
+      JWT_SECRET: TEST_JWT_SECRET,
+    },
     { logStream: stream, ...(o.configuredMailer ? {} : { mailer }) },
   );
   o.extend?.(app);
   await app.ready();
+  if (pooled) {
+    await app.db.one({ text: 'SELECT 1 AS one' });
+    t.ok((await pooled.clients()) > 0, 'the app reaches PostgreSQL through PgBouncer');
+  }
   t.teardown(async () => {
     await app.close(); // closes the pool and the Redis client
     if (!o.database) await database.drop();

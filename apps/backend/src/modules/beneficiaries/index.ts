@@ -17,7 +17,7 @@ declare module 'fastify' {
 
 export default defineModule({
   name: 'beneficiaries',
-  dependencies: ['db', 'auth-guard'],
+  dependencies: ['db', 'auth-guard', 'read-your-writes'],
   service: (app) =>
     createBeneficiariesService({
       db: app.db,

@@ -296,13 +296,13 @@ export function createBeneficiariesRepository(db: Db) {
      * Search by name, social name or code (see searchStatement). The threshold is set for this transaction
      * only.
      */
-    search: async (q: SearchText, f: ListFilter, after: [number, string] | null, limit: number) =>
+    search: async (q: SearchText, f: ListFilter, after: [number, string] | null, limit: number, reader?: Executor) =>
       db.transaction(
         async (tx) => {
           await db.execute(SEARCH_THRESHOLD, tx);
           return db.many<ListRow & { score: number }>(searchStatement(q, f, after, limit), tx);
         },
-        { readOnly: true },
+        { readOnly: true, reader },
       ),
 
     /** CPF/NIS lookup; writes its audit rows in the same statement (see lookupStatement). */
