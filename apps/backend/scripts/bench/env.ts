@@ -1,11 +1,12 @@
 // The benchmark environment: a private embedded PostgreSQL (durable settings, like development) and
-// redis-server, a migrated and seeded database, and the real app listening on a loopback port.
+// redis-server, a migrated and seeded database. Scenarios that measure HTTP start their own processes against
+// it (processes.ts); the beneficiaries scenario builds the app in-process for app.inject latencies.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { buildApp, type App } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/config.js';
 import { createDb } from '../../src/platform/db.js';
 import { connectRedis, createRedis } from '../../src/platform/redis.js';
 import {
@@ -18,13 +19,16 @@ import { migrateUp } from '../../src/database/migrator.js';
 import { runInitialSeed } from '../../src/database/seed/initial-data.js';
 
 export interface BenchEnv {
+  /** A private directory for this run (logs, fixtures, profiles); removed at the end. */
+  dir: string;
   adminUrl: string;
   databaseUrl: string;
-  baseUrl: string;
-  app: App;
-  token: string;
+  redisUrl: string | null;
   adminEmail: string;
   adminPassword: string;
+  /** The JWT secret the processes of this run share (passed in their environment, never on a command line). */
+  jwtSecret: string;
+  config: Config;
   log: (line: string) => void;
   close(): Promise<void>;
 }
@@ -32,7 +36,7 @@ export interface BenchEnv {
 export async function startBenchEnv(log: (line: string) => void): Promise<BenchEnv> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'acolhe-bench-'));
   const servers: EmbeddedServer[] = [];
-  const pgServer = await startEmbeddedPostgres({ dataDir: dir, log: () => {}, persistent: false });
+  const pgServer = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), log: () => {}, persistent: false });
   servers.push(pgServer);
   const redisServer = await startEmbeddedRedis(() => {});
   if (redisServer) servers.push(redisServer);
@@ -44,66 +48,58 @@ export async function startBenchEnv(log: (line: string) => void): Promise<BenchE
     LOG_LEVEL: 'warn',
     SEED_ADMIN_EMAIL: adminEmail,
     SEED_ADMIN_PASSWORD: adminPassword,
-    DB_POOL_MAX: '10',
     LOGIN_MAX_ATTEMPTS: '10000',
   });
   await migrateUp({ connectionString: databaseUrl, log: () => {} });
   await runInitialSeed({ connectionString: databaseUrl, config, log: () => {}, withSamples: false });
+  log(`bench environment: PostgreSQL ${pgServer.description}, Redis ${redisServer ? 'on' : 'off'}`);
+  return {
+    dir,
+    adminUrl: pgServer.url,
+    databaseUrl,
+    redisUrl: redisServer?.url ?? null,
+    adminEmail,
+    adminPassword,
+    jwtSecret: 'bench-secret-long-enough-for-hs256-signing!!',
+    config,
+    log,
+    async close() {
+      for (const s of servers.reverse()) await s.stop().catch(() => {});
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The app in this process (for app.inject latencies, not HTTP throughput), signed in as the seeded admin. */
+export async function inProcessApp(env: BenchEnv): Promise<{ app: App; token: string; close(): Promise<void> }> {
   const logger = pino({ level: 'warn' });
   const db = createDb({
-    connectionString: databaseUrl,
-    max: config.DB_POOL_MAX,
-    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-    idleTimeoutMs: config.DB_IDLE_TIMEOUT_MS,
-    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    connectionString: env.databaseUrl,
+    max: env.config.DB_POOL_MAX,
+    statementTimeoutMs: env.config.DB_STATEMENT_TIMEOUT_MS,
+    idleTimeoutMs: env.config.DB_IDLE_TIMEOUT_MS,
+    connectTimeoutMs: env.config.DB_CONNECT_TIMEOUT_MS,
     applicationName: 'acolhe-bench',
-    slowQueryMs: config.SLOW_QUERY_MS,
+    slowQueryMs: env.config.SLOW_QUERY_MS,
     log: logger,
   });
-  const redis = redisServer ? createRedis(redisServer.url, logger) : null;
+  const redis = env.redisUrl ? createRedis(env.redisUrl, logger) : null;
   if (redis) await connectRedis(redis, logger);
-  const app = await buildApp({ config, db, redis, jwtSecret: 'bench-secret-long-enough-for-hs256-signing!!' });
-  // Bench-only routes, outside /api/v1: the same work as their API counterparts, minus HTTP auth.
-  app.get('/bench/select-1', async () => db.one({ name: 'bench-select-1', text: 'SELECT 1 AS one' }));
-  let adminId = '';
-  app.get('/bench/me-without-auth', async () => {
-    const user = await app.services.auth.me(adminId);
-    return {
-      id: user.id,
-      email: user.email,
-      name: user.name,
-      role: user.role,
-      permissions: [...(await app.services.access.permissionsOf(user.role))].sort(),
-    };
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const { port } = app.server.address() as { port: number };
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const app = await buildApp({ config: env.config, db, redis, jwtSecret: env.jwtSecret });
+  await app.ready();
   const login = await app.inject({
     method: 'POST',
     url: '/api/v1/auth/login',
-    payload: { email: adminEmail, password: adminPassword },
+    payload: { email: env.adminEmail, password: env.adminPassword },
   });
   const token = (login.json() as { access_token: string }).access_token;
-  adminId = (
-    await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `Bearer ${token}` } })
-  ).json().id;
-  log(`bench environment: PostgreSQL ${pgServer.description}, Redis ${redisServer ? 'on' : 'off'}, API ${baseUrl}`);
   return {
-    adminUrl: pgServer.url,
-    databaseUrl,
-    baseUrl,
     app,
     token,
-    adminEmail,
-    adminPassword,
-    log,
     async close() {
       await app.close();
       await db.close();
       redis?.disconnect();
-      for (const s of servers.reverse()) await s.stop().catch(() => {});
-      fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
