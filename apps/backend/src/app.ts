@@ -6,10 +6,11 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import underPressure from '@fastify/under-pressure';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
 import type { Db } from './platform/db.js';
 import type { RedisClient } from './platform/redis.js';
-import { loggerOptions } from './platform/logger.js';
+import { loggerOptions, registerAccessLog } from './platform/logger.js';
 import { securityHeaders } from './platform/security-headers.js';
 import { rejectNulBytes } from './platform/http.js';
 import { ProblemSchema, registerErrorHandling, serviceUnavailable } from './platform/errors.js';
@@ -42,8 +43,8 @@ export interface AppDeps {
   db: Db;
   redis: RedisClient | null;
   jwtSecret: string;
-  /** Where logs go; defaults to stdout. Tests pass a stream to read them. */
-  logStream?: NodeJS.WritableStream;
+  /** Where logs go; defaults to stdout. The server passes its asynchronous destination; tests a stream to read. */
+  logStream?: NodeJS.WritableStream | DestinationStream;
   mailer?: Mailer;
 }
 
@@ -55,6 +56,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, db, redis } = deps;
   const app = Fastify({
     logger: config.LOG_LEVEL === 'silent' && !deps.logStream ? false : loggerOptions(config.LOG_LEVEL, deps.logStream),
+    // One access line per request instead of Fastify's two (registerAccessLog).
+    disableRequestLogging: true,
     requestIdHeader: 'x-request-id',
     // Accept a caller's request id only when it is short and plain; otherwise make one.
     genReqId: (req) => {
@@ -77,6 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     reply.header('x-request-id', request.id);
     done();
   });
+  registerAccessLog(app);
   registerErrorHandling(app);
   app.addSchema(ProblemSchema);
   await app.register(metricsPlugin, { config, db, redis });

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, REPO_ROOT, type Config } from './config.js';
 import { buildApp } from './app.js';
 import { createDb, describeDatabaseUrl, waitForDatabase } from './platform/db.js';
 import { connectRedis, createRedis, describeRedisUrl, type RedisClient } from './platform/redis.js';
-import { loggerOptions } from './platform/logger.js';
+import { flushLog, logDestination, loggerOptions } from './platform/logger.js';
 import { ensureDatabase, startEmbeddedPostgres, startEmbeddedRedis, type EmbeddedServer } from './platform/embedded.js';
 import { isUpToDate, migrateUp, readStatus } from './database/migrator.js';
 import { runInitialSeed } from './database/seed/initial-data.js';
@@ -25,7 +25,8 @@ try {
   process.exit(1);
 }
 
-const log = pino(loggerOptions(config.LOG_LEVEL));
+const logStream = logDestination();
+const log = pino(loggerOptions(config.LOG_LEVEL, logStream));
 const say = (msg: string) => log.info(msg);
 const embedded: EmbeddedServer[] = [];
 
@@ -92,7 +93,7 @@ async function main() {
 
   const redis = await resolveRedis();
   const db = createDb(dbOptions(databaseUrl));
-  const app = await buildApp({ config, db, redis: redis.client, jwtSecret: jwtSecret() });
+  const app = await buildApp({ config, db, redis: redis.client, jwtSecret: jwtSecret(), logStream });
 
   closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS, logger: log }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an error');
@@ -101,6 +102,7 @@ async function main() {
     await db.close();
     await redis.client?.quit().catch(() => {});
     await stopEmbedded();
+    await flushLog(log);
   });
 
   await app.listen({ host: config.HOST, port: config.PORT });
@@ -133,5 +135,6 @@ async function stopEmbedded() {
 main().catch(async (err) => {
   log.fatal(err instanceof Error ? err.message : String(err));
   await stopEmbedded();
+  await flushLog(log);
   process.exit(1);
 });

@@ -125,30 +125,14 @@ export function createMetrics(o: MetricsOptions) {
 async function metricsPlugin(app: FastifyInstance, o: MetricsOptions) {
   const { register, httpDuration, httpErrors } = createMetrics(o);
   app.decorate('metricsRegistry', register);
-  const problemCodes = new WeakMap<FastifyRequest, string>();
 
-  // The problem code is only in the serialised body: read it there for error responses only.
-  // Callback-style hooks: no promise per request on the hot path.
-  app.addHook('onSend', (request, reply, payload, done) => {
-    if (
-      reply.statusCode >= 400 &&
-      typeof payload === 'string' &&
-      String(reply.getHeader('content-type')).startsWith('application/problem+json')
-    ) {
-      try {
-        problemCodes.set(request, String((JSON.parse(payload) as { code?: unknown }).code ?? 'unknown'));
-      } catch {
-        problemCodes.set(request, 'unknown');
-      }
-    }
-    done(null, payload);
-  });
+  // Callback-style hook: no promise per request on the hot path. The problem code is the one sendProblem sent.
   app.addHook('onResponse', (request, reply, done) => {
     const status = String(reply.statusCode);
     // routeOptions.url is the pattern (/api/v1/users/:id); unmatched URLs share one label.
     const route = request.routeOptions.url ?? 'unmatched';
     httpDuration.observe({ method: request.method, route, status_code: status }, reply.elapsedTime / 1000);
-    if (reply.statusCode >= 400) httpErrors.inc({ code: problemCodes.get(request) ?? 'unknown', status_code: status });
+    if (reply.statusCode >= 400) httpErrors.inc({ code: request.problemCode ?? 'unknown', status_code: status });
     done();
   });
 
