@@ -13,12 +13,15 @@
 //            without authentication (sides/api-probe.ts): the other half of the auth ratio.
 import fs from 'node:fs';
 import { generateStagingData } from '../staging/generate.js';
-import { compare, httpSide, served, type Row } from './compare.js';
+import { compare, httpSide, served, type Comparison, type Row } from './compare.js';
 import type { BenchEnv } from './env.js';
 import { CONNECTIONS, ROUNDS, SECONDS } from './knobs.js';
 import type { Stage } from './stage.js';
 
 const BENEFICIARIES = Number(process.env.BENCH_HTTP_BENEFICIARIES ?? 100_000);
+/** BENCH_HTTP_SCENARIOS=point,live: only these (point, sensitive, page, live, me); default all. */
+const ONLY = process.env.BENCH_HTTP_SCENARIOS?.split(',').map((s) => s.trim());
+const wanted = (key: string) => !ONLY || ONLY.includes(key);
 
 const rawSide = (stage: Stage, kind: string) => ({
   name: 'raw pool',
@@ -55,93 +58,109 @@ export async function benchHttp(env: BenchEnv, stage: Stage): Promise<Row[]> {
   const pages = (prefix: string, headers?: Record<string, string>) =>
     cursors.map((c) => ({ path: `${prefix}cursor=${c}`, headers }));
 
-  rows.push(
-    ...(await compare(log, {
-      title: 'GET /beneficiaries/:id without read_sensitive',
-      sides: [
-        httpSide(
-          'API',
-          api,
-          byId((id) => `/api/v1/beneficiaries/${id}`, asViewer),
-        ),
-        httpSide(
-          'Express',
-          express,
-          byId((id) => `/beneficiaries/${id}`),
-        ),
-        httpSide(
-          'bare Fastify',
-          bare,
-          byId((id) => `/beneficiaries/${id}`),
-        ),
-        rawSide(stage, 'point'),
-      ],
-      ratios: [
-        ['API', 'Express', 2.0],
-        ['API', 'raw pool', 0.5],
-        ['API', 'bare Fastify', null],
-      ],
-    })),
-    ...(await compare(log, {
-      title: 'GET /beneficiaries/:id with read_sensitive (audit row written)',
-      sides: [
-        httpSide(
-          'API',
-          api,
-          byId((id) => `/api/v1/beneficiaries/${id}`, asAdmin),
-        ),
-        httpSide(
-          'Express',
-          express,
-          byId((id) => `/beneficiaries/${id}/sensitive`),
-        ),
-        httpSide(
-          'bare Fastify',
-          bare,
-          byId((id) => `/beneficiaries/${id}/sensitive`),
-        ),
-        rawSide(stage, 'sensitive'),
-      ],
-      ratios: [
-        ['API', 'Express', 1.5],
-        ['API', 'raw pool', null],
-      ],
-    })),
-    ...(await compare(log, {
-      title: 'keyset list page (20 by name, after a cursor)',
-      sides: [
-        httpSide('API', api, pages('/api/v1/beneficiaries?sort=name&limit=20&', asViewer)),
-        httpSide('Express', express, pages('/beneficiaries?')),
-        httpSide('bare Fastify', bare, pages('/beneficiaries?')),
-        rawSide(stage, 'page'),
-      ],
-      ratios: [
-        ['API', 'Express', null],
-        ['API', 'raw pool', null],
-      ],
-    })),
-    ...(await compare(log, {
-      title: 'GET /health/live',
-      sides: [
-        httpSide('API', api, [{ path: '/health/live' }]),
-        httpSide('bare Fastify', bare, [{ path: '/hello' }]),
-        httpSide('Express', express, [{ path: '/hello' }]),
-      ],
-      ratios: [
-        ['API', 'bare Fastify', 0.8],
-        ['API', 'Express', null],
-      ],
-    })),
-    ...(await compare(log, {
-      title: 'GET /auth/me',
-      sides: [
-        httpSide('with a token', probe, [{ path: '/api/v1/auth/me', headers: asAdmin }]),
-        httpSide('without auth', probe, [{ path: '/bench/me-without-auth' }]),
-        httpSide('API', api, [{ path: '/api/v1/auth/me', headers: asAdmin }]),
-      ],
-      ratios: [['with a token', 'without auth', 0.8]],
-    })),
-  );
+  const comparisons: [string, Comparison][] = [
+    [
+      'point',
+      {
+        title: 'GET /beneficiaries/:id without read_sensitive',
+        sides: [
+          httpSide(
+            'API',
+            api,
+            byId((id) => `/api/v1/beneficiaries/${id}`, asViewer),
+          ),
+          httpSide(
+            'Express',
+            express,
+            byId((id) => `/beneficiaries/${id}`),
+          ),
+          httpSide(
+            'bare Fastify',
+            bare,
+            byId((id) => `/beneficiaries/${id}`),
+          ),
+          rawSide(stage, 'point'),
+        ],
+        ratios: [
+          ['API', 'Express', 2.0],
+          ['API', 'raw pool', 0.5],
+          ['API', 'bare Fastify', null],
+        ],
+      },
+    ],
+    [
+      'sensitive',
+      {
+        title: 'GET /beneficiaries/:id with read_sensitive (audit row written)',
+        sides: [
+          httpSide(
+            'API',
+            api,
+            byId((id) => `/api/v1/beneficiaries/${id}`, asAdmin),
+          ),
+          httpSide(
+            'Express',
+            express,
+            byId((id) => `/beneficiaries/${id}/sensitive`),
+          ),
+          httpSide(
+            'bare Fastify',
+            bare,
+            byId((id) => `/beneficiaries/${id}/sensitive`),
+          ),
+          rawSide(stage, 'sensitive'),
+        ],
+        ratios: [
+          ['API', 'Express', 1.5],
+          ['API', 'raw pool', null],
+        ],
+      },
+    ],
+    [
+      'page',
+      {
+        title: 'keyset list page (20 by name, after a cursor)',
+        sides: [
+          httpSide('API', api, pages('/api/v1/beneficiaries?sort=name&limit=20&', asViewer)),
+          httpSide('Express', express, pages('/beneficiaries?')),
+          httpSide('bare Fastify', bare, pages('/beneficiaries?')),
+          rawSide(stage, 'page'),
+        ],
+        ratios: [
+          ['API', 'Express', null],
+          ['API', 'raw pool', null],
+        ],
+      },
+    ],
+    [
+      'live',
+      {
+        title: 'GET /health/live',
+        sides: [
+          httpSide('API', api, [{ path: '/health/live' }]),
+          httpSide('bare Fastify', bare, [{ path: '/hello' }]),
+          httpSide('Express', express, [{ path: '/hello' }]),
+        ],
+        ratios: [
+          ['API', 'bare Fastify', 0.8],
+          ['API', 'Express', null],
+        ],
+      },
+    ],
+    [
+      'me',
+      {
+        title: 'GET /auth/me',
+        sides: [
+          httpSide('with a token', probe, [{ path: '/api/v1/auth/me', headers: asAdmin }]),
+          httpSide('without auth', probe, [{ path: '/bench/me-without-auth' }]),
+          httpSide('API', api, [{ path: '/api/v1/auth/me', headers: asAdmin }]),
+        ],
+        ratios: [['with a token', 'without auth', 0.8]],
+      },
+    ],
+  ];
+  for (const [key, comparison] of comparisons) if (wanted(key)) rows.push(...(await compare(log, comparison)));
 
   const lines = fs.readFileSync(stage.apiLog, 'utf8').split('\n').filter(Boolean);
   const access = lines.filter((l) => l.includes('"msg":"request completed"')).length;

@@ -45,8 +45,16 @@ export function summariseProfiles(dir: string, log: (line: string) => void, top 
       byFunction.set(f, (byFunction.get(f) ?? 0) + hits);
     }
     const seconds = (profile.endTime - profile.startTime) / 1e6;
-    const pct = (n: number) => `${((100 * n) / total).toFixed(1).padStart(5)} %`;
-    log(`\n### CPU profile ${file}: ${total.toLocaleString('en-US')} samples over ${seconds.toFixed(0)} s`);
+    // The process idles while the other sides are measured: shares are of the busy samples.
+    const idle = byGroup.get('(idle)') ?? 0;
+    byGroup.delete('(idle)');
+    byFunction.delete('(idle) (idle):0');
+    const busy = Math.max(1, total - idle);
+    const pct = (n: number) => `${((100 * n) / busy).toFixed(1).padStart(5)} %`;
+    log(
+      `\n### CPU profile ${file}: ${total.toLocaleString('en-US')} samples over ${seconds.toFixed(0)} s, ` +
+        `${busy.toLocaleString('en-US')} busy (${((100 * busy) / total).toFixed(0)} %); shares of the busy samples`,
+    );
     log('by package (self time):');
     for (const [g, n] of [...byGroup].sort((a, b) => b[1] - a[1]).slice(0, top)) log(`  ${pct(n)}  ${g}`);
     log('by function (self time):');
