@@ -85,7 +85,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addSchema(ProblemSchema);
   await app.register(metricsPlugin, { config, db, redis });
 
-  await app.register(cors, { origin: config.corsOrigins.length ? config.corsOrigins : false, credentials: false });
+  // Without allowed origins CORS is off: no plugin, so no per-request hook (its preflight answer was a 404 too).
+  if (config.corsOrigins.length) await app.register(cors, { origin: config.corsOrigins, credentials: false });
   await app.register(underPressure, {
     maxEventLoopDelay: 2_000,
     retryAfter: 5,
