@@ -165,8 +165,10 @@ t.test('secrets stay out at every level, including error lines with the request'
   ]) {
     t.notOk(all.includes(secret), `no line holds ${secret.slice(0, 10)}…`);
   }
-  const errorLine = lines.find((l) => l.reqId === 'req-fail-1' && l.level === 50) as Record<string, any>;
+  const errorLine = lines.find((l) => l.reqId === 'req-fail-1' && l.level === 50) as
+    { err: Record<string, unknown>; req: Record<string, unknown> } | undefined;
   t.ok(errorLine, 'the failure has its error line under the request id');
+  if (!errorLine) return;
   t.match(errorLine.err, { type: 'Error', message: 'upstream call failed', stack: /upstream call failed/ });
   t.same(Object.keys(errorLine.err).sort(), ['message', 'stack', 'type'], 'nothing else of the error is copied');
   t.match(errorLine.req, { method: 'POST', route: '/fail', url: '/fail', request_id: 'req-fail-1' });
