@@ -7,7 +7,7 @@ import pg from 'pg';
 import { encodeCursor } from '../../src/platform/pagination.js';
 import { build, buildState } from '../build.mjs';
 import type { BenchEnv } from './env.js';
-import { startApi, startRawPool, startSide, type Proc } from './processes.js';
+import { startApi, startRawPool, startSide } from './processes.js';
 import { ensureWrk } from './wrk.js';
 
 export type Stage = Awaited<ReturnType<typeof openStage>>;
@@ -108,7 +108,6 @@ export async function openStage(env: BenchEnv) {
     async close() {
       for (const p of procs.reverse()) await p.stop().catch(() => {});
     },
-  } satisfies Record<string, unknown>;
+  };
 }
 
-export type { Proc };
