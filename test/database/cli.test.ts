@@ -4,7 +4,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadMigrations } from '../../apps/backend/src/database/migrator.js';
 import { createTestDatabase } from '../helpers/db.js';
-import { appliedVersions, fixtureDir, migration, relationExists, runCli } from './_support.js';
+import { waitFor } from '../helpers/wait.js';
+import { appliedVersions, fixtureDir, migration, query, relationExists, runCli, withClient } from './_support.js';
 
 const ONE = '202601010000__one.sql';
 const TWO = '202601010001__two.sql';
@@ -68,13 +69,31 @@ t.test('up --json prints one JSON document on stdout', async (t) => {
 
 t.test('two CLI runners started together both exit 0 and apply each file once', async (t) => {
   const url = await database(t);
-  const slow = migration(`CREATE TABLE b (id int);\nSELECT pg_sleep(0.5);`, 'DROP TABLE b;');
-  const fx = await fixtureDir(t, { [ONE]: table('a'), [TWO]: slow });
+  // The second file waits on an advisory lock the test holds until both runners are connected: they overlap.
+  const GATE = 424_243;
+  const gated = migration(`CREATE TABLE b (id int);\nSELECT pg_advisory_xact_lock(${GATE});`, 'DROP TABLE b;');
+  const fx = await fixtureDir(t, { [ONE]: table('a'), [TWO]: gated });
   const env = { MIGRATION_DATABASE_URL: url };
-  const [r1, r2] = await Promise.all([
-    runCli(['up', '--json', '--dir', fx.dir], env),
-    runCli(['up', '--json', '--dir', fx.dir], env),
-  ]);
+  const [r1, r2] = await withClient(url, async (gate) => {
+    await gate.query('SELECT pg_advisory_lock($1)', [GATE]);
+    const both = Promise.all([
+      runCli(['up', '--json', '--dir', fx.dir], env),
+      runCli(['up', '--json', '--dir', fx.dir], env),
+    ]);
+    both.catch(() => undefined); // awaited below
+    await waitFor(
+      async () =>
+        (
+          await query<{ n: number }>(
+            url,
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'acolhe-migrate'",
+          )
+        )[0]!.n >= 2,
+      { timeout: 60_000, interval: 100, what: 'both runners connected' },
+    );
+    await gate.query('SELECT pg_advisory_unlock($1)', [GATE]);
+    return both;
+  });
   t.equal(r1.code, 0, r1.stderr);
   t.equal(r2.code, 0, r2.stderr);
   const applied = [r1, r2].flatMap((r) => (JSON.parse(r.stdout) as { applied: string[] }).applied).sort();

@@ -11,6 +11,7 @@ import {
   readStatus,
 } from '../../apps/backend/src/database/migrator.js';
 import { createTestDatabase } from '../helpers/db.js';
+import { waitFor } from '../helpers/wait.js';
 import {
   appliedVersions,
   fixtureDir,
@@ -304,12 +305,22 @@ t.test('down: one step by default, --steps N, --to VERSION, --to 0; redo', async
 });
 
 t.test('lock: two runners started together both succeed and each file is applied once', async (t) => {
-  const slow = migration('CREATE TABLE b (id int);\nSELECT pg_sleep(0.3);', 'DROP TABLE b;');
-  const { url, fx } = await setup(t, { [ONE]: table('a'), [TWO]: slow, [THREE]: table('c') });
+  // The second file waits on an advisory lock the test holds: the first runner keeps the migration lock until
+  // the test has seen the other runner wait for it.
+  const GATE = 424_242;
+  const gated = migration(`CREATE TABLE b (id int);\nSELECT pg_advisory_xact_lock(${GATE});`, 'DROP TABLE b;');
+  const { url, fx } = await setup(t, { [ONE]: table('a'), [TWO]: gated, [THREE]: table('c') });
   const waits: string[] = [];
   const run = () =>
     migrateUp({ connectionString: url, dir: fx.dir, log: (l) => l.startsWith('waiting') && waits.push(l) });
-  const [r1, r2] = await Promise.all([run(), run()]);
+  const [r1, r2] = await withClient(url, async (gate) => {
+    await gate.query('SELECT pg_advisory_lock($1)', [GATE]);
+    const both = Promise.all([run(), run()]);
+    both.catch(() => undefined); // awaited below
+    await waitFor(() => waits.length > 0, { timeout: 30_000, what: 'a runner waiting for the migration lock' });
+    await gate.query('SELECT pg_advisory_unlock($1)', [GATE]);
+    return both;
+  });
   t.same(
     [...r1.applied, ...r2.applied].sort(),
     ['202601010000', '202601010001', '202601010002'],

@@ -33,6 +33,8 @@ export interface TestAppOptions {
   extend?: (app: App) => void;
   /** A different PostgreSQL URL for the pool (e.g. through a proxy the test controls). */
   poolUrl?: string;
+  /** The mailer MAILER configures (platform/mailer.ts) instead of the one recording into `mails`. */
+  configuredMailer?: boolean;
 }
 
 export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<TestContext> {
@@ -62,7 +64,14 @@ export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<Tes
       return true;
     },
   };
-  const app = await buildApp({ config, db, redis, jwtSecret: TEST_JWT_SECRET, logStream: stream, mailer });
+  const app = await buildApp({
+    config,
+    db,
+    redis,
+    jwtSecret: TEST_JWT_SECRET,
+    logStream: stream,
+    ...(o.configuredMailer ? {} : { mailer }),
+  });
   o.extend?.(app);
   await app.ready();
   t.teardown(async () => {

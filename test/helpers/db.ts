@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { TEMPLATE_DB } from '../setup/paths.js';
 import { services } from './services.js';
+import { waitFor } from './wait.js';
 
 export interface TestDatabase {
   name: string;
@@ -26,16 +27,20 @@ export async function createTestDatabase(opts: { template?: boolean } = {}): Pro
   const name = `t_${randomBytes(6).toString('hex')}`;
   const template = opts.template === false ? 'template0' : TEMPLATE_DB;
   // Names are generated above, never from input: safe to interpolate (CREATE DATABASE takes no placeholders).
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${template}`));
-      break;
-    } catch (err) {
-      // 55006: the template is briefly in use by a concurrent clone.
-      if ((err as { code?: string }).code !== '55006' || attempt >= 20) throw err;
-      await new Promise((r) => setTimeout(r, 100 * attempt));
-    }
-  }
+  let failure: unknown;
+  await waitFor(
+    () =>
+      admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${template}`)).then(
+        () => true,
+        (err: { code?: string }) => {
+          if (err.code === '55006') return false; // the template is briefly in use by a concurrent clone
+          failure = err;
+          return true;
+        },
+      ),
+    { timeout: 30_000, interval: 100, what: `the template ${template} free to clone` },
+  );
+  if (failure) throw failure;
   const url = new URL(services().pgUrl);
   url.pathname = `/${name}`;
   return {

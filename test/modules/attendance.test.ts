@@ -2,9 +2,9 @@
 // the organisation's calendar day (never the UTC one), whole-sheet idempotent upserts, rates, and the
 // audit log of the whole journey with the acting user.
 import t from 'tap';
-import type { TestContext } from '../helpers/app.js';
+import { buildTestApp, type TestContext } from '../helpers/app.js';
 import { admin, userWith, type TestUser } from '../helpers/auth.js';
-import { buildCaseApp, approvedBeneficiary, setupProject, setupWorkshop } from './case-fixtures.js';
+import { approvedBeneficiary, setupProject, setupWorkshop } from './case-fixtures.js';
 
 async function everyDayWorkshop(ctx: TestContext, u: TestUser) {
   const p = await setupProject(ctx, u, { start_date: '2020-01-01', end_date: '2030-12-31' });
@@ -26,7 +26,7 @@ const sheet = (ctx: TestContext, u: TestUser, workshopId: string, date: string, 
 
 t.test('a session late in the evening is recorded on the local calendar day, not the UTC one', async (t) => {
   // What the API relies on: PostgreSQL turns an instant into the organisation's calendar day.
-  const probe = await buildCaseApp(t);
+  const probe = await buildTestApp(t);
   const edge = await probe.db.one<{ local: string; utc: string }>({
     text: "SELECT ('2026-11-25 22:00:00-03'::timestamptz AT TIME ZONE 'America/Sao_Paulo')::date AS local, ('2026-11-25 22:00:00-03'::timestamptz AT TIME ZONE 'UTC')::date AS utc",
   });
@@ -38,7 +38,7 @@ t.test('a session late in the evening is recorded on the local calendar day, not
     text: 'SELECT extract(hour FROM now() AT TIME ZONE \'UTC\')::int AS "utcHour"',
   });
   const zone = utcHour < 12 ? 'Etc/GMT+12' : 'Pacific/Kiritimati';
-  const ctx = await buildCaseApp(t, { env: { ORG_TIMEZONE: zone } });
+  const ctx = await buildTestApp(t, { env: { ORG_TIMEZONE: zone } });
   const u = await admin(ctx);
   const { project, workshop } = await everyDayWorkshop(ctx, u);
   const { beneficiaryId } = await approvedBeneficiary(ctx, u, project.id);
@@ -69,7 +69,7 @@ t.test('a session late in the evening is recorded on the local calendar day, not
 });
 
 t.test('sheets: scheduled sessions only, participants only, whole-sheet idempotent upsert, rates', async (t) => {
-  const ctx = await buildCaseApp(t);
+  const ctx = await buildTestApp(t);
   const u = await admin(ctx);
   const educator = await userWith(ctx, ['attendance:read', 'attendance:write']);
   const viewer = await userWith(ctx, ['attendance:read']);
@@ -228,7 +228,7 @@ t.test('sheets: scheduled sessions only, participants only, whole-sheet idempote
 });
 
 t.test('the audit trail: every step of the journey with its acting user, filters, keyset, permission', async (t) => {
-  const ctx = await buildCaseApp(t);
+  const ctx = await buildTestApp(t);
   const u = await admin(ctx);
   const auditor = await userWith(ctx, ['audit:read']);
   const nobody = await userWith(ctx, ['beneficiaries:read']);

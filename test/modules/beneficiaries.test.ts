@@ -1,9 +1,9 @@
 // Beneficiaries through the HTTP API against real PostgreSQL: constraints, masking, optimistic concurrency,
 // archive/restore, search and keyset pagination, bad input that must never become a 500.
 import t from 'tap';
-import type { TestContext } from '../helpers/app.js';
+import { buildTestApp, type TestContext } from '../helpers/app.js';
 import { admin, userWith, type TestUser } from '../helpers/auth.js';
-import { buildCaseApp, cpf } from './case-fixtures.js';
+import { cpf } from './case-fixtures.js';
 
 const SENSITIVE = [
   'cpf',
@@ -43,7 +43,7 @@ const full = (n: number) => ({
 });
 
 t.test('create and read: sensitive fields by permission, audit of sensitive reads, CPF normalised', async (t) => {
-  const ctx = await buildCaseApp(t);
+  const ctx = await buildTestApp(t);
   const writer = await userWith(ctx, ['beneficiaries:write', 'beneficiaries:read']);
   const reader = await userWith(ctx, ['beneficiaries:read']);
   const sensitive = await userWith(ctx, ['beneficiaries:read', 'beneficiaries:read_sensitive']);
@@ -109,7 +109,7 @@ t.test('create and read: sensitive fields by permission, audit of sensitive read
 });
 
 t.test('bad input: CPF 422, duplicate CPF 409, unknown fields 400, other constraints 422, never 500', async (t) => {
-  const ctx = await buildCaseApp(t);
+  const ctx = await buildTestApp(t);
   const u = await admin(ctx);
   const bad = await create(ctx, u, { full_name: 'Ana', cpf: '529.982.247-24' });
   t.equal(bad.statusCode, 422);
@@ -212,7 +212,7 @@ t.test('bad input: CPF 422, duplicate CPF 409, unknown fields 400, other constra
 });
 
 t.test('optimistic concurrency: If-Match or version, stale → 412', async (t) => {
-  const ctx = await buildCaseApp(t);
+  const ctx = await buildTestApp(t);
   const u = await admin(ctx);
   const { id } = (await create(ctx, u, { full_name: 'Joana Prado' })).json();
   const patch = (payload: Record<string, unknown>, headers: Record<string, string> = {}) =>
@@ -260,7 +260,7 @@ t.test('optimistic concurrency: If-Match or version, stale → 412', async (t) =
 });
 
 t.test('archive and restore: reason, status history, default lists, 409 on wrong state, permission', async (t) => {
-  const ctx = await buildCaseApp(t);
+  const ctx = await buildTestApp(t);
   const u = await admin(ctx);
   const writerOnly = await userWith(ctx, ['beneficiaries:read', 'beneficiaries:write']);
   const { id } = (await create(ctx, u, { full_name: 'Luiza Campos' })).json();
@@ -330,7 +330,7 @@ t.test('archive and restore: reason, status history, default lists, 409 on wrong
 });
 
 t.test('search and keyset pagination', async (t) => {
-  const ctx = await buildCaseApp(t);
+  const ctx = await buildTestApp(t);
   const u = await admin(ctx);
   const names = [
     'Maria José Conceição',
@@ -447,7 +447,7 @@ t.test('search and keyset pagination', async (t) => {
 });
 
 t.test('a revoked session gets 401 and no data on its next read, and no audit row is written', async (t) => {
-  const ctx = await buildCaseApp(t);
+  const ctx = await buildTestApp(t);
   const writer = await userWith(ctx, ['beneficiaries:write', 'beneficiaries:read']);
   const reader = await userWith(ctx, ['beneficiaries:read', 'beneficiaries:read_sensitive']);
   const { id } = (await create(ctx, writer, full(90))).json() as { id: string };

@@ -1,24 +1,6 @@
 // Shared fixtures for the case-management tests (not a test file itself).
-import type { Test } from 'tap';
-import { buildTestApp, type TestAppOptions, type TestContext } from '../helpers/app.js';
+import type { TestContext } from '../helpers/app.js';
 import type { TestUser } from '../helpers/auth.js';
-
-/**
- * buildTestApp, then wait until @fastify/under-pressure stops answering 503. It samples the event-loop delay
- * every second from registration on; on a loaded machine the synchronous schema compilation in app.ready()
- * fills the first window (an empty histogram even counts as an infinite delay), so the first second or two
- * after start-up can be refused. Waiting for two sample windows makes the tests independent of that.
- */
-export async function buildCaseApp(t: Test, o: TestAppOptions = {}): Promise<TestContext> {
-  const ctx = await buildTestApp(t, o);
-  await new Promise((r) => setTimeout(r, 2_100));
-  for (let i = 0; i < 100; i++) {
-    const res = await ctx.app.inject({ method: 'GET', url: '/health/live' });
-    if (res.statusCode !== 503) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return ctx;
-}
 
 /** A valid CPF built from a 9-digit base (check digits computed). */
 export function cpf(base: number): string {

@@ -2,13 +2,14 @@
 // constraints, the facilitator overlap (409 naming the other workshop), the enrolment status machine,
 // eligibility and the last seat under concurrency.
 import t from 'tap';
+import { buildTestApp } from '../helpers/app.js';
 import { admin, userWith, type TestUser } from '../helpers/auth.js';
-import { buildCaseApp, approvedBeneficiary, setupProject, setupWorkshop } from './case-fixtures.js';
+import { approvedBeneficiary, setupProject, setupWorkshop } from './case-fixtures.js';
 
 t.test(
   'projects: unique name ignoring case, end ≥ start, coordinator must exist, optimistic concurrency',
   async (t) => {
-    const ctx = await buildCaseApp(t);
+    const ctx = await buildTestApp(t);
     const u = await admin(ctx);
     const p = await setupProject(ctx, u, { name: 'Costura Criativa' });
     const post = (payload: Record<string, unknown>) =>
@@ -67,7 +68,7 @@ t.test(
 t.test(
   'workshops: dates inside the project, times, capacity, facilitator overlap refused by the database',
   async (t) => {
-    const ctx = await buildCaseApp(t);
+    const ctx = await buildTestApp(t);
     const u = await admin(ctx);
     const p = await setupProject(ctx, u);
     const w1 = await setupWorkshop(ctx, u, p.id, {
@@ -187,7 +188,7 @@ t.test(
 );
 
 t.test('enrolments: one live per pair, the status machine, who decided', async (t) => {
-  const ctx = await buildCaseApp(t);
+  const ctx = await buildTestApp(t);
   const u = await admin(ctx);
   const decider = await userWith(ctx, ['enrollments:read', 'enrollments:decide']);
   const clerk = await userWith(ctx, ['enrollments:read', 'enrollments:write']);
@@ -279,7 +280,7 @@ t.test('enrolments: one live per pair, the status machine, who decided', async (
 });
 
 t.test('participants: approved enrolment only, capacity, the last seat under concurrency', async (t) => {
-  const ctx = await buildCaseApp(t);
+  const ctx = await buildTestApp(t);
   const u = await admin(ctx);
   const p = await setupProject(ctx, u);
   const w = (await setupWorkshop(ctx, u, p.id, { capacity: 2 })).json();

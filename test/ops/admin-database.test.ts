@@ -3,6 +3,7 @@ import t from 'tap';
 import pg from 'pg';
 import { buildTestApp } from '../helpers/app.js';
 import { userWith } from '../helpers/auth.js';
+import { waitFor } from '../helpers/wait.js';
 
 t.test('needs ops:read', async (t) => {
   const ctx = await buildTestApp(t);
@@ -22,7 +23,17 @@ t.test('reports size, tables, indexes, cache, connections, long-running queries 
   await sleeper.connect();
   t.teardown(() => sleeper.end().catch(() => {}));
   const sleeping = sleeper.query('SELECT pg_sleep(30)').catch(() => {});
-  await new Promise((r) => setTimeout(r, 1_500));
+  await waitFor(
+    async () =>
+      (
+        await ctx.db.many({
+          text: `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND state = 'active'
+                    AND query_start <= clock_timestamp() - interval '1 second'`,
+          values: ['ops-test-sleeper'],
+        })
+      ).length > 0,
+    { timeout: 30_000, interval: 100, what: 'the sleeping statement running for a second' },
+  );
 
   const res = await ctx.app.inject({
     method: 'GET',
@@ -76,6 +87,21 @@ t.test('says plainly when pg_stat_statements is missing', async (t) => {
   t.equal(res.statusCode, 200);
   t.equal(res.json().top_statements.available, false);
   t.match(res.json().top_statements.reason, /not created/);
+});
+
+t.test('pg_stat_statements in any schema: its name is quoted where the SQL is built', async (t) => {
+  const ctx = await buildTestApp(t);
+  const ops = await userWith(ctx, ['ops:read']);
+  // A name no plain identifier check would pass, and that would end the statement if written as is.
+  const schema = 'stats "x"; DROP TABLE users; --';
+  const quoted = `"${schema.replace(/"/g, '""')}"`;
+  await ctx.db.execute({ text: `CREATE SCHEMA ${quoted}` });
+  await ctx.db.execute({ text: `ALTER EXTENSION pg_stat_statements SET SCHEMA ${quoted}` });
+  const res = await ctx.app.inject({ method: 'GET', url: '/api/v1/admin/database', headers: ops.headers });
+  t.equal(res.statusCode, 200, res.body);
+  t.equal(res.json().top_statements.available, true, JSON.stringify(res.json().top_statements));
+  t.ok(Array.isArray(res.json().top_statements.statements));
+  t.equal((await ctx.db.many({ text: "SELECT 1 FROM pg_tables WHERE tablename = 'users'" })).length, 1, 'users intact');
 });
 
 t.test('rejects a bad querystring', async (t) => {

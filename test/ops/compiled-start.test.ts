@@ -7,7 +7,8 @@ import t from 'tap';
 import { createTestDatabase } from '../helpers/db.js';
 import { testRedisUrl } from '../helpers/redis.js';
 import { REPO, TEST_ADMIN } from '../setup/paths.js';
-import { eventually, request, spawnServer, type ServerProcess } from './_server.js';
+import { waitFor } from '../helpers/wait.js';
+import { request, spawnServer, type ServerProcess } from './_server.js';
 
 const BACKEND = path.join(REPO, 'apps/backend');
 const STAMP = path.join(BACKEND, 'dist/.build-stamp');
@@ -27,7 +28,7 @@ t.test('the compiled server', async (t) => {
       if (server.child.exitCode === null) server.child.kill('SIGKILL');
     });
     await server.waitFor(/listening on/, 180_000);
-    return eventually(async () => server.port(), 10_000, 'the port');
+    return waitFor(async () => server.port(), { timeout: 10_000, interval: 200, what: 'the port' });
   };
   const stop = async (server: ServerProcess) => {
     server.child.kill('SIGTERM');

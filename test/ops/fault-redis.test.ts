@@ -7,7 +7,7 @@ import { buildTestApp } from '../helpers/app.js';
 import { admin, bearer, login } from '../helpers/auth.js';
 import { startPrivateRedis } from '../helpers/redis.js';
 import { TEST_ADMIN } from '../setup/paths.js';
-import { eventually } from './_server.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** A redis-server on a given port (the restart after an outage must come back on the same address). */
 async function redisOn(port: number) {
@@ -21,7 +21,11 @@ async function redisOn(port: number) {
     retryStrategy: () => 100,
     maxRetriesPerRequest: null,
   });
-  await eventually(async () => (await probe.ping()) === 'PONG', 30_000, 'redis-server restart');
+  await waitFor(async () => (await probe.ping()) === 'PONG', {
+    timeout: 30_000,
+    interval: 200,
+    what: 'redis-server restart',
+  });
   probe.disconnect();
   return {
     stop: () =>
@@ -54,7 +58,11 @@ t.test('Redis outage: PostgreSQL carries the requests, Redis is used again when 
   r.disconnect();
 
   await first.stop();
-  await eventually(async () => ctx.redis!.status !== 'ready', 30_000, 'the app noticing Redis is gone');
+  await waitFor(async () => ctx.redis!.status !== 'ready', {
+    timeout: 30_000,
+    interval: 200,
+    what: 'the app noticing Redis is gone',
+  });
 
   // Login (throttle and session cache in Redis) and an authenticated read, on PostgreSQL alone.
   const tokens = await login(ctx, TEST_ADMIN.email, TEST_ADMIN.password);
@@ -79,7 +87,11 @@ t.test('Redis outage: PostgreSQL carries the requests, Redis is used again when 
   );
 
   restarted.server = await redisOn(port);
-  await eventually(async () => ctx.redis!.status === 'ready', 60_000, 'the app reconnecting to Redis');
+  await waitFor(async () => ctx.redis!.status === 'ready', {
+    timeout: 60_000,
+    interval: 200,
+    what: 'the app reconnecting to Redis',
+  });
   r = inspect();
   t.notOk(await r.exists(`sessions:${boss.id}`), 'the restarted Redis starts empty');
   const after = await login(ctx, TEST_ADMIN.email, TEST_ADMIN.password);

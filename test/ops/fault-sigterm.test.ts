@@ -5,7 +5,8 @@ import pg from 'pg';
 import { createTestDatabase } from '../helpers/db.js';
 import { testRedisUrl } from '../helpers/redis.js';
 import { TEST_ADMIN } from '../setup/paths.js';
-import { eventually, request, spawnServer } from './_server.js';
+import { request, spawnServer } from './_server.js';
+import { waitFor } from '../helpers/wait.js';
 
 const N = 12;
 
@@ -27,7 +28,7 @@ t.test('graceful shutdown under load', async (t) => {
     if (server.child.exitCode === null) server.child.kill('SIGKILL');
   });
   await server.waitFor(/listening on/);
-  await eventually(async () => server.port(), 10_000, 'the port');
+  await waitFor(async () => server.port(), { timeout: 10_000, interval: 200, what: 'the port' });
   const port = server.port();
   const login = await request(port, 'POST', '/api/v1/auth/login', {
     body: { email: TEST_ADMIN.email, password: TEST_ADMIN.password },
@@ -54,7 +55,7 @@ t.test('graceful shutdown under load', async (t) => {
       body: { email, name: 'In flight', role: 'admin', password: 'Sigterm-test-password-2026!' },
     }),
   );
-  await eventually(
+  await waitFor(
     async () =>
       (
         await observer.query<{ n: number }>(
@@ -62,21 +63,19 @@ t.test('graceful shutdown under load', async (t) => {
           [database.name],
         )
       ).rows[0]!.n >= Math.min(N, 10),
-    60_000,
-    'requests waiting on the lock',
+    { timeout: 60_000, interval: 200, what: 'requests waiting on the lock' },
   );
 
   server.child.kill('SIGTERM');
   await server.waitFor(/shutting down/);
   // A connection that raced the listener's close may be reset (ECONNRESET); the ones after it are refused.
-  const refused = await eventually(
+  const refused = await waitFor(
     () =>
       request(port, 'GET', '/health/live').then(
         () => undefined,
         (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : err.code),
       ),
-    30_000,
-    'new connections being refused',
+    { timeout: 30_000, interval: 200, what: 'new connections being refused' },
   );
   t.equal(refused, 'ECONNREFUSED', 'a new connection is refused while requests are still in flight');
   t.equal(server.child.exitCode, null, 'the server is still finishing its requests');

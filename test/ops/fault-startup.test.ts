@@ -11,7 +11,8 @@ import {
   type EmbeddedServer,
 } from '../../apps/backend/src/platform/embedded.js';
 import { testRedisUrl } from '../helpers/redis.js';
-import { eventually, request, spawnServer } from './_server.js';
+import { request, spawnServer } from './_server.js';
+import { waitFor } from '../helpers/wait.js';
 
 t.test('waits for the database, then starts', async (t) => {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'acolhe-startup-'));
@@ -52,13 +53,12 @@ t.test('waits for the database, then starts', async (t) => {
   await ensureDatabase(started.pg.url, 'acolhe');
   await server.waitFor(/database .* is up/);
   await server.waitFor(/listening on/);
-  const ready = await eventually(
+  const ready = await waitFor(
     async () => {
       const res = await request(server.port(), 'GET', '/health/ready');
       return res.status === 200 ? res : undefined;
     },
-    120_000,
-    '/health/ready answering 200',
+    { timeout: 120_000, interval: 200, what: '/health/ready answering 200' },
   );
   t.equal(JSON.parse(ready.body).checks.database.status, 'ok');
   t.equal(JSON.parse(ready.body).checks.migrations.status, 'ok', 'migrated on start');

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { buildTestApp } from '../helpers/app.js';
 import { admin } from '../helpers/auth.js';
-import { eventually } from './_server.js';
+import { waitFor } from '../helpers/wait.js';
 
 const PASSWORD = 'Fault-test-password-2026!';
 
@@ -41,28 +41,29 @@ t.test('connections terminated under load', async (t) => {
     [email('held')],
   );
   const held = createUser(email('held'));
-  await eventually(
+  await waitFor(
     async () =>
       (
         await adminClient.query("SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'", [
           ctx.database.name,
         ])
       ).rowCount,
-    60_000,
-    'the request waiting on the lock',
+    { timeout: 60_000, interval: 200, what: 'the request waiting on the lock' },
   );
 
   // And a burst of writes racing the terminations.
   const burst = Array.from({ length: 30 }, (_, i) => createUser(email(i)));
   const { rows } = await terminateAll();
   t.ok(rows[0]!.n >= 2, `terminated ${rows[0]!.n} backends`);
-  // Keep killing every connection until the burst has settled, so some die mid-transaction.
+  // Kill every connection the app opens again until the burst has settled, so some die mid-transaction.
   let settled = false;
   const allSettled = Promise.allSettled(burst).then(() => (settled = true));
   let rounds = 0;
   while (!settled) {
-    await new Promise((r) => setTimeout(r, 75));
-    await terminateAll();
+    await waitFor(async () => settled || (await terminateAll()).rows[0]!.n > 0, {
+      timeout: 60_000,
+      what: 'a connection to terminate',
+    });
     rounds++;
   }
   await allSettled;

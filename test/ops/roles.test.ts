@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { migrateUp, readStatus, isUpToDate } from '../../apps/backend/src/database/migrator.js';
-import { libpqEnv, withClient as asRole } from '../../apps/backend/scripts/lib/database.js';
+import { withClient as asRole } from '../../apps/backend/scripts/lib/database.js';
+import { libpqEnv } from '../../apps/backend/src/database/pg-tools.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { REPO } from '../setup/paths.js';
 
@@ -56,14 +57,18 @@ t.test('owner migrates; application role reads and writes rows only', async (t) 
         `owner=${owner}`,
         '-v',
         `app=${app}`,
-        '-v',
-        `owner_password=${ownerPassword}`,
-        '-v',
-        `app_password=${appPassword}`,
         '-f',
         SCRIPT,
       ],
-      { env: libpqEnv(adminDbUrl.toString()), encoding: 'utf8' },
+      // The passwords in the environment, as the runbook says: never on the command line.
+      {
+        env: {
+          ...libpqEnv(adminDbUrl.toString()),
+          ACOLHE_OWNER_PASSWORD: ownerPassword,
+          ACOLHE_APP_PASSWORD: appPassword,
+        },
+        encoding: 'utf8',
+      },
     );
   const first = provision();
   t.equal(first.status, 0, first.stderr);

@@ -38,6 +38,52 @@ t.test('a bad value names the variable and what is expected', async (t) => {
   );
 });
 
+t.test('a configuration error never shows the password of a URL', async (t) => {
+  for (const [key, value, shown, secret] of [
+    [
+      'DATABASE_URL',
+      'mysql://admin:s3cret-pw@db.example:3306/acolhe',
+      'mysql://***@db.example:3306/acolhe',
+      's3cret-pw',
+    ],
+    ['MIGRATION_DATABASE_URL', 'http://owner:p@ss/w0rd@db.example/acolhe', 'http://***@db.example/acolhe', 'w0rd'],
+    ['REDIS_URL', 'memcached://:redis-secret@cache.example:6379', 'memcached://***@cache.example:6379', 'redis-secret'],
+    ['DATABASE_URL', 'owner:s3cret-pw@db.example/acolhe', '***@db.example/acolhe', 's3cret-pw'],
+  ] as const) {
+    const error = (() => {
+      try {
+        loadConfig({ [key]: value });
+      } catch (err) {
+        return err as Error;
+      }
+    })();
+    t.type(error, ConfigError, `${key} is refused`);
+    const message = error?.message ?? '';
+    t.match(
+      message,
+      new RegExp(`^Invalid configuration: ${key} must be .*\\(got "${shown.replace(/[*.]/g, '\\$&')}"\\)$`),
+    );
+    t.notMatch(message, secret, `${key}: the password is not shown`);
+  }
+});
+
+t.test('MAILER=log (reset links in the log) is refused in production, where nothing is sent by default', async (t) => {
+  const production = {
+    NODE_ENV: 'production',
+    DATABASE_URL: 'postgres://db.example/acolhe',
+    REDIS_URL: 'redis://cache.example',
+    JWT_SECRET: 'x'.repeat(40),
+  };
+  t.equal(loadConfig(production).MAILER, 'none');
+  t.equal(loadConfig({ ...production, MAILER: 'none' }).MAILER, 'none');
+  t.throws(() => loadConfig({ ...production, MAILER: 'log' }), {
+    message:
+      /^Invalid configuration: MAILER=log writes password-reset links to the log and is refused when NODE_ENV=production/,
+  });
+  t.equal(loadConfig({}).MAILER, 'log', 'development logs them');
+  t.equal(loadConfig({ NODE_ENV: 'test' }).MAILER, 'log');
+});
+
 t.test('production requires its infrastructure', async (t) => {
   t.throws(
     () => loadConfig({ NODE_ENV: 'production' }),

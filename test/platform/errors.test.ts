@@ -33,6 +33,31 @@ t.test('problem+json for every kind of failure', async (t) => {
     t.match(res.json(), { status: 404, code: 'route_not_found', type: 'urn:acolhe:problem:route_not_found' });
   });
 
+  await t.test('a wrong method on a known path: 405 with Allow, as problem+json', async (t) => {
+    for (const [method, url, allow] of [
+      ['DELETE', '/api/v1/users', 'GET, HEAD, POST'],
+      ['PUT', '/api/v1/users/5', 'GET, HEAD, PATCH'],
+      ['GET', '/api/v1/auth/login', 'POST'],
+      ['POST', '/health/live', 'GET, HEAD'],
+      ['OPTIONS', '/api/v1/beneficiaries/7/archive', 'POST'],
+    ] as const) {
+      const res = await app.inject({ method, url, headers: { 'x-request-id': 'req-405' } });
+      t.equal(res.statusCode, 405, `${method} ${url}`);
+      t.equal(res.headers.allow, allow, `${method} ${url}: Allow`);
+      t.match(res.headers['content-type'], /^application\/problem\+json/);
+      t.match(res.json(), {
+        type: 'urn:acolhe:problem:method_not_allowed',
+        title: 'Method Not Allowed',
+        status: 405,
+        code: 'method_not_allowed',
+        request_id: 'req-405',
+      });
+    }
+    const unknown = await app.inject({ method: 'DELETE', url: '/api/v1/nothing-here/5' });
+    t.equal(unknown.statusCode, 404, 'an unknown path stays a 404');
+    t.notOk(unknown.headers.allow);
+  });
+
   await t.test("helmet's security headers and the request id on successes and failures alike", async (t) => {
     for (const res of [
       await app.inject({ method: 'GET', url: '/health/live' }),
@@ -86,4 +111,18 @@ t.test('problem+json for every kind of failure', async (t) => {
     t.ok(logged, 'an error line with the request id');
     t.match(logged?.err?.stack, /secret internals/);
   });
+});
+
+t.test('with CORS on, preflight answers every known path and Allow lists OPTIONS', async (t) => {
+  const { app } = await buildTestApp(t, { env: { CORS_ORIGINS: 'https://app.example' } });
+  const preflight = await app.inject({
+    method: 'OPTIONS',
+    url: '/api/v1/users',
+    headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+  });
+  t.equal(preflight.statusCode, 204);
+  t.equal(preflight.headers['access-control-allow-origin'], 'https://app.example');
+  const wrong = await app.inject({ method: 'DELETE', url: '/api/v1/users' });
+  t.equal(wrong.statusCode, 405);
+  t.equal(wrong.headers.allow, 'GET, HEAD, OPTIONS, POST');
 });

@@ -25,7 +25,15 @@ t.test('readiness goes 503 when the database is unreachable and recovers without
   await proxy.cut();
   res = await ready();
   t.equal(res.statusCode, 503);
-  t.match(res.json(), { status: 'unavailable', checks: { database: { status: 'down' } } });
+  t.match(res.headers['content-type'], /^application\/problem\+json/);
+  t.match(res.json(), {
+    status: 503,
+    code: 'not_ready',
+    errors: [
+      { path: 'checks.database', message: 'unreachable' },
+      { path: 'checks.migrations', message: 'unknown' },
+    ],
+  });
   t.equal(
     (await app.inject({ method: 'GET', url: '/health/live' })).statusCode,
     200,
@@ -38,15 +46,16 @@ t.test('readiness goes 503 when the database is unreachable and recovers without
 });
 
 t.test('graceful shutdown finishes an in-flight request and refuses new ones', async (t) => {
-  let release!: () => void;
-  const started = new Promise<void>((resolveStarted) => {
-    release = resolveStarted;
-  });
+  // The handler runs until the test has seen a new request refused: in flight for as long as that takes.
+  let started!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  let finish!: () => void;
+  const refusalSeen = new Promise<void>((resolve) => (finish = resolve));
   const { app } = await buildTestApp(t, {
     extend: (a) =>
       a.get('/slow', async () => {
-        release();
-        await new Promise((r) => setTimeout(r, 400));
+        started();
+        await refusalSeen;
         return { done: true };
       }),
   });
@@ -64,13 +73,14 @@ t.test('graceful shutdown finishes an in-flight request and refuses new ones', a
     });
 
   const inFlight = get('/slow');
-  await started;
+  await running;
   const closing = app.close();
   const refused = await get('/health/live').then(
     (r) => r.status,
     (err: NodeJS.ErrnoException) => err.code,
   );
   t.ok(['ECONNREFUSED', 'ECONNRESET', 503].includes(refused as string | number), `new request refused (${refused})`);
+  finish();
   const res = await inFlight;
   t.equal(res.status, 200);
   t.same(JSON.parse(res.body), { done: true });

@@ -9,6 +9,7 @@ import {
   type StagingReport,
 } from '../../apps/backend/scripts/staging/generate.js';
 import { cpfFor, isValidCpf } from '../../apps/backend/scripts/staging/cpf.js';
+import { copyRows } from '../../apps/backend/scripts/staging/copy.js';
 import { BATCH_TRIGGERS, triggersOff } from '../../apps/backend/scripts/staging/triggers.js';
 import { BatchVerificationFailed, VERIFIED_RULES, verifyBatch } from '../../apps/backend/scripts/staging/verify.js';
 import { parseStagingArgs } from '../../apps/backend/scripts/seed-staging.js';
@@ -443,4 +444,29 @@ t.test('argument errors are one clear line; CPFs are valid and unique', async (t
   t.ok(isValidCpf('52998224725'), 'a known valid CPF');
   t.notOk(isValidCpf('52998224724'));
   t.notOk(isValidCpf('11111111111'));
+});
+
+t.test('COPY quotes the table and column names it is given, whatever they hold', async (t) => {
+  const db = await createTestDatabase({ template: false });
+  t.teardown(db.drop);
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  t.teardown(() => c.end());
+  const table = 'odd "table"; DROP TABLE x; --';
+  const column = 'a column';
+  await c.query(`CREATE TABLE ${pg.escapeIdentifier(table)} (${pg.escapeIdentifier(column)} text, plain int)`);
+  await copyRows(
+    c,
+    table,
+    [column, 'plain'],
+    [
+      ['tab\there', 1],
+      [null, 2],
+    ],
+  );
+  const { rows } = await c.query(`SELECT * FROM ${pg.escapeIdentifier(table)} ORDER BY plain`);
+  t.same(rows, [
+    { [column]: 'tab\there', plain: 1 },
+    { [column]: null, plain: 2 },
+  ]);
 });

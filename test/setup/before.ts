@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO, STATE_FILE, type ServicesState } from './paths.js';
 import { childEnv } from '../helpers/child-env.js';
+import { waitFor } from '../helpers/wait.js';
 
 fs.rmSync(STATE_FILE, { force: true });
 fs.mkdirSync(path.dirname(STATE_FILE), { recursive: true });
@@ -17,11 +18,11 @@ const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'test/
 });
 child.unref();
 
-const deadline = Date.now() + 120_000;
-while (!fs.existsSync(STATE_FILE)) {
-  if (Date.now() > deadline) throw new Error('test services did not start within 120 s; see .tap/acolhe-services.log');
-  await new Promise((r) => setTimeout(r, 100));
-}
+await waitFor(() => fs.existsSync(STATE_FILE), {
+  timeout: 120_000,
+  interval: 100,
+  what: 'the test services starting (see .tap/acolhe-services.log)',
+});
 const state = JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as ServicesState;
 if (state.error) {
   console.error(`test services failed to start:\n${state.error}`);

@@ -1,13 +1,14 @@
 -- Least-privilege roles for Acolhe (docs/database/roles.md). Run by a DBA as a superuser (or a role with
 -- CREATEROLE that owns the database), connected to the application database, BEFORE the first migration:
 --
---   psql "$ADMIN_URL" -v ON_ERROR_STOP=1 \
+--   export ACOLHE_OWNER_PASSWORD=… ACOLHE_APP_PASSWORD=…   # and PGPASSWORD (or ~/.pgpass) for the admin
+--   psql -h db.internal -U postgres -d acolhe -v ON_ERROR_STOP=1 \
 --        -v database=acolhe -v owner=acolhe_owner -v app=acolhe_app \
---        -v owner_password="$OWNER_PASSWORD" -v app_password="$APP_PASSWORD" \
 --        -f apps/backend/scripts/provision-roles.sql
 --
--- Every variable has a default except the passwords; a role created without one cannot log in until
--- `\password <role>` is run. Idempotent: safe to run again (it also repairs grants on an existing schema).
+-- Every variable has a default except the passwords, read from the environment (psql 15+ \getenv): a -v on
+-- the command line would show them to every user of the machine in `ps`. A role created without one cannot
+-- log in until `\password <role>` is run. Idempotent: safe to run again (it also repairs grants).
 -- Note: CREATE/ALTER ROLE ... PASSWORD reaches the server log when log_statement is 'ddl' or 'all'.
 --
 -- owner (acolhe_owner): owns the schema and every object; MIGRATION_DATABASE_URL connects as it.
@@ -46,6 +47,8 @@ SELECT format('CREATE ROLE %I', :'owner') WHERE NOT EXISTS (SELECT 1 FROM pg_rol
 SELECT format('CREATE ROLE %I', :'app') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'app') \gexec
 SELECT format('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS', :'owner') \gexec
 SELECT format('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS', :'app') \gexec
+\getenv owner_password ACOLHE_OWNER_PASSWORD
+\getenv app_password ACOLHE_APP_PASSWORD
 \if :{?owner_password}
   SELECT format('ALTER ROLE %I PASSWORD %L', :'owner', :'owner_password') \gexec
 \endif

@@ -1,5 +1,6 @@
 // `npm run restore -- <file> --target <database-url> [--clean] [--no-owner]`: checks the SHA-256, refuses a
-// non-empty target unless --clean, restores in one transaction, then reports the migration status.
+// non-empty target unless --clean, restores in one transaction, then reports the migration status. The
+// password belongs in PGPASSWORD or ~/.pgpass (libpq and node-postgres read both), not in the --target URL.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isUpToDate } from '../src/database/migrator.js';
@@ -28,6 +29,10 @@ async function main(): Promise<number> {
   const file = positionals[0];
   if (!file || !values.target || positionals.length > 1) throw new ScriptError(USAGE);
   if (!/^postgres(ql)?:\/\//.test(values.target)) throw new ScriptError('--target must be a postgres:// URL');
+  if (new URL(values.target).password)
+    log(
+      'warning: a password in --target is visible to every user of this machine (ps); give the URL without it and the password in PGPASSWORD or ~/.pgpass',
+    );
   log(`restoring ${path.basename(file)} into ${describeDatabaseUrl(values.target)}`);
   const status = await restoreBackup({
     file: path.resolve(file),

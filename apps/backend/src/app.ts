@@ -2,9 +2,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
-import underPressure from '@fastify/under-pressure';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
@@ -13,7 +10,12 @@ import type { RedisClient } from './platform/redis.js';
 import { loggerOptions, registerAccessLog } from './platform/logger.js';
 import { securityHeaders } from './platform/security-headers.js';
 import { rejectNulBytes } from './platform/http.js';
-import { ProblemSchema, registerErrorHandling, serviceUnavailable } from './platform/errors.js';
+import { ProblemSchema, registerErrorHandling } from './platform/errors.js';
+import { indexRoutes } from './platform/route-index.js';
+import { registerOpenApi } from './platform/openapi.js';
+import { fitBodyLimits } from './platform/body-limit.js';
+import { loadShedding } from './platform/load-shedding.js';
+import { strictBodyValidator } from './platform/validation.js';
 import authPlugin from './platform/auth.js';
 import metricsPlugin from './platform/metrics.js';
 import { createInvalidator } from './platform/cache-invalidation.js';
@@ -50,7 +52,10 @@ export interface AppDeps {
 
 export type App = FastifyInstance;
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** A caller's `x-request-id` is kept only when it matches this (docs/development.md); otherwise one is made. */
+export const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, db, redis } = deps;
@@ -58,8 +63,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logger: config.LOG_LEVEL === 'silent' && !deps.logStream ? false : loggerOptions(config.LOG_LEVEL, deps.logStream),
     // One access line per request instead of Fastify's two (registerAccessLog).
     disableRequestLogging: true,
-    requestIdHeader: 'x-request-id',
-    // Accept a caller's request id only when it is short and plain; otherwise make one.
+    // No `requestIdHeader`: Fastify would take that header as is, bypassing genReqId and its check.
+    requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -70,8 +75,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     connectionTimeout: config.REQUEST_TIMEOUT_MS,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // The client address (request.ip) for logs, sessions and rate limits: X-Forwarded-For only from trusted proxies.
+    // A hop count trusts that many hops whoever they are (Fastify's own number form now trusts none).
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    schemaController: { compilersFactory: { buildValidator: strictBodyValidator() } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Before any route: these onRoute hooks see every route.
+  const routes = indexRoutes(app);
+  fitBodyLimits(app, config.BODY_LIMIT_BYTES);
 
   // Callback-style hook (no promise per request): the request id and helmet's headers on every response.
   const headers = securityHeaders({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
@@ -81,28 +93,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     done();
   });
   registerAccessLog(app);
-  registerErrorHandling(app);
+  registerErrorHandling(app, routes);
   app.addSchema(ProblemSchema);
+  loadShedding(app, { maxEventLoopDelayMs: 2_000, retryAfterSeconds: 5 });
+  await registerOpenApi(app);
   await app.register(metricsPlugin, { config, db, redis });
 
-  // Without allowed origins CORS is off: no plugin, so no per-request hook (its preflight answer was a 404 too).
+  // Registered only when origins are configured: disabled, its catch-all OPTIONS route would answer nothing yet
+  // make every path look as if it allowed OPTIONS (the 405's Allow header).
   if (config.corsOrigins.length) await app.register(cors, { origin: config.corsOrigins, credentials: false });
-  await app.register(underPressure, {
-    maxEventLoopDelay: 2_000,
-    retryAfter: 5,
-    pressureHandler: (_req, reply) => {
-      reply.header('retry-after', '5');
-      throw serviceUnavailable('The server is overloaded; retry shortly');
-    },
-  });
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: 'Acolhe API', version: '1.0.0', description: 'Case management for social-assistance programmes' },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   const invalidator = createInvalidator(redis, app.log);
   const accessRepo = createAccessRepository(db);

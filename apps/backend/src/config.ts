@@ -1,5 +1,6 @@
 // Every environment variable the service reads, in one TypeBox schema.
 // loadConfig() validates at start and fails with one line naming the variable.
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
@@ -58,12 +59,18 @@ export const ConfigSchema = Type.Object({
   LOGIN_WINDOW_SECONDS: Int(1, 86_400, 900, 'window of the login throttle'),
   PASSWORD_RESET_TTL_SECONDS: Int(60, 604_800, 3_600, 'lifetime of a password reset token'),
   PUBLIC_URL: Str('http://localhost:3000', 'base URL used in links sent to users'),
-  MAILER: Type.Union([Type.Literal('log'), Type.Literal('none')], {
-    default: 'log',
-    description: 'log: write reset links to the log (development); none: send nothing',
-  }),
+  MAILER: Type.Optional(
+    Type.Union([Type.Literal('log'), Type.Literal('none')], {
+      description:
+        'log: write password-reset links to the log (the default outside production; refused in production); none: send nothing (the default in production)',
+    }),
+  ),
 
   CORS_ORIGINS: Str('', 'comma-separated allowed origins; empty disables CORS'),
+  TRUST_PROXY: Str(
+    '',
+    'proxies in front of the API whose X-Forwarded-For names the client: a hop count (1 = one load balancer) or comma-separated proxy addresses/CIDRs; empty: the TCP peer is the client',
+  ),
   BODY_LIMIT_BYTES: Int(1_024, 104_857_600, 1_048_576, 'largest accepted request body'),
   REQUEST_TIMEOUT_MS: Int(1_000, 600_000, 30_000, 'server requestTimeout'),
   KEEP_ALIVE_TIMEOUT_MS: Int(1_000, 600_000, 72_000, 'server keepAliveTimeout'),
@@ -99,11 +106,56 @@ export const ConfigSchema = Type.Object({
   ),
 });
 
-export type Config = Static<typeof ConfigSchema> & { dataDir: string; backupDir: string; corsOrigins: string[] };
+export type Config = Omit<Static<typeof ConfigSchema>, 'MAILER'> & {
+  MAILER: 'log' | 'none';
+  dataDir: string;
+  backupDir: string;
+  corsOrigins: string[];
+  /** Fastify's `trustProxy`: false (the peer is the client), a hop count, or the trusted proxy addresses. */
+  trustProxy: false | number | string[];
+};
 
 export class ConfigError extends Error {}
 
 const PRODUCTION_REQUIRED = ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET'] as const;
+const SECRET_NAME = /SECRET|PASSWORD|TOKEN/;
+
+/**
+ * A value as an error message may show it: never a secret, never the credentials of a URL (everything before
+ * its last `@`, so a password holding an unescaped `@` or `/` is hidden whole).
+ */
+function shown(key: string, value: unknown): string {
+  if (SECRET_NAME.test(key)) return JSON.stringify('***');
+  const text = String(value);
+  const at = text.lastIndexOf('@');
+  if (at < 0) return JSON.stringify(text);
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text)?.[0] ?? '';
+  return JSON.stringify(`${scheme}***${text.slice(at)}`);
+}
+
+/** An IPv4/IPv6 address, optionally with a /prefix length. */
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = net.isIP(address);
+  if (!family || rest.length) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
+
+function parseTrustProxy(raw: string): Config['trustProxy'] {
+  const value = raw.trim();
+  if (value === '' || value === '0') return false;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = list.find((entry) => !isAddressOrCidr(entry));
+  if (bad !== undefined)
+    throw new ConfigError(
+      `Invalid configuration: TRUST_PROXY must be a hop count or comma-separated proxy addresses/CIDRs (got ${shown('TRUST_PROXY', bad)})`,
+    );
+  return list;
+}
 
 function describe(schema: TSchema): string {
   if (schema.enum) return `one of ${schema.enum.join(', ')}`;
@@ -129,12 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (first) {
     const key = first.path.replace(/^\//, '').split('/')[0]!;
     const schema = ConfigSchema.properties[key as keyof typeof ConfigSchema.properties] as TSchema;
-    const got =
-      raw[key] === undefined
-        ? 'nothing'
-        : JSON.stringify(
-            key.includes('SECRET') || key.includes('PASSWORD') || key.includes('TOKEN') ? '***' : raw[key],
-          );
+    const got = raw[key] === undefined ? 'nothing' : shown(key, raw[key]);
     throw new ConfigError(`Invalid configuration: ${key} must be ${describe(schema)} (got ${got})`);
   }
   const cfg = value as Static<typeof ConfigSchema>;
@@ -142,9 +189,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const missing = PRODUCTION_REQUIRED.filter((k) => !cfg[k]);
     if (missing.length)
       throw new ConfigError(`Invalid configuration: ${missing.join(', ')} required when NODE_ENV=production`);
+    if (cfg.MAILER === 'log')
+      throw new ConfigError(
+        'Invalid configuration: MAILER=log writes password-reset links to the log and is refused when NODE_ENV=production (MAILER=none sends nothing)',
+      );
   }
   return {
     ...cfg,
+    MAILER: cfg.MAILER ?? (cfg.NODE_ENV === 'production' ? 'none' : 'log'),
+    trustProxy: parseTrustProxy(cfg.TRUST_PROXY),
     dataDir: path.resolve(REPO_ROOT, cfg.DATA_DIR),
     backupDir: path.resolve(REPO_ROOT, cfg.BACKUP_DIR),
     corsOrigins: cfg.CORS_ORIGINS.split(',')

@@ -55,8 +55,8 @@ export async function benchMigrations(ctx: { adminUrl: string; log: (line: strin
           );
           t.oursNoop.push(await time(async () => expectApplied(await migrateUp({ connectionString: oursUrl }), 0)));
         } else {
-          t.dbmate.push(await time(() => run(dbmate, dbmateArgs(dbmateUrl, 'up'))));
-          t.dbmateNoop.push(await time(() => run(dbmate, dbmateArgs(dbmateUrl, 'up'))));
+          t.dbmate.push(await time(() => run(dbmate, DBMATE_ARGS, dbmateEnv(dbmateUrl))));
+          t.dbmateNoop.push(await time(() => run(dbmate, DBMATE_ARGS, dbmateEnv(dbmateUrl))));
         }
       }
       t.dbmateStart.push(await time(() => run(dbmate, ['--version'])));
@@ -85,11 +85,14 @@ function expectApplied(r: { applied: string[] }, n: number): void {
   if (r.applied.length !== n) throw new Error(`benchmark: expected ${n} migrations applied, got ${r.applied.length}`);
 }
 
-function dbmateArgs(url: string, command: string): string[] {
+// --no-dump-schema: dbmate would otherwise spawn pg_dump after every up, which ours does not do either.
+const DBMATE_ARGS = ['--migrations-dir', MIGRATIONS_DIR, '--no-dump-schema', 'up'];
+
+/** dbmate reads its URL from DATABASE_URL: the password stays off the command line (`ps`). */
+function dbmateEnv(url: string): Record<string, string> {
   const u = new URL(url);
   u.searchParams.set('sslmode', 'disable');
-  // --no-dump-schema: dbmate would otherwise spawn pg_dump after every up, which ours does not do either.
-  return ['--url', u.toString(), '--migrations-dir', MIGRATIONS_DIR, '--no-dump-schema', command];
+  return { DATABASE_URL: u.toString() };
 }
 
 function dbmateBinary(): string {

@@ -8,8 +8,8 @@ import type pg from 'pg';
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema, REPO_ROOT } from '../../src/config.js';
-import { pgToolPath } from '../../src/database/pg-tools.js';
-import { libpqEnv, ScriptError } from './database.js';
+import { libpqEnv, pgToolPath } from '../../src/database/pg-tools.js';
+import { ScriptError } from './database.js';
 
 /** BACKUP_DIR and BACKUP_RETENTION_DAYS validated by the config schema (without requiring the server's variables). */
 export function backupSettings(env: NodeJS.ProcessEnv = process.env): { dir: string; retentionDays: number } {

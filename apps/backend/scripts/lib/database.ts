@@ -54,24 +54,3 @@ export function withDatabaseName(url: string, name: string): string {
   u.pathname = `/${encodeURIComponent(name)}`;
   return u.toString();
 }
-
-/**
- * libpq environment for pg_dump/pg_restore/psql: the password travels in PGPASSWORD, never on the
- * command line (visible in `ps`) nor in a log line.
- */
-export function libpqEnv(url: string): NodeJS.ProcessEnv {
-  const u = new URL(url);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PGHOST: u.hostname,
-    PGPORT: u.port || '5432',
-    PGDATABASE: decodeURIComponent(u.pathname.slice(1)),
-  };
-  if (u.username) env.PGUSER = decodeURIComponent(u.username);
-  if (u.password) env.PGPASSWORD = decodeURIComponent(u.password);
-  const sslmode = u.searchParams.get('sslmode');
-  if (sslmode) env.PGSSLMODE = sslmode;
-  delete env.DATABASE_URL;
-  delete env.MIGRATION_DATABASE_URL;
-  return env;
-}

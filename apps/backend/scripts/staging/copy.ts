@@ -1,7 +1,7 @@
 // COPY FROM STDIN in PostgreSQL's text format into a (temporary) table, through pg-copy-streams.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type pg from 'pg';
+import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
 export type Cell = string | number | boolean | null | undefined;
@@ -27,9 +27,14 @@ export function encodeRows(rows: readonly (readonly Cell[])[]): string {
 }
 
 /**
- * Streams `rows` into `table (columns)`. `table` and `columns` come from the generator's own constants
- * (a whitelist), never from input; the values travel as COPY data, never as SQL text.
+ * `COPY "table" ("column", ...) FROM STDIN`: the identifiers quoted here (pg.escapeIdentifier, the client-side
+ * quote_ident), whatever the caller passes; the values travel as COPY data, never as SQL text.
  */
+export function copyStatement(table: string, columns: readonly string[]): string {
+  return `COPY ${pg.escapeIdentifier(table)} (${columns.map((c) => pg.escapeIdentifier(c)).join(', ')}) FROM STDIN`;
+}
+
+/** Streams `rows` into `table (columns)`. */
 export async function copyRows(
   client: pg.ClientBase,
   table: string,
@@ -37,7 +42,7 @@ export async function copyRows(
   rows: readonly (readonly Cell[])[],
 ): Promise<void> {
   if (rows.length === 0) return;
-  await copyText(client, `COPY ${table} (${columns.join(', ')}) FROM STDIN`, encodeRows(rows));
+  await copyText(client, copyStatement(table, columns), encodeRows(rows));
 }
 
 export async function copyText(client: pg.ClientBase, statement: string, text: string): Promise<void> {

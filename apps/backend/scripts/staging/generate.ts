@@ -10,7 +10,7 @@ import pg from 'pg';
 import type { Config } from '../../src/config.js';
 import { runInitialSeed } from '../../src/database/seed/initial-data.js';
 import { generateBeneficiary, type GeneratedBeneficiary } from './beneficiary.js';
-import { copyRows, copyText } from './copy.js';
+import { copyRows, copyStatement, copyText } from './copy.js';
 import { dayOf, isoDay, stamp, todayIn } from './dates.js';
 import { buildPlan, type Plan } from './plan.js';
 import { auditBatch } from './audit.js';
@@ -357,10 +357,7 @@ async function writeBatchOnce(
     for (const [i, table] of BATCH_TABLES.entries()) {
       const { text, rows } = next;
       inserted[table] = rows;
-      const copying =
-        rows > 0
-          ? copyText(client, `COPY ${table} (${BATCH_COLUMNS[table].join(', ')}) FROM STDIN`, text)
-          : Promise.resolve();
+      const copying = rows > 0 ? copyText(client, copyStatement(table, BATCH_COLUMNS[table]), text) : Promise.resolve();
       copying.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
       const following = BATCH_TABLES[i + 1];
       if (following) {

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { pgToolPath } from './pg-tools.js';
+import { libpqEnv, pgToolPath } from './pg-tools.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -888,7 +888,9 @@ export function normaliseDump(raw: string): string {
 function runPgDump(connectionString: string): Promise<string> {
   const bin = pgToolPath('pg_dump');
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['--schema-only', '--no-owner', '--no-privileges', '--dbname', connectionString], {
+    // The connection (and its password) in libpq variables: never on the command line, where `ps` shows it.
+    const child = spawn(bin, ['--schema-only', '--no-owner', '--no-privileges'], {
+      env: libpqEnv(connectionString),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

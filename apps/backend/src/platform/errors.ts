@@ -1,6 +1,7 @@
 // One error type and one problem+json shape (RFC 9457) for every failure the API reports.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import type { RouteIndex } from './route-index.js';
 
 export interface FieldError {
   path: string;
@@ -37,6 +38,9 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+export const problemTitle = (status: number) => TITLES[status] ?? 'Error';
+
 export const badRequest = (detail: string, errors?: FieldError[]) => new AppError(400, 'bad_request', detail, errors);
 export const unauthorized = (detail = 'Authentication required') => new AppError(401, 'unauthorized', detail);
 export const forbidden = (detail = 'You do not have permission to do this') => new AppError(403, 'forbidden', detail);
@@ -46,12 +50,32 @@ export const conflict = (detail: string, code = 'conflict', errors?: FieldError[
 export const preconditionFailed = (detail: string) => new AppError(412, 'precondition_failed', detail);
 export const unprocessable = (detail: string, errors?: FieldError[]) =>
   new AppError(422, 'unprocessable', detail, errors);
+const retryAfter = (seconds: number) => ({ 'retry-after': String(Math.max(1, Math.ceil(seconds))) });
 export const tooManyRequests = (retryAfterSeconds: number) =>
-  new AppError(429, 'too_many_requests', 'Too many attempts; try again later', undefined, {
-    'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+  new AppError(
+    429,
+    'too_many_requests',
+    'Too many attempts; try again later',
+    undefined,
+    retryAfter(retryAfterSeconds),
+  );
+export const serviceUnavailable = (
+  detail = 'The service is temporarily unavailable; retry shortly',
+  retryAfterSeconds?: number,
+) =>
+  new AppError(
+    503,
+    'service_unavailable',
+    detail,
+    undefined,
+    retryAfterSeconds === undefined ? undefined : retryAfter(retryAfterSeconds),
+  );
+export const methodNotAllowed = (method: string, path: string, allowed: string[]) => {
+  const allow = allowed.join(', ');
+  return new AppError(405, 'method_not_allowed', `${path} does not answer ${method}; it answers ${allow}`, undefined, {
+    allow,
   });
-export const serviceUnavailable = (detail = 'The service is temporarily unavailable; retry shortly') =>
-  new AppError(503, 'service_unavailable', detail);
+};
 
 /** The response schema every route may reference for its 4xx/5xx answers. */
 export const ProblemSchema = Type.Object(
@@ -70,7 +94,7 @@ export const ProblemSchema = Type.Object(
 export function problemBody(err: AppError, requestId: string) {
   return {
     type: `urn:acolhe:problem:${err.code}`,
-    title: TITLES[err.status] ?? 'Error',
+    title: problemTitle(err.status),
     status: err.status,
     detail: err.message,
     code: err.code,
@@ -91,7 +115,7 @@ export function sendProblem(reply: FastifyReply, err: AppError) {
   if (err.headers) reply.headers(err.headers);
   return reply
     .code(err.status)
-    .type('application/problem+json')
+    .type(PROBLEM_MEDIA_TYPE)
     .send(problemBody(err, String(reply.request.id)));
 }
 
@@ -124,7 +148,8 @@ export function toAppError(err: unknown): AppError {
   return new AppError(500, 'internal_error', 'An unexpected error occurred; the request id identifies it in the logs');
 }
 
-export function registerErrorHandling(app: FastifyInstance) {
+/** The error handler, and the answer for URLs no route serves: 405 when the path exists under other methods. */
+export function registerErrorHandling(app: FastifyInstance, routes: RouteIndex) {
   app.decorateRequest('problemCode', null);
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const appErr = toAppError(err);
@@ -133,7 +158,14 @@ export function registerErrorHandling(app: FastifyInstance) {
     if (appErr.status >= 500) request.log.error({ err, req: request }, 'request failed');
     return sendProblem(reply, appErr);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, new AppError(404, 'route_not_found', `No route ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = routes.allowedMethods(path);
+    return sendProblem(
+      reply,
+      allowed.length
+        ? methodNotAllowed(request.method, path, allowed)
+        : new AppError(404, 'route_not_found', `No route ${request.method} ${path}`),
+    );
+  });
 }

@@ -1,5 +1,6 @@
-// Outgoing mail behind a small interface. Development logs the link; production without a configured
-// transport sends nothing and says so (without the token).
+// Outgoing mail behind a small interface. MAILER=log (development and tests; config.ts refuses it in
+// production) writes the reset link, token included, to the log; MAILER=none sends nothing and says so
+// without the token. No other log line ever holds a reset token.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 
@@ -9,7 +10,7 @@ export interface Mailer {
 }
 
 export function createMailer(config: Config, log: FastifyBaseLogger): Mailer {
-  if (config.MAILER === 'log' && config.NODE_ENV !== 'production') {
+  if (config.MAILER === 'log') {
     return {
       async sendPasswordReset(to, link) {
         log.info({ mail: 'password-reset', user_id: to.userId, link }, 'development mailer: password reset link');

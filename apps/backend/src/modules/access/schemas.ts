@@ -4,6 +4,7 @@ import { Timestamp } from '../../platform/schemas.js';
 const PermissionName = Type.String({ pattern: '^[a-z][a-z_]*:[a-z][a-z_]*$', maxLength: 80 });
 export const RoleName = Type.String({
   pattern: '^[a-z][a-z0-9_]{1,39}$',
+  maxLength: 40,
   description: 'lower-case letters, digits and _',
 });
 

@@ -1,7 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Timestamp } from '../../platform/schemas.js';
+import { Id, Timestamp } from '../../platform/schemas.js';
 
-const Id = Type.String({ pattern: '^[1-9][0-9]{0,17}$' });
 export const SheetParams = Type.Object({
   id: Id,
   date: Type.String({ format: 'date', description: 'session date YYYY-MM-DD (organisation calendar)' }),

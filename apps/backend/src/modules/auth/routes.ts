@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { problems } from '../../platform/schemas.js';
+import { NoContent, problems } from '../../platform/schemas.js';
 import type { AuthService } from './service.js';
 import * as S from './schemas.js';
 
@@ -113,9 +113,9 @@ export function authRoutes(app: FastifyInstance, service: AuthService) {
       config: { permission: 'public' },
       schema: {
         tags,
-        description: 'Always 202: whether the e-mail exists is never revealed',
+        description: 'Always 202, with no body: whether the e-mail exists is never revealed',
         body: S.ResetRequestBody,
-        response: { 202: Type.Null(), ...problems(400) },
+        response: { 202: NoContent, ...problems(400) },
       },
     },
     async (req, reply) => {
@@ -123,7 +123,7 @@ export function authRoutes(app: FastifyInstance, service: AuthService) {
       service
         .requestPasswordReset(req.body.email)
         .catch((err: Error) => req.log.error({ err }, 'password reset request failed'));
-      return reply.code(202).send(null);
+      return reply.code(202).send();
     },
   );
 

@@ -38,9 +38,9 @@ const writable = {
   social_name: Nullable(Name),
   // Loose on purpose: dots and dashes are stripped, then the check digits decide (422 naming cpf).
   cpf: Nullable(Type.String({ maxLength: 20, description: '11 digits, with or without punctuation' })),
-  nis: Nullable(Type.String({ pattern: '^[0-9]{11}$' })),
+  nis: Nullable(Type.String({ pattern: '^[0-9]{11}$', maxLength: 11 })),
   birth_date: Type.Union([DateString, Type.Null()]),
-  phone: Nullable(Type.String({ pattern: '^\\+?[0-9]{8,15}$' })),
+  phone: Nullable(Type.String({ pattern: '^\\+?[0-9]{8,15}$', maxLength: 16 })),
   email: Nullable(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$', maxLength: 254 })),
   address_street: Nullable(Text(200)),
   address_number: Nullable(Text(20)),
@@ -48,11 +48,11 @@ const writable = {
   address_neighbourhood: Nullable(Text(100)),
   address_city: Nullable(Text(100)),
   address_state: Type.Union([UF, Type.Null()]),
-  address_postal_code: Nullable(Type.String({ pattern: '^[0-9]{5}-?[0-9]{3}$' })),
+  address_postal_code: Nullable(Type.String({ pattern: '^[0-9]{5}-?[0-9]{3}$', maxLength: 9 })),
   family_income: Type.Union([Type.Number({ minimum: 0, maximum: 9_999_999_999 }), Type.Null()]),
   dependents: Type.Integer({ minimum: 0, maximum: 50 }),
   notes: Nullable(Text(10_000)),
-  vulnerabilities: Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_]{1,49}$' }), {
+  vulnerabilities: Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_]{1,49}$', maxLength: 50 }), {
     maxItems: 50,
     uniqueItems: true,
     description: 'catalogue codes',

@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Db } from '../../platform/db.js';
 import { redisHealthy, type RedisClient } from '../../platform/redis.js';
+import { AppError, sendProblem } from '../../platform/errors.js';
+import { problems } from '../../platform/schemas.js';
 import { readStatus } from '../../database/migrator.js';
 
 const Check = Type.Object({
@@ -10,7 +12,7 @@ const Check = Type.Object({
   detail: Type.Optional(Type.String()),
 });
 const Ready = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('unavailable')]),
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
   checks: Type.Object({ database: Check, migrations: Check, redis: Check }),
 });
 
@@ -28,8 +30,10 @@ export default async function healthModule(app: FastifyInstance, o: { db: Db; re
     {
       schema: {
         tags: ['health'],
-        description: 'Database reachable and migrated; Redis reported (its loss degrades, never fails, the service)',
-        response: { 200: Ready, 503: Ready },
+        description:
+          'Database reachable and migrated; Redis reported (its loss degrades, never fails, the service). ' +
+          'Not ready: 503 problem (code not_ready) whose errors name the failing checks.',
+        response: { 200: Ready, ...problems(503) },
       },
     },
     async (_req, reply) => {
@@ -53,13 +57,16 @@ export default async function healthModule(app: FastifyInstance, o: { db: Db; re
         checks.database = { status: 'down', detail: 'unreachable' };
         checks.migrations = { status: 'down', detail: 'unknown' };
       }
+      const failing = (['database', 'migrations'] as const).filter((name) => checks[name].status !== 'ok');
+      if (failing.length) {
+        const errors = failing.map((name) => ({ path: `checks.${name}`, message: checks[name].detail ?? 'down' }));
+        return sendProblem(reply, new AppError(503, 'not_ready', `Not ready: ${failing.join(', ')} down`, errors));
+      }
       if (o.redis)
         checks.redis = (await redisHealthy(o.redis))
           ? { status: 'ok' }
           : { status: 'down', detail: 'unreachable; running on PostgreSQL alone' };
-      const failed = checks.database.status !== 'ok' || checks.migrations.status !== 'ok';
-      const status = failed ? 'unavailable' : checks.redis.status === 'down' ? 'degraded' : 'ok';
-      return reply.code(failed ? 503 : 200).send({ status, checks });
+      return { status: checks.redis.status === 'down' ? ('degraded' as const) : ('ok' as const), checks };
     },
   );
 }

@@ -111,30 +111,34 @@ export function createOpsRepository(db: Db) {
         ex,
       ),
 
-    /** Schema holding pg_stat_statements, or null when the extension is not created in this database. */
-    statStatementsSchema: (ex?: Executor) =>
-      db.maybeOne<{ schema: string }>(
+    /**
+     * The most expensive statements, or null when pg_stat_statements is not created in this database. The
+     * extension may live in any schema: its name is quoted by PostgreSQL itself (quote_ident) before it is
+     * written into the statement, the one identifier this file does not take from a literal.
+     */
+    topStatements: async (limit: number, ex?: Executor) => {
+      const ext = await db.maybeOne<{ schema: string }>(
         {
           name: 'ops-pgss-schema',
-          text: `SELECT extnamespace::regnamespace::text AS schema FROM pg_extension WHERE extname = 'pg_stat_statements'`,
+          text: `SELECT quote_ident(n.nspname) AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+                  WHERE e.extname = 'pg_stat_statements'`,
         },
         ex,
-      ),
-
-    /** `schema` comes from pg_extension and is checked by the caller against a plain-identifier pattern. */
-    topStatements: (schema: string, limit: number, ex?: Executor) =>
-      db.many(
+      );
+      if (!ext) return null;
+      return db.many(
         {
           text: `SELECT queryid::text AS query_id, left(query, 1000) AS query, calls::float8 AS calls,
                         total_exec_time AS total_ms, mean_exec_time AS mean_ms, max_exec_time AS max_ms, rows::float8 AS rows,
                         shared_blks_hit::float8 / nullif(shared_blks_hit + shared_blks_read, 0) AS shared_blks_hit_ratio
-                   FROM "${schema}".pg_stat_statements
+                   FROM ${ext.schema}.pg_stat_statements
                   WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
                   ORDER BY total_exec_time DESC LIMIT $1`,
           values: [limit],
         },
         ex,
-      ),
+      );
+    },
   };
 }
 

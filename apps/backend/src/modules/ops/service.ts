@@ -5,29 +5,22 @@ import { DbError } from '../../platform/db.js';
 import type { OpsRepository } from './repository.js';
 import type { DatabaseInsight, DatabaseInsightQuery } from './schemas.js';
 
-const PLAIN_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-
 export function createOpsService(d: { db: Db; repo: OpsRepository }) {
   const { db, repo } = d;
 
   async function topStatements(limit: number, tx: pg.PoolClient): Promise<DatabaseInsight['top_statements']> {
-    const ext = await repo.statStatementsSchema(tx);
-    if (!ext)
-      return {
-        available: false,
-        reason:
-          'the pg_stat_statements extension is not created in this database (CREATE EXTENSION pg_stat_statements, as a superuser)',
-      };
-    if (!PLAIN_IDENTIFIER.test(ext.schema))
-      return { available: false, reason: `pg_stat_statements lives in an unexpected schema (${ext.schema})` };
     // A savepoint: the view errors when the library is not preloaded, and that must not abort the rest.
     await tx.query('SAVEPOINT pgss');
     try {
-      const statements = (await repo.topStatements(ext.schema, limit, tx)) as Extract<
-        DatabaseInsight['top_statements'],
-        { available: true }
-      >['statements'];
+      const statements = (await repo.topStatements(limit, tx)) as
+        Extract<DatabaseInsight['top_statements'], { available: true }>['statements'] | null;
       await tx.query('RELEASE SAVEPOINT pgss');
+      if (!statements)
+        return {
+          available: false,
+          reason:
+            'the pg_stat_statements extension is not created in this database (CREATE EXTENSION pg_stat_statements, as a superuser)',
+        };
       return { available: true, statements };
     } catch (err) {
       await tx.query('ROLLBACK TO SAVEPOINT pgss');

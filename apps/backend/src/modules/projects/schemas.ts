@@ -1,9 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Timestamp } from '../../platform/schemas.js';
+import { Id, Timestamp } from '../../platform/schemas.js';
 import { Page, PageQuery } from '../../platform/pagination.js';
 import { DateString, Version } from '../beneficiaries/schemas.js';
 
-const Id = Type.String({ pattern: '^[1-9][0-9]{0,17}$' });
 export const ProjectStatus = Type.Union(['planning', 'active', 'completed', 'cancelled'].map((s) => Type.Literal(s)));
 
 export const Project = Type.Object({

@@ -4,7 +4,7 @@ import { Page, PageQuery } from '../../platform/pagination.js';
 import { PASSWORD_MAX } from '../auth/password-policy.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 200 });
-const RoleName = Type.String({ pattern: '^[a-z][a-z0-9_]{1,39}$' });
+const RoleName = Type.String({ pattern: '^[a-z][a-z0-9_]{1,39}$', maxLength: 40 });
 
 export const User = Type.Object({
   id: Type.String(),

@@ -110,7 +110,7 @@ export function workshopsRoutes(app: FastifyInstance, service: WorkshopsService)
     },
     async (req, reply) => {
       await service.removeParticipant(app.requirePrincipal(req), req.params.id, req.params.beneficiaryId);
-      return reply.code(204).send(null);
+      return reply.code(204).send();
     },
   );
 }

@@ -1,10 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Timestamp } from '../../platform/schemas.js';
+import { Id, Timestamp } from '../../platform/schemas.js';
 import { Page, PageQuery } from '../../platform/pagination.js';
 import { DateString, Version } from '../beneficiaries/schemas.js';
 
-export const Id = Type.String({ pattern: '^[1-9][0-9]{0,17}$', description: 'numeric id' });
-const Time = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM, organisation time' });
+const Time = Type.String({
+  pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$',
+  maxLength: 5,
+  description: 'HH:MM, organisation time',
+});
 export const WorkshopStatus = Type.Union(['planned', 'active', 'completed', 'cancelled'].map((s) => Type.Literal(s)));
 const Weekdays = Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), {
   minItems: 1,
