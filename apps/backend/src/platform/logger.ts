@@ -125,8 +125,8 @@ export function flushLog(logger: pino.Logger): Promise<void> {
 /**
  * The access log: one line per request when its response is sent (Fastify's own two lines, "incoming request"
  * and "request completed", are off: disableRequestLogging). Route pattern, never the raw URL; the problem code of
- * an error response; user id when the request was authenticated; the request id comes from the request's
- * logger (reqId).
+ * an error response; user id when the request was authenticated; the client address (request.ip, TRUST_PROXY);
+ * the request id comes from the request's logger (reqId).
  */
 export function registerAccessLog(app: FastifyInstance): void {
   app.addHook('onResponse', (request, reply, done) => {
@@ -140,6 +140,7 @@ export function registerAccessLog(app: FastifyInstance): void {
         ...(request.problemCode ? { code: request.problemCode } : {}),
         duration_ms: Math.round(reply.elapsedTime * 100) / 100,
         user_id: request.principal?.userId ?? null,
+        remote_address: request.ip,
       },
       'request completed',
     );
