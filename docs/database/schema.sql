@@ -86,6 +86,37 @@ CREATE TYPE public.timerange AS RANGE (
 );
 
 --
+-- Name: assert_administrator_remains(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.assert_administrator_remains() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  IF TG_TABLE_NAME = 'users' THEN
+    -- Only a user who was an administrator matters (the row trigger's WHEN already required OLD.active).
+    IF NOT role_is_administrator(OLD.role) THEN
+      RETURN NULL;
+    END IF;
+  ELSIF NOT EXISTS (SELECT 1 FROM users WHERE role = OLD.role AND active) THEN
+    RETURN NULL; -- a role nobody active holds
+  END IF;
+  UPDATE administrator_guard SET checked_at = now();
+  IF NOT EXISTS (
+    SELECT 1 FROM users u
+      JOIN role_permissions um ON um.role = u.role AND um.permission = 'users:manage'
+      JOIN role_permissions rm ON rm.role = u.role AND rm.permission = 'roles:manage'
+     WHERE u.active
+  ) THEN
+    RAISE EXCEPTION 'no active user would hold both users:manage and roles:manage'
+      USING ERRCODE = 'check_violation', CONSTRAINT = 'users_last_administrator',
+            HINT = 'npm run admin:recover restores an administrator (docs/runbooks/admin-recovery.md)';
+  END IF;
+  RETURN NULL;
+END;
+$$;
+
+--
 -- Name: attendance_scheduled_session(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -241,6 +272,17 @@ END;
 $$;
 
 --
+-- Name: role_is_administrator(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.role_is_administrator(role_name text) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+  SELECT count(*) = 2 FROM role_permissions
+   WHERE role = role_name AND permission IN ('users:manage', 'roles:manage')
+$$;
+
+--
 -- Name: set_updated_at(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -325,6 +367,16 @@ BEGIN
   RETURN NEW;
 END;
 $$;
+
+--
+-- Name: administrator_guard; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.administrator_guard (
+    id boolean DEFAULT true NOT NULL,
+    checked_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT administrator_guard_id_check CHECK (id)
+);
 
 --
 -- Name: attendance; Type: TABLE; Schema: public; Owner: -
@@ -813,6 +865,13 @@ ALTER TABLE public.workshops ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 ALTER TABLE ONLY public.beneficiaries ALTER COLUMN code SET DEFAULT ('B-'::text || lpad((nextval('public.beneficiaries_code_seq'::regclass))::text, 6, '0'::text));
 
 --
+-- Name: administrator_guard administrator_guard_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.administrator_guard
+    ADD CONSTRAINT administrator_guard_pkey PRIMARY KEY (id);
+
+--
 -- Name: attendance attendance_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1067,6 +1126,12 @@ CREATE INDEX beneficiaries_full_name_trgm_idx ON public.beneficiaries USING gin 
 CREATE INDEX beneficiaries_neighbourhood_idx ON public.beneficiaries USING btree (lower(public.immutable_unaccent(address_neighbourhood))) WHERE (address_neighbourhood IS NOT NULL);
 
 --
+-- Name: beneficiaries_nis_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX beneficiaries_nis_idx ON public.beneficiaries USING btree (nis) WHERE (deleted_at IS NULL);
+
+--
 -- Name: beneficiaries_social_name_trgm_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1139,10 +1204,10 @@ CREATE INDEX enrollments_project_status_idx ON public.enrollments USING btree (p
 CREATE INDEX enrollments_updated_by_idx ON public.enrollments USING btree (updated_by);
 
 --
--- Name: password_resets_user_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: password_resets_user_id_key; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX password_resets_user_idx ON public.password_resets USING btree (user_id);
+CREATE UNIQUE INDEX password_resets_user_id_key ON public.password_resets USING btree (user_id);
 
 --
 -- Name: projects_coordinator_idx; Type: INDEX; Schema: public; Owner: -
@@ -1337,6 +1402,12 @@ CREATE TRIGGER projects_set_updated_at BEFORE UPDATE ON public.projects FOR EACH
 CREATE TRIGGER role_permissions_audit AFTER INSERT OR DELETE OR UPDATE ON public.role_permissions FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('role,permission');
 
 --
+-- Name: role_permissions role_permissions_last_administrator; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER role_permissions_last_administrator AFTER DELETE OR UPDATE ON public.role_permissions FOR EACH ROW WHEN ((old.permission = ANY (ARRAY['users:manage'::text, 'roles:manage'::text]))) EXECUTE FUNCTION public.assert_administrator_remains();
+
+--
 -- Name: roles roles_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -1353,6 +1424,18 @@ CREATE TRIGGER roles_set_updated_at BEFORE UPDATE ON public.roles FOR EACH ROW E
 --
 
 CREATE TRIGGER users_audit AFTER INSERT OR DELETE OR UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('id', 'password_hash');
+
+--
+-- Name: users users_last_administrator; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER users_last_administrator AFTER UPDATE ON public.users FOR EACH ROW WHEN ((old.active AND ((NOT new.active) OR (new.role IS DISTINCT FROM old.role)))) EXECUTE FUNCTION public.assert_administrator_remains();
+
+--
+-- Name: users users_last_administrator_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER users_last_administrator_delete AFTER DELETE ON public.users FOR EACH ROW WHEN (old.active) EXECUTE FUNCTION public.assert_administrator_remains();
 
 --
 -- Name: users users_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -1690,3 +1773,8 @@ ALTER TABLE ONLY public.workshops
 -- 202611251120 enrollments_participants_attendance
 -- 202611251200 pg_stat_statements
 -- 202611251201 schema_migrations_read_only
+-- 202612011000 last_administrator
+-- 202612011001 beneficiaries_nis_idx
+-- 202612011002 password_resets_keep_newest
+-- 202612011003 password_resets_user_id_key
+-- 202612011004 drop_password_resets_user_idx

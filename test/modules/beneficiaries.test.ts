@@ -469,3 +469,47 @@ t.test('a revoked session gets 401 and no data on its next read, and no audit ro
   t.notMatch(res.body, /Maria Aparecida|full_name|cpf/, 'and carries no data');
   t.equal(await audits(), before, 'no sensitive read is recorded for it');
 });
+
+t.test('CPF and NIS lookups need beneficiaries:read_sensitive and are recorded in the audit trail', async (t) => {
+  const ctx = await buildTestApp(t);
+  const a = await admin(ctx);
+  const ana = (await create(ctx, a, { full_name: 'Ana Lookup', cpf: cpf(300_000_001), nis: '10987654321' })).json();
+  await create(ctx, a, { full_name: 'Bia Lookup', cpf: cpf(300_000_002) });
+  const list = (u: TestUser, q: string) =>
+    ctx.app.inject({ method: 'GET', url: `/api/v1/beneficiaries?q=${encodeURIComponent(q)}`, headers: u.headers });
+  const formattedCpf = cpf(300_000_001).replace(/^(\d{3})(\d{3})(\d{3})(\d{2})$/, '$1.$2.$3-$4');
+
+  const reader = await userWith(ctx, ['beneficiaries:read']);
+  for (const q of [cpf(300_000_001), formattedCpf, '10987654321', '109.87654.32-1', '00000000000']) {
+    const res = await list(reader, q);
+    t.equal(res.statusCode, 403, `${q} without read_sensitive`);
+    t.match(res.json().detail, /beneficiaries:read_sensitive/, 'names the permission');
+  }
+  t.equal((await list(reader, 'Ana Lookup')).statusCode, 200, 'names are still searchable');
+  t.equal((await list(reader, '12345')).statusCode, 200, 'digits that are no CPF or NIS are plain text');
+
+  const holder = await userWith(ctx, ['beneficiaries:read', 'beneficiaries:read_sensitive']);
+  const audit = () =>
+    ctx.db.many<{ row_id: string; changes: Record<string, unknown> }>({
+      text: "SELECT row_id, changes FROM audit_log WHERE action = 'read_sensitive' AND user_id = $1 ORDER BY id",
+      values: [holder.id],
+    });
+  for (const q of [formattedCpf, '109.87654.32-1']) {
+    const res = await list(holder, q);
+    t.equal(res.statusCode, 200);
+    t.same(
+      res.json().data.map((b: { id: string }) => b.id),
+      [ana.id],
+      `${q} finds her`,
+    );
+    t.notOk('cpf' in res.json().data[0], 'a list still carries no sensitive field');
+  }
+  t.same((await list(holder, cpf(300_000_009))).json().data, [], 'an unknown CPF finds nobody');
+  t.same(await audit(), [
+    { row_id: ana.id, changes: { lookup: 'cpf_or_nis' } },
+    { row_id: ana.id, changes: { lookup: 'cpf_or_nis' } },
+    { row_id: '-', changes: { lookup: 'cpf_or_nis', matches: 0 } },
+  ]);
+  t.equal((await list(holder, 'Ana Lookup')).statusCode, 200);
+  t.equal((await audit()).length, 3, 'a name search is not a sensitive lookup');
+});

@@ -1,27 +1,13 @@
 // npm run backup / restore / backup:verify as the operator runs them (child processes), on a test database.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase } from '../helpers/db.js';
-import { REPO } from '../setup/paths.js';
 import { withClient } from '../../apps/backend/scripts/lib/database.js';
-import { NO_COVERAGE } from '../helpers/child-env.js';
+import { runScript as run } from '../helpers/scripts.js';
 import { BACKUP_LOCK_KEY, prune } from '../../apps/backend/scripts/backup.js';
 import { countRows, listBackups, manifestPath, type Manifest } from '../../apps/backend/scripts/lib/backup.js';
-
-const script = (name: string) => path.join(REPO, 'apps/backend/scripts', name);
-
-function run(name: string, args: string[], env: Record<string, string>) {
-  const res = spawnSync(process.execPath, ['--import', 'tsx', script(name), ...args], {
-    cwd: REPO,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', ...NO_COVERAGE, ...env },
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
-  return { code: res.status, out: `${res.stdout}${res.stderr}` };
-}
 
 t.test('backup, verify, restore', async (t) => {
   const db = await createTestDatabase();
@@ -32,7 +18,7 @@ t.test('backup, verify, restore', async (t) => {
   });
   const env = { DATABASE_URL: db.url, BACKUP_DIR: dir };
 
-  const backup = run('backup.ts', [], env);
+  const backup = await run('backup.ts', [], env);
   t.equal(backup.code, 0, 'exits 0', { output: backup.out });
   t.match(backup.out, /\[\d+\/\d+\] public\.users/, 'progress per table');
   t.match(backup.out, /wrote .*\.dump \([\d.]+ (B|KiB|MiB)/, 'final size');
@@ -47,7 +33,7 @@ t.test('backup, verify, restore', async (t) => {
   t.ok(manifest.tables['public.users']! >= 1);
   t.ok(manifest.migrations.length > 0);
 
-  const verify = run('backup-verify.ts', [], env);
+  const verify = await run('backup-verify.ts', [], env);
   t.equal(verify.code, 0, 'exits 0', { output: verify.out });
   t.match(verify.out, /amcheck: \d+ btree indexes checked/);
   t.match(verify.out, /backup:verify OK/);
@@ -62,22 +48,22 @@ t.test('backup, verify, restore', async (t) => {
     manifestPath(made!.file),
     JSON.stringify({ ...manifest, tables: { ...manifest.tables, 'public.users': 999 } }),
   );
-  const bad = run('backup-verify.ts', [], env);
+  const bad = await run('backup-verify.ts', [], env);
   t.equal(bad.code, 1);
   t.match(bad.out, /DIFFERENCE: table public\.users: \d+ rows restored, 999 at backup time/);
   fs.writeFileSync(manifestPath(made!.file), original);
 
   // Restore: never over a non-empty database without --clean; into an empty one, with the migration status.
-  const over = run('restore.ts', [made!.file, '--target', db.url], env);
+  const over = await run('restore.ts', [made!.file, '--target', db.url], env);
   t.equal(over.code, 1);
   t.match(over.out, /not empty/);
   const target = await createTestDatabase({ template: false });
   t.teardown(target.drop);
-  const restored = run('restore.ts', [made!.file, '--target', target.url], env);
+  const restored = await run('restore.ts', [made!.file, '--target', target.url], env);
   t.equal(restored.code, 0, 'exits 0', { output: restored.out });
   t.match(restored.out, /migrations up to date/);
   t.same(await withClient(target.url, (c) => countRows(c)), manifest.tables, 'same rows after restore');
-  const again = run('restore.ts', [made!.file, '--target', target.url, '--clean'], env);
+  const again = await run('restore.ts', [made!.file, '--target', target.url, '--clean'], env);
   t.equal(again.code, 0, 'exits 0', { output: again.out });
 
   // A damaged file is refused before anything is touched.
@@ -86,7 +72,7 @@ t.test('backup, verify, restore', async (t) => {
   bytes.writeUInt8(bytes.readUInt8(bytes.length - 10) ^ 0xff, bytes.length - 10);
   fs.writeFileSync(damaged, bytes);
   fs.copyFileSync(`${made!.file}.sha256`, `${damaged}.sha256`);
-  const corrupt = run('restore.ts', [damaged, '--target', target.url, '--clean'], env);
+  const corrupt = await run('restore.ts', [damaged, '--target', target.url, '--clean'], env);
   t.equal(corrupt.code, 1);
   t.match(corrupt.out, /SHA-256 mismatch/);
 });
@@ -100,7 +86,7 @@ t.test('one backup at a time; an old pg_dump is refused', async (t) => {
   });
   await withClient(db.url, async (c) => {
     await c.query('SELECT pg_advisory_lock($1::bigint)', [BACKUP_LOCK_KEY]);
-    const locked = run('backup.ts', [], { DATABASE_URL: db.url, BACKUP_DIR: dir });
+    const locked = await run('backup.ts', [], { DATABASE_URL: db.url, BACKUP_DIR: dir });
     t.equal(locked.code, 1);
     t.match(locked.out, /another backup .* is running/);
   });
@@ -108,7 +94,7 @@ t.test('one backup at a time; an old pg_dump is refused', async (t) => {
   const fake = fs.mkdtempSync(path.join(os.tmpdir(), 'acolhe-fake-pg-'));
   t.teardown(() => fs.rmSync(fake, { recursive: true, force: true }));
   fs.writeFileSync(path.join(fake, 'pg_dump'), '#!/bin/sh\necho "pg_dump (PostgreSQL) 14.11"\n', { mode: 0o755 });
-  const old = run('backup.ts', [], { DATABASE_URL: db.url, BACKUP_DIR: dir, PG_BIN_DIR: fake });
+  const old = await run('backup.ts', [], { DATABASE_URL: db.url, BACKUP_DIR: dir, PG_BIN_DIR: fake });
   t.equal(old.code, 1);
   t.match(old.out, /pg_dump 14\.11 .* is older than the server \(PostgreSQL 15/);
   t.same(listBackups(dir), [], 'nothing written');

@@ -3,6 +3,8 @@ import pg from 'pg';
 import { loadConfig } from '../../apps/backend/src/config.js';
 import { runInitialSeed, type SeedReport } from '../../apps/backend/src/database/seed/initial-data.js';
 import { createTestDatabase } from '../helpers/db.js';
+import { buildTestApp } from '../helpers/app.js';
+import { admin } from '../helpers/auth.js';
 import { TEST_ADMIN } from '../setup/paths.js';
 
 const config = loadConfig({
@@ -61,6 +63,10 @@ t.test('an admin keeps a changed password; a reduced role keeps its reduction', 
   const c = new pg.Client({ connectionString: db.url });
   await c.connect();
   t.teardown(() => c.end());
+  // Another administrator first: the database refuses to lose the last one.
+  await c.query(
+    "INSERT INTO users (email, name, password_hash, role) VALUES ('other-admin@acolhe.test', 'Other', '$argon2id$x', 'admin')",
+  );
   await c.query(
     "UPDATE users SET password_hash = '$argon2id$changed-by-the-admin', active = false, role = 'coordinator' WHERE email = $1",
     [TEST_ADMIN.email],
@@ -147,3 +153,65 @@ t.test('outside development the admin variables are required and must meet the p
     /never created in production/,
   );
 });
+
+t.test(
+  'the seed never fails on sample data a user changed: it is left alone, an optional step is skipped',
+  async (t) => {
+    const db = await createTestDatabase();
+    t.teardown(() => db.drop());
+    await seed(db.url);
+    const ctx = await buildTestApp(t, { database: db });
+    const a = await admin(ctx);
+    const id = async (sql: string) => (await ctx.db.one<{ id: string }>({ text: sql })).id;
+    const project = await id("SELECT id FROM projects WHERE name = 'Costura e Renda'");
+    const workshop = await id("SELECT id FROM workshops WHERE title = 'Costura básica'");
+    const patch = async (url: string, payload: object) => {
+      const res = await ctx.app.inject({ method: 'PATCH', url: `/api/v1${url}`, headers: a.headers, payload });
+      t.equal(res.statusCode, 200, `${url} ${res.body}`);
+    };
+    // Ordinary edits: the programme starts a month earlier, and its first workshop with it.
+    await patch(`/projects/${project}`, { start_date: '2026-01-05' });
+    await patch(`/workshops/${workshop}`, { start_date: '2026-01-05' });
+
+    const lines: string[] = [];
+    const report = await runInitialSeed({
+      connectionString: db.url,
+      config,
+      log: (l) => lines.push(l),
+      withSamples: true,
+    });
+    t.equal(changes(report), 0, 'nothing inserted or updated');
+    const dates = await ctx.db.many<{ start_date: string }>({
+      text: `SELECT start_date::text FROM projects WHERE id = $1 UNION ALL SELECT start_date::text FROM workshops WHERE id = $2`,
+      values: [project, workshop],
+    });
+    t.same(
+      dates.map((d) => d.start_date),
+      ['2026-01-05', '2026-01-05'],
+      "the user's dates stand",
+    );
+    t.same(lines, [], 'nothing to report');
+
+    // A sample project renamed by its users: the seed would add it again, and its workshop would clash with the
+    // renamed one's (same facilitator, same hours): that optional step is skipped, the rest of the seed applies.
+    await patch(`/projects/${await id("SELECT id FROM projects WHERE name = 'Mulheres em Rede'")}`, {
+      name: 'Rede de Mulheres',
+    });
+    await ctx.db.execute({ text: "DELETE FROM vulnerabilities WHERE code = 'migrant'" });
+    const again = await runInitialSeed({
+      connectionString: db.url,
+      config,
+      log: (l) => lines.push(l),
+      withSamples: true,
+    });
+    t.equal(again.vulnerabilities?.inserted, 1, 'the required steps ran');
+    t.equal(again.projects, undefined, 'the sample step reports no counts');
+    t.match(lines, [/^skipped sample projects and workshops \(optional\): .+; the rest of the seed is applied$/]);
+    const names = await ctx.db.many<{ name: string }>({ text: 'SELECT name::text FROM projects ORDER BY name' });
+    t.same(
+      names.map((n) => n.name),
+      ['Costura e Renda', 'Rede de Mulheres'],
+      'the skipped step left nothing behind',
+    );
+  },
+);

@@ -18,6 +18,7 @@ import { loadShedding } from './platform/load-shedding.js';
 import { strictBodyValidator } from './platform/validation.js';
 import authPlugin from './platform/auth.js';
 import metricsPlugin from './platform/metrics.js';
+import { clientKey, createRateCounters, rateLimits } from './platform/rate-limit.js';
 import { createInvalidator } from './platform/cache-invalidation.js';
 import { createMailer, type Mailer } from './platform/mailer.js';
 import healthModule from './modules/health/index.js';
@@ -108,6 +109,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const permissionStore = createPermissionStore(accessRepo, redis, invalidator, config.CACHE_TTL_SECONDS);
   const authRepo = createAuthRepository(db);
   const sessionStore = createSessionStore(authRepo, redis, invalidator, config.CACHE_TTL_SECONDS);
+  // Rate limits (platform/rate-limit.ts): counters in Redis, per process while it is away. Keyed on request.ip.
+  const counters = createRateCounters(redis);
+  await app.register(rateLimits, { counters });
   await app.register(authPlugin, {
     secret: deps.jwtSecret,
     issuer: config.JWT_ISSUER,
@@ -115,15 +119,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     apiPrefix: API_PREFIX,
     backend: { isSessionActive: sessionStore.isActive, permissionsOf: permissionStore.permissionsOf },
+    anonymous: app.rateLimitCheck({
+      name: 'anonymous',
+      max: config.ANONYMOUS_MAX_PER_IP,
+      windowSeconds: config.ANONYMOUS_WINDOW_SECONDS,
+      key: clientKey,
+    }),
   });
 
   const mailer = deps.mailer ?? createMailer(config, app.log);
   const auth = createAuthService({
     config,
     db,
-    redis,
     repo: authRepo,
     sessionStore,
+    counters,
     mailer,
     signAccessToken: app.signAccessToken,
     log: app.log,

@@ -255,12 +255,7 @@ export async function benchBeneficiaries(ctx: BenchContext): Promise<void> {
     );
 
     // 3. The search plan.
-    const s = searchStatement(
-      { text: TYPO_QUERY, digits: null, code: null },
-      { timezone: 'America/Sao_Paulo' },
-      null,
-      PAGE_SIZE,
-    );
+    const s = searchStatement({ text: TYPO_QUERY, code: null }, { timezone: 'America/Sao_Paulo' }, null, PAGE_SIZE);
     const client = await pool.connect();
     try {
       await client.query('BEGIN READ ONLY');

@@ -4,7 +4,8 @@
 import fp from 'fastify-plugin';
 import jwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
-import { forbidden, unauthorized } from './errors.js';
+import { AppError, forbidden, unauthorized } from './errors.js';
+import { problems } from './schemas.js';
 
 export interface Principal {
   userId: string;
@@ -56,6 +57,11 @@ export interface AuthPluginOptions {
   backend: AuthBackend;
   /** Routes whose URL starts with this prefix must declare a permission. */
   apiPrefix: string;
+  /**
+   * Counts a request that carries no valid access token (a public route, an unknown route, a failed
+   * authentication) against its client's limit; throws 429 past it. Route probing ends there.
+   */
+  anonymous: (request: FastifyRequest) => Promise<void>;
 }
 
 const ALGORITHM = 'HS256';
@@ -124,19 +130,39 @@ async function authPlugin(app: FastifyInstance, o: AuthPluginOptions) {
   const guard =
     (permission: RoutePermission): onRequestHookHandler =>
     (request, _reply, done) => {
-      authenticate(request).then((principal) => {
-        request.principal = principal;
-        done(permission !== 'authenticated' && !principal.permissions.has(permission) ? forbidden() : undefined);
-      }, done);
+      authenticate(request).then(
+        (principal) => {
+          request.principal = principal;
+          done(permission !== 'authenticated' && !principal.permissions.has(permission) ? forbidden() : undefined);
+        },
+        (err: unknown) => {
+          // A refused token counts against the per-address limit for unauthenticated requests.
+          if (err instanceof AppError && err.status === 401)
+            o.anonymous(request).then(() => done(err as AppError), done);
+          else done(err as Error);
+        },
+      );
     };
+
+  // Unknown routes are unauthenticated requests too. Callback-style: no promise for the requests that match.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!request.is404) return done();
+    o.anonymous(request).then(() => done(), done);
+  });
 
   app.addHook('onRoute', (route: RouteOptions) => {
     const permission = route.config?.permission;
     if (!route.url.startsWith(o.apiPrefix)) return;
     if (!permission) throw new Error(`Route ${route.method} ${route.url} must declare config.permission`);
-    if (permission === 'public') return;
-    route.schema = { ...route.schema, security: [{ bearerAuth: [] }] } as RouteOptions['schema'];
+    // Every API route may answer 429: public ones count every request, the others failed authentications.
+    const schema = route.schema as { response?: Record<string, unknown> } | undefined;
+    route.schema = { ...schema, response: { ...schema?.response, ...problems(429) } } as RouteOptions['schema'];
     const hooks = route.onRequest ? [route.onRequest].flat() : [];
+    if (permission === 'public') {
+      route.onRequest = [o.anonymous, ...hooks];
+      return;
+    }
+    route.schema = { ...route.schema, security: [{ bearerAuth: [] }] } as RouteOptions['schema'];
     route.onRequest = [guard(permission), ...hooks];
   });
 }

@@ -51,11 +51,25 @@ function fieldErrors(err: DatabaseError, message: string): FieldError[] {
   return constraintFields(err).map((f) => ({ path: `body.${f}`, message }));
 }
 
+/**
+ * Rules a trigger enforces about the state of the whole system rather than one value: their violation is a
+ * conflict with that state (409 with its own code), not an invalid field.
+ */
+const STATE_RULES: Record<string, { code: string; message: string }> = {
+  users_last_administrator: {
+    code: 'last_administrator',
+    message:
+      'This change would leave no active user holding both users:manage and roles:manage (the last administrator)',
+  },
+};
+
 export function mapPgError(err: unknown): DbError {
   const e = err as DatabaseError & { code?: string };
   const code = e.code;
   const wrap = (status: number, apiCode: string, msg: string, errors?: FieldError[]) =>
     new DbError(status, apiCode, msg, code, e.constraint, errors);
+  const rule = e.constraint ? STATE_RULES[e.constraint] : undefined;
+  if (rule && code === '23514') return wrap(409, rule.code, rule.message);
   switch (code) {
     case '23505': {
       const fields = constraintFields(e);

@@ -9,7 +9,8 @@ export type RedisClient = Redis;
 export const keys = {
   sessions: (userId: string | number) => `sessions:${userId}`,
   permissions: (role: string) => `permissions:${role}`,
-  loginLimit: (kind: 'email' | 'ip', value: string) => `ratelimit:login:${kind}:${value}`,
+  /** Rate-limit counters (platform/rate-limit.ts), e.g. `ratelimit:login:email:<address>`. */
+  rateLimit: (name: string, value: string) => `ratelimit:${name}:${value}`,
   lock: (name: string) => `lock:${name}`,
 } as const;
 

@@ -30,6 +30,13 @@ export interface SeedContext {
 /** A step seeds one or more tables and reports its counts per table. */
 export type SeedStep = (ctx: SeedContext) => Promise<SeedReport>;
 
+/** A named step; an optional one runs in a savepoint and is skipped (with a line saying why) when it fails. */
+export interface SeedStepSpec {
+  name: string;
+  run: SeedStep;
+  optional?: boolean;
+}
+
 const DEV_ADMIN_EMAIL = 'admin@acolhe.local';
 
 async function seedAdmin(ctx: SeedContext): Promise<SeedReport> {
@@ -85,6 +92,20 @@ function merge(into: SeedReport, from: SeedReport) {
   }
 }
 
+/** Runs an optional step in a savepoint: on failure its changes are undone, the reason printed, the seed goes on. */
+async function runOptional(ctx: SeedContext, step: SeedStepSpec): Promise<SeedReport> {
+  await ctx.db.execute({ text: 'SAVEPOINT optional_seed_step' }, ctx.tx);
+  try {
+    const report = await step.run(ctx);
+    await ctx.db.execute({ text: 'RELEASE SAVEPOINT optional_seed_step' }, ctx.tx);
+    return report;
+  } catch (err) {
+    await ctx.db.execute({ text: 'ROLLBACK TO SAVEPOINT optional_seed_step' }, ctx.tx);
+    ctx.log(`skipped ${step.name} (optional): ${(err as Error).message}; the rest of the seed is applied`);
+    return {};
+  }
+}
+
 export async function runInitialSeed(o: {
   connectionString: string;
   config: Config;
@@ -109,7 +130,12 @@ export async function runInitialSeed(o: {
       // Concurrent seeds (two deploys) wait for each other instead of racing on the same rows.
       await db.execute({ text: "SELECT pg_advisory_xact_lock(hashtext('acolhe:seed'))" }, tx);
       const ctx: SeedContext = { db, tx, config: o.config, withSamples, log: o.log };
-      for (const step of [seedAccess, seedAdmin, ...seedSteps]) merge(report, await step(ctx));
+      const steps: SeedStepSpec[] = [
+        { name: 'permissions and roles', run: seedAccess },
+        { name: 'first admin', run: seedAdmin },
+        ...seedSteps,
+      ];
+      for (const step of steps) merge(report, await (step.optional ? runOptional(ctx, step) : step.run(ctx)));
     });
     return report;
   } finally {

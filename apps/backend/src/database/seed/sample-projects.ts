@@ -1,6 +1,7 @@
 // Sample projects and workshops (only with ctx.withSamples: development, staging on request; never production).
 // Natural keys: projects.name (case-insensitive), workshops (project, title). Coordinated and facilitated by the
-// first admin. A second run reports nothing inserted or updated.
+// first admin. A sample that exists is left alone, whatever a user changed in it since (its dates, say): the
+// seed inserts missing samples only. A second run reports nothing inserted or updated.
 import type { SeedContext, SeedReport, TableCounts } from './initial-data.js';
 
 const PROJECTS = [
@@ -71,10 +72,8 @@ export async function seedSampleProjects({ db, tx, withSamples }: SeedContext): 
     {
       text: `INSERT INTO projects (name, description, status, start_date, end_date, coordinator_id)
              SELECT n, d, s, sd, ed, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::date[]) AS x(n, d, s, sd, ed)
-             ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description, start_date = EXCLUDED.start_date, end_date = EXCLUDED.end_date
-               WHERE (projects.description, projects.start_date, projects.end_date)
-                     IS DISTINCT FROM (EXCLUDED.description, EXCLUDED.start_date, EXCLUDED.end_date)
-             RETURNING (xmax = 0) AS inserted`,
+             ON CONFLICT (name) DO NOTHING
+             RETURNING true AS inserted`,
       values: [
         PROJECTS.map((p) => p.name),
         PROJECTS.map((p) => p.description),
@@ -93,14 +92,8 @@ export async function seedSampleProjects({ db, tx, withSamples }: SeedContext): 
                FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::date[], $6::jsonb[], $7::time[], $8::time[], $9::int[])
                     AS x(project, title, location, sd, ed, wd, st, et, cap)
                JOIN projects p ON p.name = x.project::citext
-             ON CONFLICT (project_id, title) DO UPDATE SET location = EXCLUDED.location, start_date = EXCLUDED.start_date,
-                    end_date = EXCLUDED.end_date, weekdays = EXCLUDED.weekdays, start_time = EXCLUDED.start_time,
-                    end_time = EXCLUDED.end_time, capacity = EXCLUDED.capacity
-               WHERE (workshops.location, workshops.start_date, workshops.end_date, workshops.weekdays, workshops.start_time,
-                      workshops.end_time, workshops.capacity)
-                     IS DISTINCT FROM (EXCLUDED.location, EXCLUDED.start_date, EXCLUDED.end_date, EXCLUDED.weekdays,
-                      EXCLUDED.start_time, EXCLUDED.end_time, EXCLUDED.capacity)
-             RETURNING (xmax = 0) AS inserted`,
+             ON CONFLICT (project_id, title) DO NOTHING
+             RETURNING true AS inserted`,
       values: [
         WORKSHOPS.map((w) => w.project),
         WORKSHOPS.map((w) => w.title),

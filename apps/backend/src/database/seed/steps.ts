@@ -1,6 +1,10 @@
-// Further seed steps (catalogues, samples), run after access and the admin, in this order.
-import type { SeedStep } from './initial-data.js';
+// Further seed steps (catalogues, samples), run after access and the admin, in this order. An optional step
+// that cannot run (sample data clashing with what users did since) is reported and skipped, never fatal.
+import type { SeedStepSpec } from './initial-data.js';
 import { seedVulnerabilities } from './vulnerabilities.js';
 import { seedSampleProjects } from './sample-projects.js';
 
-export const seedSteps: SeedStep[] = [seedVulnerabilities, seedSampleProjects];
+export const seedSteps: SeedStepSpec[] = [
+  { name: 'vulnerability catalogue', run: seedVulnerabilities },
+  { name: 'sample projects and workshops', run: seedSampleProjects, optional: true },
+];

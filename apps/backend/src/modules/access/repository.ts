@@ -47,6 +47,22 @@ export function createAccessRepository(db: Db) {
     lockRole: (name: string, ex: Executor) =>
       db.maybeOne<{ name: string }>({ text: 'SELECT name FROM roles WHERE name = $1 FOR UPDATE', values: [name] }, ex),
 
+    /**
+     * Permissions of the named roles, read with the roles locked FOR SHARE: an edit of their permission sets
+     * (which locks the role FOR UPDATE) waits until the caller's transaction ends. Unknown roles are absent.
+     */
+    lockedRolePermissions: async (names: string[], ex: Executor) => {
+      const found = await db.many<{ name: string }>(
+        { text: 'SELECT name FROM roles WHERE name = ANY($1::text[]) FOR SHARE', values: [names] },
+        ex,
+      );
+      const rows = await db.many<{ role: string; permission: string }>(
+        { text: 'SELECT role, permission FROM role_permissions WHERE role = ANY($1::text[])', values: [names] },
+        ex,
+      );
+      return new Map(found.map((r) => [r.name, rows.filter((p) => p.role === r.name).map((p) => p.permission)]));
+    },
+
     insertRole: (name: string, description: string, ex?: Executor) =>
       db.execute({ text: 'INSERT INTO roles (name, description) VALUES ($1, $2)', values: [name, description] }, ex),
 

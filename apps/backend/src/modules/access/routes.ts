@@ -48,10 +48,12 @@ export function accessRoutes(app: FastifyInstance, service: AccessService) {
       config: manage,
       schema: {
         tags,
-        description: "Replaces the role's whole permission set",
+        description:
+          "Replaces the role's whole permission set. Only someone holding every permission of the role, before and " +
+          'after, may do so (403). 409 last_administrator when no active user would hold both users:manage and roles:manage.',
         params: S.RoleParams,
         body: S.ReplacePermissionsBody,
-        response: { 200: S.Role, ...problems(400, 401, 403, 404, 422) },
+        response: { 200: S.Role, ...problems(400, 401, 403, 404, 409, 422) },
       },
     },
     async (req) => service.replacePermissions(app.requirePrincipal(req), req.params.name, req.body.permissions),

@@ -4,5 +4,5 @@ import type { ModuleDeps } from '../../app.js';
 import { authRoutes } from './routes.js';
 
 export default async function authModule(app: FastifyInstance, d: ModuleDeps) {
-  authRoutes(app, d.auth);
+  authRoutes(app, d.auth, d.config);
 }

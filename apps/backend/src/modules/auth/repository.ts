@@ -139,10 +139,13 @@ export function createAuthRepository(db: Db) {
         )
       ).map((r) => r.id),
 
-    insertPasswordReset: (userId: string, tokenHash: Buffer, ttlSeconds: number, ex?: Executor) =>
+    /** The user's one reset token (password_resets_user_id_key): a new request replaces the earlier one. */
+    replacePasswordReset: (userId: string, tokenHash: Buffer, ttlSeconds: number, ex?: Executor) =>
       db.execute(
         {
-          text: `INSERT INTO password_resets (user_id, token_hash, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))`,
+          text: `INSERT INTO password_resets (user_id, token_hash, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))
+                 ON CONFLICT (user_id) DO UPDATE SET token_hash = EXCLUDED.token_hash, created_at = EXCLUDED.created_at,
+                        expires_at = EXCLUDED.expires_at, used_at = NULL`,
           values: [userId, tokenHash, ttlSeconds],
         },
         ex,

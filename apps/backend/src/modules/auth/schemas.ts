@@ -49,4 +49,5 @@ export const ResetConfirmBody = Type.Object(
 );
 
 export type LoginBody = Static<typeof LoginBody>;
+export type ResetRequestBody = Static<typeof ResetRequestBody>;
 export type TokenPair = Static<typeof TokenPair>;

@@ -3,7 +3,7 @@ import type { Config } from '../../config.js';
 import type { Db } from '../../platform/db.js';
 import { AppError, conflict, notFound, unauthorized } from '../../platform/errors.js';
 import type { Mailer } from '../../platform/mailer.js';
-import type { RedisClient } from '../../platform/redis.js';
+import type { RateCounters } from '../../platform/rate-limit.js';
 import type { AuthRepository } from './repository.js';
 import type { SessionStore } from './session-store.js';
 import { createLoginThrottle } from './login-throttle.js';
@@ -19,9 +19,9 @@ export interface ClientMeta {
 export interface AuthServiceDeps {
   config: Config;
   db: Db;
-  redis: RedisClient | null;
   repo: AuthRepository;
   sessionStore: SessionStore;
+  counters: RateCounters;
   mailer: Mailer;
   signAccessToken: (claims: { sub: string; sid: string; role: string }) => string;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
@@ -31,8 +31,9 @@ const INVALID_LOGIN = 'Invalid e-mail or password';
 
 export function createAuthService(d: AuthServiceDeps) {
   const { config, db, repo } = d;
-  const throttle = createLoginThrottle(d.redis, {
-    maxAttempts: config.LOGIN_MAX_ATTEMPTS,
+  const throttle = createLoginThrottle(d.counters, {
+    maxPerEmail: config.LOGIN_MAX_ATTEMPTS,
+    maxPerIp: config.LOGIN_MAX_ATTEMPTS_PER_IP,
     windowSeconds: config.LOGIN_WINDOW_SECONDS,
   });
 
@@ -53,15 +54,12 @@ export function createAuthService(d: AuthServiceDeps) {
     revokeAllSessions: (userId: string) => revoke(userId, {}),
 
     async login(email: string, password: string, meta: ClientMeta) {
-      await throttle.check(email, meta.ip);
+      await throttle.attempt(email, meta.ip);
       const user = await repo.userByEmail(email);
       // Unknown e-mails are verified against a dummy hash: same answer, about the same time.
       const ok = await verifyPassword(user?.password_hash ?? null, password);
-      if (!ok || !user || !user.active) {
-        await throttle.failed(email, meta.ip);
-        throw unauthorized(INVALID_LOGIN);
-      }
-      await throttle.succeeded(email);
+      if (!ok || !user || !user.active) throw unauthorized(INVALID_LOGIN);
+      await throttle.succeeded(email, meta.ip);
       const refreshToken = newOpaqueToken();
       const session = await db.transaction(async (tx) => {
         const s = await repo.insertSession(
@@ -151,7 +149,7 @@ export function createAuthService(d: AuthServiceDeps) {
       const user = await repo.userByEmail(email);
       if (!user?.active) return;
       const token = newOpaqueToken();
-      await repo.insertPasswordReset(user.id, hashToken(token), config.PASSWORD_RESET_TTL_SECONDS);
+      await repo.replacePasswordReset(user.id, hashToken(token), config.PASSWORD_RESET_TTL_SECONDS);
       const link = `${config.PUBLIC_URL.replace(/\/$/, '')}/reset-password?token=${token}`;
       await d.mailer.sendPasswordReset({ userId: user.id, email: user.email }, link).catch((err: Error) => {
         d.log.warn({ user_id: user.id, err: { message: err.message } }, 'password reset e-mail failed');

@@ -130,40 +130,69 @@ export const SEARCH_THRESHOLD = {
 
 export interface SearchText {
   text: string;
-  /** 11 digits when the query is a CPF, for an exact match. */
-  digits: string | null;
   /** B-000123 when the query is a code, for an exact match. */
   code: string | null;
 }
 
-/**
- * Search: word similarity of the query to the unaccented name or social name (typos tolerated; the trigram
- * GIN indexes serve `<%`), or an exact CPF or code (score 1). Ranked by score, then id; the keyset cursor
- * is [score, id]. Run after SEARCH_THRESHOLD in the same transaction.
- */
-export function searchStatement(q: SearchText, f: ListFilter, after: [number, string] | null, limit: number) {
-  const p = new Params();
-  const qRef = p.add(q.text);
-  const where = filterSql(f, p);
-  const dRef = p.add(q.digits);
-  const cRef = p.add(q.code);
-  const score = `CASE WHEN b.cpf = ${dRef}::text OR b.code = ${cRef}::text THEN 1::real
-                  ELSE greatest(word_similarity(immutable_unaccent(${qRef}::text), immutable_unaccent(b.full_name)),
-                                coalesce(word_similarity(immutable_unaccent(${qRef}::text), immutable_unaccent(b.social_name)), 0)) END`;
-  const match = `(immutable_unaccent(${qRef}::text) <% immutable_unaccent(b.full_name)
-                  OR immutable_unaccent(${qRef}::text) <% immutable_unaccent(b.social_name)
-                  OR b.cpf = ${dRef}::text OR b.code = ${cRef}::text)`;
+/** The ranked page around a scored inner query: keyset on [score, id], one row more than the page. */
+function rankedPage(p: Params, inner: string, after: [number, string] | null, limit: number) {
   let afterSql = '';
   if (after) {
     const sRef = p.add(after[0]);
     afterSql = `WHERE (s.score < ${sRef}::real OR (s.score = ${sRef}::real AND s.id > ${p.add(after[1])}::bigint))`;
   }
   const cols = PUBLIC_COLUMNS.replace(/\bb\./g, 's.').replace(/s\.email::text AS email/, 's.email');
-  const text = `SELECT ${cols}, s.score FROM (
-                  SELECT ${PUBLIC_COLUMNS}, ${score} AS score FROM beneficiaries b
-                   WHERE ${where.join(' AND ')} AND ${match}) AS s
-                ${afterSql}
-                ORDER BY s.score DESC, s.id ASC LIMIT ${p.add(limit + 1)}`;
+  return `SELECT ${cols}, s.score FROM (${inner}) AS s ${afterSql}
+          ORDER BY s.score DESC, s.id ASC LIMIT ${p.add(limit + 1)}`;
+}
+
+/**
+ * Search: word similarity of the query to the unaccented name or social name (typos tolerated; the trigram
+ * GIN indexes serve `<%`), or an exact code (score 1). Ranked by score, then id; the keyset cursor is
+ * [score, id]. Run after SEARCH_THRESHOLD in the same transaction. CPF and NIS are looked up by
+ * lookupStatement, never here.
+ */
+export function searchStatement(q: SearchText, f: ListFilter, after: [number, string] | null, limit: number) {
+  const p = new Params();
+  const qRef = p.add(q.text);
+  const where = filterSql(f, p);
+  const cRef = p.add(q.code);
+  const score = `CASE WHEN b.code = ${cRef}::text THEN 1::real
+                  ELSE greatest(word_similarity(immutable_unaccent(${qRef}::text), immutable_unaccent(b.full_name)),
+                                coalesce(word_similarity(immutable_unaccent(${qRef}::text), immutable_unaccent(b.social_name)), 0)) END`;
+  const match = `(immutable_unaccent(${qRef}::text) <% immutable_unaccent(b.full_name)
+                  OR immutable_unaccent(${qRef}::text) <% immutable_unaccent(b.social_name)
+                  OR b.code = ${cRef}::text)`;
+  const inner = `SELECT ${PUBLIC_COLUMNS}, ${score} AS score FROM beneficiaries b WHERE ${where.join(' AND ')} AND ${match}`;
+  return { text: rankedPage(p, inner, after, limit), values: p.values };
+}
+
+/**
+ * Lookup by CPF or NIS (11 digits): exact matches (score 1), listed like a search. Finding out whose CPF or
+ * NIS it is counts as reading it, so the same statement writes a read_sensitive audit row per beneficiary
+ * the page returns, or one row with row_id '-' when nobody matched (the lookup itself is recorded).
+ */
+export function lookupStatement(
+  digits: string,
+  f: ListFilter,
+  after: [number, string] | null,
+  limit: number,
+  actorId: string,
+) {
+  const p = new Params();
+  const dRef = p.add(digits);
+  const where = filterSql(f, p);
+  const inner = `SELECT ${PUBLIC_COLUMNS}, 1::real AS score FROM beneficiaries b
+                  WHERE ${where.join(' AND ')} AND (b.cpf = ${dRef}::text OR b.nis = ${dRef}::text)`;
+  const actor = p.add(actorId);
+  const text = `WITH hits AS (${rankedPage(p, inner, after, limit)}),
+                     logged AS (INSERT INTO audit_log (table_name, row_id, action, user_id, changes)
+                                SELECT 'beneficiaries', h.id::text, 'read_sensitive', ${actor}::bigint, '{"lookup": "cpf_or_nis"}'::jsonb
+                                  FROM hits h
+                                UNION ALL
+                                SELECT 'beneficiaries', '-', 'read_sensitive', ${actor}::bigint, '{"lookup": "cpf_or_nis", "matches": 0}'::jsonb
+                                 WHERE NOT EXISTS (SELECT 1 FROM hits))
+                SELECT * FROM hits ORDER BY score DESC, id ASC`;
   return { text, values: p.values };
 }
 
@@ -305,9 +334,8 @@ export function createBeneficiariesRepository(db: Db) {
       db.many<ListRow & { sort_value: string }>(listStatement(f, sort, after, limit), ex),
 
     /**
-     * Search: word similarity of the query to the unaccented name or social name (typos tolerated; the
-     * trigram GIN indexes serve `<%`), or an exact CPF or code (score 1). Ranked by score, then id; the
-     * keyset cursor is [score, id]. The threshold is set for this transaction only.
+     * Search by name, social name or code (see searchStatement). The threshold is set for this transaction
+     * only.
      */
     search: async (q: SearchText, f: ListFilter, after: [number, string] | null, limit: number) =>
       db.transaction(
@@ -317,6 +345,10 @@ export function createBeneficiariesRepository(db: Db) {
         },
         { readOnly: true },
       ),
+
+    /** CPF/NIS lookup; writes its audit rows in the same statement (see lookupStatement). */
+    lookup: (digits: string, f: ListFilter, after: [number, string] | null, limit: number, actorId: string) =>
+      db.many<ListRow & { score: number }>(lookupStatement(digits, f, after, limit, actorId)),
 
     listVulnerabilities: (ex?: Executor) =>
       db.many<{ id: string; code: string; name: string; description: string; active: boolean }>(

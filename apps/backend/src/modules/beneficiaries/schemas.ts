@@ -168,7 +168,8 @@ export const ListBeneficiariesQuery = Type.Object(
       Type.String({
         minLength: 1,
         maxLength: 200,
-        description: 'name or social name (typos tolerated), or an exact CPF or code',
+        description:
+          'name or social name (typos tolerated), or an exact code; 11 digits (punctuation allowed) look up a CPF or NIS, which needs beneficiaries:read_sensitive (403 otherwise) and is recorded in the audit trail',
       }),
     ),
     status: Type.Optional(

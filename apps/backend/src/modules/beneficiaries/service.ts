@@ -142,7 +142,7 @@ export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepos
 
     async list(actor: Principal, q: ListBeneficiaries) {
       if (q.neighbourhood && !actor.permissions.has(READ_SENSITIVE)) {
-        throw forbidden('Filtering by neighbourhood needs beneficiaries:read_sensitive (it reveals addresses)');
+        throw forbidden(`Filtering by neighbourhood needs ${READ_SENSITIVE} (it reveals addresses)`);
       }
       if (q.created_from && q.created_to && q.created_from > q.created_to) {
         throw badRequest('created_from is after created_to', [
@@ -166,17 +166,20 @@ export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepos
         const after = decodeCursor(q.cursor, 2);
         if (after && (typeof after[0] !== 'number' || typeof after[1] !== 'string' || !/^[0-9]{1,18}$/.test(after[1])))
           throw badCursor();
+        // 11 digits (punctuation allowed) is a CPF or NIS: a lookup of sensitive data, audited.
         const digits = text.replace(/[.\-\s]/g, '');
-        const rows = await repo.search(
-          {
-            text,
-            digits: /^[0-9]{11}$/.test(digits) ? digits : null,
-            code: /^b-[0-9]{6,}$/i.test(text) ? text.toUpperCase() : null,
-          },
-          filter,
-          after as [number, string] | null,
-          q.limit,
-        );
+        const lookup = /^[0-9]{11}$/.test(digits);
+        if (lookup && !actor.permissions.has(READ_SENSITIVE))
+          throw forbidden(`Searching by CPF or NIS needs ${READ_SENSITIVE} (it reveals whose number it is)`);
+        const cursor = after as [number, string] | null;
+        const rows = lookup
+          ? await repo.lookup(digits, filter, cursor, q.limit, actor.userId)
+          : await repo.search(
+              { text, code: /^b-[0-9]{6,}$/i.test(text) ? text.toUpperCase() : null },
+              filter,
+              cursor,
+              q.limit,
+            );
         const page = toPage(rows, q.limit, (r) => [r.score, r.id]);
         return { data: page.data.map(strip), next_cursor: page.next_cursor };
       }

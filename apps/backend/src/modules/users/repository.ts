@@ -33,6 +33,10 @@ export function createUsersRepository(db: Db) {
     get: (id: string, ex?: Executor) =>
       db.maybeOne<UserRow>({ name: 'users-get', text: `SELECT ${COLUMNS} FROM users WHERE id = $1`, values: [id] }, ex),
 
+    /** The user, row-locked until the transaction ends (the rules are checked against this state). */
+    lock: (id: string, ex: Executor) =>
+      db.maybeOne<UserRow>({ text: `SELECT ${COLUMNS} FROM users WHERE id = $1 FOR UPDATE`, values: [id] }, ex),
+
     insert: (u: { email: string; name: string; role: string; passwordHash: string; actorId: string }, ex?: Executor) =>
       db.one<UserRow>(
         {

@@ -1,4 +1,5 @@
-// /users: staff accounts (permission users:manage). There is no public sign-up.
+// /users: staff accounts (permission users:manage). There is no public sign-up. A manager acts only on users
+// whose role (before and after the change) holds nothing the manager lacks (403).
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { IdParam, problems } from '../../platform/schemas.js';
@@ -41,6 +42,9 @@ export function usersRoutes(app: FastifyInstance, service: UsersService) {
       config,
       schema: {
         tags,
+        description:
+          'A role change ends the sessions of the user. 409 last_administrator when no active user would hold both ' +
+          'users:manage and roles:manage.',
         params: IdParam,
         body: S.UpdateUserBody,
         response: { 200: S.User, ...problems(400, 401, 403, 404, 409, 422) },
@@ -55,7 +59,9 @@ export function usersRoutes(app: FastifyInstance, service: UsersService) {
       config,
       schema: {
         tags,
-        description: 'Deactivates the account and ends all its sessions at once',
+        description:
+          'Deactivates the account and ends all its sessions at once. 409 self_deactivation for your own account, ' +
+          '409 last_administrator when no active user would hold both users:manage and roles:manage.',
         params: IdParam,
         response: { 200: S.User, ...problems(401, 403, 404, 409) },
       },

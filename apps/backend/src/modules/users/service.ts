@@ -1,6 +1,8 @@
-// Staff account rules: no self role change, no granting more than you hold, deactivation ends sessions.
-import type { Db } from '../../platform/db.js';
-import { forbidden, notFound, unprocessable, conflict } from '../../platform/errors.js';
+// Staff account rules: no self role change, no acting on a user whose role (before or after the change) holds
+// a permission you do not hold, deactivation ends sessions. The last administrator is guarded by PostgreSQL
+// (migration 202612011000): a change that would leave none fails with 409 last_administrator.
+import type { Db, Executor } from '../../platform/db.js';
+import { forbidden, notFound, conflict } from '../../platform/errors.js';
 import type { Principal } from '../../platform/auth.js';
 import type { AccessService } from '../access/service.js';
 import type { AuthService } from '../auth/service.js';
@@ -12,13 +14,14 @@ import type { UsersRepository } from './repository.js';
 export function createUsersService(d: { db: Db; repo: UsersRepository; access: AccessService; auth: AuthService }) {
   const { db, repo } = d;
 
-  /** A role may be given only by someone who holds every permission it carries. */
-  async function assertCanGrant(actor: Principal, role: string) {
-    if (!(await d.access.roleExists(role)))
-      throw unprocessable(`Unknown role ${role}`, [{ path: 'body.role', message: 'is not a role' }]);
-    const missing = [...(await d.access.permissionsOf(role))].filter((p) => !actor.permissions.has(p));
-    if (missing.length)
-      throw forbidden(`You cannot grant role ${role}: it holds permissions you do not have (${missing.join(', ')})`);
+  /** The user locked for this transaction, after checking the actor may manage them (and grant `nextRole`). */
+  async function lockManageable(actor: Principal, id: string, tx: Executor, nextRole?: string) {
+    const user = await repo.lock(id, tx);
+    if (!user) throw notFound('User');
+    const roleChange = nextRole !== undefined && nextRole !== user.role;
+    if (roleChange && id === actor.userId) throw forbidden('You cannot change your own role');
+    await d.access.assertMayManageUser(actor, { current: user.role, next: roleChange ? nextRole : undefined }, tx);
+    return { user, roleChange };
   }
 
   return {
@@ -36,22 +39,24 @@ export function createUsersService(d: { db: Db; repo: UsersRepository; access: A
 
     async create(actor: Principal, body: { email: string; name: string; role: string; password: string }) {
       assertPasswordPolicy(body.password, body.email);
-      await assertCanGrant(actor, body.role);
       const passwordHash = await hashPassword(body.password);
-      return db.transaction((tx) => repo.insert({ ...body, passwordHash, actorId: actor.userId }, tx), {
-        userId: actor.userId,
-      });
+      return db.transaction(
+        async (tx) => {
+          await d.access.assertMayManageUser(actor, { next: body.role }, tx);
+          return repo.insert({ ...body, passwordHash, actorId: actor.userId }, tx);
+        },
+        { userId: actor.userId },
+      );
     },
 
     async update(actor: Principal, id: string, patch: { email?: string; name?: string; role?: string }) {
-      const before = await this.get(id);
-      const roleChange = patch.role !== undefined && patch.role !== before.role;
-      if (roleChange) {
-        if (id === actor.userId) throw forbidden('You cannot change your own role');
-        await assertCanGrant(actor, patch.role!);
-      }
-      const user = await db.transaction((tx) => repo.update(id, patch, actor.userId, tx), { userId: actor.userId });
-      if (!user) throw notFound('User');
+      const { user, roleChange } = await db.transaction(
+        async (tx) => {
+          const { roleChange } = await lockManageable(actor, id, tx, patch.role);
+          return { user: (await repo.update(id, patch, actor.userId, tx))!, roleChange };
+        },
+        { userId: actor.userId },
+      );
       // The role travels in access tokens: end the sessions so the new role applies at once.
       if (roleChange) await d.auth.revokeAllSessions(id);
       return user;
@@ -59,10 +64,13 @@ export function createUsersService(d: { db: Db; repo: UsersRepository; access: A
 
     async setActive(actor: Principal, id: string, active: boolean) {
       if (id === actor.userId && !active) throw conflict('You cannot deactivate your own account', 'self_deactivation');
-      const user = await db.transaction((tx) => repo.update(id, { active }, actor.userId, tx), {
-        userId: actor.userId,
-      });
-      if (!user) throw notFound('User');
+      const user = await db.transaction(
+        async (tx) => {
+          await lockManageable(actor, id, tx);
+          return (await repo.update(id, { active }, actor.userId, tx))!;
+        },
+        { userId: actor.userId },
+      );
       if (!active) await d.auth.revokeAllSessions(id);
       return user;
     },
