@@ -223,6 +223,34 @@ $_$;
 COMMENT ON FUNCTION public.cpf_is_valid(cpf text) IS 'true when the argument is 11 digits with valid CPF check digits (not all equal)';
 
 --
+-- Name: enrollments_check_parties(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.enrollments_check_parties() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  state text;
+BEGIN
+  IF TG_OP = 'INSERT' OR NEW.beneficiary_id IS DISTINCT FROM OLD.beneficiary_id THEN
+    SELECT status INTO state FROM beneficiaries WHERE id = NEW.beneficiary_id FOR SHARE;
+    IF state = 'archived' THEN
+      RAISE EXCEPTION 'the beneficiary is archived'
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'enrollments_beneficiary_id_check', TABLE = 'enrollments';
+    END IF;
+  END IF;
+  IF TG_OP = 'INSERT' OR NEW.project_id IS DISTINCT FROM OLD.project_id THEN
+    SELECT status INTO state FROM projects WHERE id = NEW.project_id FOR SHARE;
+    IF state IN ('completed', 'cancelled') THEN
+      RAISE EXCEPTION 'the project is %', state
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'enrollments_project_id_check', TABLE = 'enrollments';
+    END IF;
+  END IF;
+  RETURN NEW;
+END;
+$$;
+
+--
 -- Name: enrollments_check_transition(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -300,6 +328,28 @@ $$;
 --
 
 COMMENT ON FUNCTION public.set_updated_at() IS 'BEFORE UPDATE row trigger: sets NEW.updated_at = now()';
+
+--
+-- Name: workshop_participants_check_workshop(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.workshop_participants_check_workshop() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  state text;
+BEGIN
+  IF TG_OP = 'INSERT' OR NEW.workshop_id IS DISTINCT FROM OLD.workshop_id THEN
+    SELECT status INTO state FROM workshops WHERE id = NEW.workshop_id FOR NO KEY UPDATE;
+    IF state IN ('completed', 'cancelled') THEN
+      RAISE EXCEPTION 'the workshop is %', state
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'workshop_participants_workshop_id_check',
+              TABLE = 'workshop_participants';
+    END IF;
+  END IF;
+  RETURN NEW;
+END;
+$$;
 
 --
 -- Name: workshop_participants_guard(); Type: FUNCTION; Schema: public; Owner: -
@@ -1366,6 +1416,12 @@ CREATE TRIGGER beneficiary_vulnerabilities_audit AFTER INSERT OR DELETE OR UPDAT
 CREATE TRIGGER enrollments_audit AFTER INSERT OR DELETE OR UPDATE ON public.enrollments FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('id');
 
 --
+-- Name: enrollments enrollments_check_parties; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER enrollments_check_parties BEFORE INSERT OR UPDATE OF beneficiary_id, project_id ON public.enrollments FOR EACH ROW EXECUTE FUNCTION public.enrollments_check_parties();
+
+--
 -- Name: enrollments enrollments_check_transition; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -1460,6 +1516,12 @@ CREATE TRIGGER vulnerabilities_set_updated_at BEFORE UPDATE ON public.vulnerabil
 --
 
 CREATE TRIGGER workshop_participants_audit AFTER INSERT OR DELETE OR UPDATE ON public.workshop_participants FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('workshop_id,beneficiary_id');
+
+--
+-- Name: workshop_participants workshop_participants_check_workshop; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER workshop_participants_check_workshop BEFORE INSERT OR UPDATE OF workshop_id ON public.workshop_participants FOR EACH ROW EXECUTE FUNCTION public.workshop_participants_check_workshop();
 
 --
 -- Name: workshop_participants workshop_participants_guard; Type: TRIGGER; Schema: public; Owner: -
@@ -1778,3 +1840,4 @@ ALTER TABLE ONLY public.workshops
 -- 202612011002 password_resets_keep_newest
 -- 202612011003 password_resets_user_id_key
 -- 202612011004 drop_password_resets_user_idx
+-- 202612011200 enrolment_and_participant_states

@@ -4,13 +4,12 @@
 import t from 'tap';
 import { buildTestApp, type TestContext } from '../helpers/app.js';
 import { admin, userWith, type TestUser } from '../helpers/auth.js';
-import { approvedBeneficiary, setupProject, setupWorkshop } from './case-fixtures.js';
+import { AROUND_TODAY, approvedBeneficiary, setupProject, setupWorkshop } from './case-fixtures.js';
 
 async function everyDayWorkshop(ctx: TestContext, u: TestUser) {
-  const p = await setupProject(ctx, u, { start_date: '2020-01-01', end_date: '2030-12-31' });
+  const p = await setupProject(ctx, u, AROUND_TODAY);
   const w = await setupWorkshop(ctx, u, p.id, {
-    start_date: '2020-01-01',
-    end_date: '2030-12-31',
+    ...AROUND_TODAY,
     weekdays: [1, 2, 3, 4, 5, 6, 7],
   });
   return { project: p, workshop: w.json() as { id: string } };
@@ -213,11 +212,10 @@ t.test('sheets: scheduled sessions only, participants only, whole-sheet idempote
   const future = await ctx.db.one<{ d: string }>({
     text: "SELECT ((now() AT TIME ZONE 'America/Sao_Paulo')::date + 7 - extract(isodow FROM (now() AT TIME ZONE 'America/Sao_Paulo')::date)::int + 1) AS d",
   });
-  const p2 = await setupProject(ctx, u, { start_date: '2020-01-01', end_date: '2030-12-31' });
+  const p2 = await setupProject(ctx, u, AROUND_TODAY);
   const w2 = (
     await setupWorkshop(ctx, u, p2.id, {
-      start_date: '2020-01-01',
-      end_date: '2030-12-31',
+      ...AROUND_TODAY,
       weekdays: [1],
       start_time: '18:00',
       end_time: '19:00',
@@ -232,11 +230,10 @@ t.test('the audit trail: every step of the journey with its acting user, filters
   const u = await admin(ctx);
   const auditor = await userWith(ctx, ['audit:read']);
   const nobody = await userWith(ctx, ['beneficiaries:read']);
-  const p = await setupProject(ctx, u, { start_date: '2020-01-01', end_date: '2030-12-31' });
+  const p = await setupProject(ctx, u, AROUND_TODAY);
   const w = (
     await setupWorkshop(ctx, u, p.id, {
-      start_date: '2020-01-01',
-      end_date: '2030-12-31',
+      ...AROUND_TODAY,
       weekdays: [1, 2, 3, 4, 5, 6, 7],
     })
   ).json();

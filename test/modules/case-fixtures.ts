@@ -56,6 +56,28 @@ export async function setupWorkshop(
   });
 }
 
+/** A new beneficiary with only a name; returns her id. */
+export async function newBeneficiary(ctx: TestContext, u: TestUser, full_name: string): Promise<string> {
+  const res = await ctx.app.inject({
+    method: 'POST',
+    url: '/api/v1/beneficiaries',
+    headers: u.headers,
+    payload: { full_name },
+  });
+  if (res.statusCode !== 201) throw new Error(res.body);
+  return res.json().id as string;
+}
+
+/** POST /workshops/:id/participants, answered as is. */
+export function addParticipant(ctx: TestContext, u: TestUser, workshopId: string, beneficiaryId: string) {
+  return ctx.app.inject({
+    method: 'POST',
+    url: `/api/v1/workshops/${workshopId}/participants`,
+    headers: u.headers,
+    payload: { beneficiary_id: beneficiaryId },
+  });
+}
+
 /** A beneficiary with an approved enrolment in the project. */
 export async function approvedBeneficiary(ctx: TestContext, u: TestUser, projectId: string, name = 'Rosa Maria') {
   const b = await ctx.app.inject({
@@ -79,3 +101,10 @@ export async function approvedBeneficiary(ctx: TestContext, u: TestUser, project
   if (a.statusCode !== 200) throw new Error(a.body);
   return { beneficiaryId: b.json().id as string, enrollmentId: e.json().id as string };
 }
+
+/**
+ * Project or workshop dates that always hold today (in every time zone): whole years around the current
+ * one, so tests that record attendance "today" keep working whatever year they run in.
+ */
+const thisYear = new Date().getUTCFullYear();
+export const AROUND_TODAY = { start_date: `${thisYear - 2}-01-01`, end_date: `${thisYear + 2}-12-31` };

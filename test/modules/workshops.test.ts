@@ -4,7 +4,7 @@
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
 import { admin, userWith, type TestUser } from '../helpers/auth.js';
-import { approvedBeneficiary, setupProject, setupWorkshop } from './case-fixtures.js';
+import { addParticipant, approvedBeneficiary, setupProject, setupWorkshop } from './case-fixtures.js';
 
 t.test(
   'projects: unique name ignoring case, end ≥ start, coordinator must exist, optimistic concurrency',
@@ -284,13 +284,7 @@ t.test('participants: approved enrolment only, capacity, the last seat under con
   const u = await admin(ctx);
   const p = await setupProject(ctx, u);
   const w = (await setupWorkshop(ctx, u, p.id, { capacity: 2 })).json();
-  const add = (beneficiary_id: string) =>
-    ctx.app.inject({
-      method: 'POST',
-      url: `/api/v1/workshops/${w.id}/participants`,
-      headers: u.headers,
-      payload: { beneficiary_id },
-    });
+  const add = (beneficiaryId: string) => addParticipant(ctx, u, w.id, beneficiaryId);
 
   const pendingOnly = (
     await ctx.app.inject({

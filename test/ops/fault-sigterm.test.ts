@@ -41,7 +41,8 @@ t.test('graceful shutdown under load', async (t) => {
   const tag = randomBytes(3).toString('hex');
   const emails = Array.from({ length: N }, (_, i) => `sigterm-${tag}-${i}@acolhe.test`);
   const holder = new pg.Client({ connectionString: database.url });
-  const observer = new pg.Client({ connectionString: database.adminUrl }); // pg_stat_activity is frozen inside a transaction
+  // pg_stat_activity is frozen inside a transaction: the observer has its own connection.
+  const observer = new pg.Client({ connectionString: database.adminUrl });
   await Promise.all([holder.connect(), observer.connect()]);
   t.teardown(() => Promise.all([holder.end().catch(() => {}), observer.end().catch(() => {})]));
   await holder.query('BEGIN');

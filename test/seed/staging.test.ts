@@ -286,6 +286,28 @@ t.test('the pre-commit verification rejects a batch that breaks a rule of the di
     `INSERT INTO attendance (workshop_id, session_date, beneficiary_id, present) VALUES ($1, $2::date + 1, $3, true)`,
     [sheet.workshop_id, sheet.end_date, sheet.beneficiary_id],
   );
+  // Moments the state triggers would have refused: an enrolment requested after her archive (in a project
+  // still open), one requested after its closed project ended, a seat taken after its closed workshop ended.
+  const moments = [
+    `UPDATE enrollments e SET created_at = b.archived_at + interval '1 minute' FROM beneficiaries b
+      WHERE e.id = (SELECT min(e2.id) FROM enrollments e2 JOIN beneficiaries b2 ON b2.id = e2.beneficiary_id
+                      JOIN projects p2 ON p2.id = e2.project_id
+                     WHERE b2.status = 'archived' AND p2.status IN ('planning', 'active') AND b2.id BETWEEN $1 AND $2)
+        AND b.id = e.beneficiary_id`,
+    `UPDATE enrollments e SET created_at = (p.end_date + 1) + time '10:00' FROM projects p
+      WHERE e.id = (SELECT min(e2.id) FROM enrollments e2 JOIN beneficiaries b2 ON b2.id = e2.beneficiary_id
+                      JOIN projects p2 ON p2.id = e2.project_id
+                     WHERE b2.status <> 'archived' AND p2.status = 'completed' AND b2.id BETWEEN $1 AND $2)
+        AND p.id = e.project_id`,
+    `UPDATE workshop_participants wp SET created_at = (w.end_date + 1) + time '10:00' FROM workshops w
+      WHERE (wp.workshop_id, wp.beneficiary_id) = (
+              SELECT p2.workshop_id, min(p2.beneficiary_id)
+                FROM workshop_participants p2 JOIN workshops w2 ON w2.id = p2.workshop_id
+               WHERE w2.status = 'completed' AND p2.beneficiary_id BETWEEN $1 AND $2
+               GROUP BY p2.workshop_id ORDER BY p2.workshop_id LIMIT 1)
+        AND w.id = wp.workshop_id`,
+  ];
+  for (const sql of moments) t.equal((await c.query(sql, [first, last])).rowCount, 1, 'one row moved in time');
   const err = await verifyBatch(c, batch).then(
     () => null,
     (e: unknown) => e,
@@ -298,7 +320,10 @@ t.test('the pre-commit verification rejects a batch that breaks a rule of the di
       birth_date_in_future: 1,
       status_history_missing: 1,
       enrollment_inconsistent: 1,
+      enrollment_while_archived: 1,
+      enrollment_after_project_closed: 1,
       participant_not_approved: 1,
+      participant_after_workshop_closed: 1,
       workshop_count_wrong: 1,
       attendance_not_session: 1,
     },
@@ -342,7 +367,7 @@ t.test('a batch failing its verification is rolled back whole, triggers on again
     config,
     beneficiaries: 20,
     seed: 3,
-    asOf: '2099-06-01',
+    asOf: `${new Date().getUTCFullYear() + 73}-06-01`,
     log: () => {},
   });
   await t.rejects(far, BatchVerificationFailed);

@@ -21,7 +21,10 @@ import {
   type Manifest,
 } from './lib/backup.js';
 
-/** Any constant distinct from the migration lock: two backups of one database never run at once (advisory locks are per database). */
+/**
+ * Any constant distinct from the migration lock: two backups of one database never run at once
+ * (advisory locks are per database).
+ */
 export const BACKUP_LOCK_KEY = '7130525948213806433';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);

@@ -278,7 +278,10 @@ SET LOCAL lock_timeout = '5s';
 // ---------------------------------------------------------------------------
 // lint / validate
 
-/** Names, sections, squawk-ignore reasons and squawk itself; `parsed` is false when the files could not be read as migrations. */
+/**
+ * Names, sections, squawk-ignore reasons and squawk itself; `parsed` is false when the files could not be
+ * read as migrations.
+ */
 async function lint(dir: string): Promise<{ problems: string[]; parsed: boolean }> {
   let files: MigrationFile[];
   try {

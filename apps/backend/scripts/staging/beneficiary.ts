@@ -78,7 +78,10 @@ const slug = (s: string) =>
     .replace(/[^a-z]/g, '');
 const DAY_MIN = 8 * 60;
 const minuteOfDay = (rng: Rng) => DAY_MIN + rng.int(0, 10 * 60 - 1);
-/** A minute on `day` that comes after (prevDay, prevMinute): any working minute on a later day, a little later on the same day. */
+/**
+ * A minute on `day` that comes after (prevDay, prevMinute): any working minute on a later day, a little later
+ * on the same day.
+ */
 const minuteAfter = (rng: Rng, day: number, prevDay: number, prevMinute: number) =>
   day > prevDay ? minuteOfDay(rng) : Math.min(23 * 60 + 59, prevMinute + rng.int(1, 90));
 
@@ -170,16 +173,27 @@ export function generateBeneficiary(plan: Plan, n: number, vulnerabilityIds: rea
   const seats: GeneratedBeneficiary['seats'] = [];
   const attendance: GeneratedBeneficiary['attendance'] = [];
   const archived = path.at(-1) === 'archived';
-  const count = archived
-    ? rng.int(0, 1)
-    : rng.weighted([
-        [0, 25],
-        [1, 45],
-        [2, 22],
-        [3, 8],
-      ]);
-  for (const p of rng.sample(plan.projects, count)) {
-    const requested = Math.min(asOf, Math.max(registered, p.start - rng.int(0, 45)) + rng.int(0, 20));
+  // Only requests the database would have taken on their day (enrollments_check_parties): before her
+  // archive, and not after a completed or cancelled project ended.
+  const lastRequestDay = archived ? day - 1 : asOf;
+  const takers = plan.projects.filter((p) => !isClosed(p.status) || p.end >= registered);
+  const count =
+    lastRequestDay < registered
+      ? 0
+      : archived
+        ? rng.int(0, 1)
+        : rng.weighted([
+            [0, 25],
+            [1, 45],
+            [2, 22],
+            [3, 8],
+          ]);
+  for (const p of rng.sample(takers, count)) {
+    const requested = Math.min(
+      lastRequestDay,
+      isClosed(p.status) ? p.end : asOf,
+      Math.max(registered, p.start - rng.int(0, 45)) + rng.int(0, 20),
+    );
     const coord = p.coordinator;
     const status: EnrollmentStatus =
       p.status === 'cancelled'
@@ -226,7 +240,8 @@ export function generateBeneficiary(plan: Plan, n: number, vulnerabilityIds: rea
     if (status !== 'approved') continue;
     for (const w of rng.sample(plan.workshopsByProject[p.index]!, 2)) {
       const ws = plan.workshops[w]!;
-      if (ws.seatsLeft <= 0) continue;
+      // A closed workshop took no one after it ended (workshop_participants_check_workshop).
+      if (ws.seatsLeft <= 0 || (isClosed(ws.status) && decided1 > ws.end)) continue;
       ws.seatsLeft--;
       const joined = Math.min(asOf, Math.max(decided1, ws.start - rng.int(0, 10)));
       const by = ws.facilitator;
@@ -255,3 +270,5 @@ export function generateBeneficiary(plan: Plan, n: number, vulnerabilityIds: rea
   }
   return { row, code: codeOf(n), statuses, vulnerabilities, enrollments, seats, attendance };
 }
+
+const isClosed = (status: string): boolean => status === 'completed' || status === 'cancelled';

@@ -64,7 +64,10 @@ const SLOTS = [
 // Disjoint weekday patterns: a facilitator's "lane" is (slot, pattern), so lanes never share a weekday hour.
 const PATTERNS = [[1, 3], [2, 4], [5], [6]] as const;
 
-/** A syntactically valid argon2id hash of no known password: staging staff cannot sign in until an admin resets them. */
+/**
+ * A syntactically valid argon2id hash of no known password: staging staff cannot sign in until an admin
+ * resets them.
+ */
 function unusableHash(rng: Rng): string {
   const b64 = (n: number) =>
     Buffer.from(Array.from({ length: n }, () => rng.int(0, 255)))

@@ -45,7 +45,14 @@ export const BATCH_TRIGGERS: readonly BatchTrigger[] = [
     kind: 'rule',
     instead: 'written in final status; verified: decision fields and version fit a legal path',
   },
-  // workshops: only participant_count changes (one set-based UPDATE per batch); updated_at and schedule triggers stay on.
+  {
+    table: 'enrollments',
+    trigger: 'enrollments_check_parties',
+    kind: 'rule',
+    instead: 'verified: requested while she was not archived and the project had not ended closed',
+  },
+  // workshops: only participant_count changes (one set-based UPDATE per batch); updated_at and schedule
+  // triggers stay on.
   { table: 'workshops', trigger: 'workshops_audit', kind: 'audit', instead: 'one audit_log row per batch' },
   {
     table: 'workshop_participants',
@@ -58,6 +65,12 @@ export const BATCH_TRIGGERS: readonly BatchTrigger[] = [
     trigger: 'workshop_participants_guard',
     kind: 'rule',
     instead: 'participant_count set-based; verified: approved enrolment, count = seats ≤ capacity',
+  },
+  {
+    table: 'workshop_participants',
+    trigger: 'workshop_participants_check_workshop',
+    kind: 'rule',
+    instead: 'verified: no seat taken after a completed or cancelled workshop ended',
   },
   { table: 'attendance', trigger: 'attendance_audit', kind: 'audit', instead: 'one audit_log row per batch' },
   {

@@ -17,8 +17,14 @@ const CHECKS = {
     'beneficiaries whose latest history row is not their status and reason (beneficiaries_record_status)',
   enrollment_inconsistent:
     'enrolments whose decision fields or version do not fit pending → approved|rejected → withdrawn|completed (enrollments_check_transition)',
+  enrollment_while_archived:
+    'enrolments requested while their beneficiary was archived, by her status history (enrollments_check_parties)',
+  enrollment_after_project_closed:
+    'enrolments requested after their completed or cancelled project ended (enrollments_check_parties)',
   participant_not_approved:
     "participants without an approved enrolment of theirs in the workshop's project (workshop_participants_guard)",
+  participant_after_workshop_closed:
+    'seats taken after their completed or cancelled workshop ended (workshop_participants_check_workshop)',
   workshop_count_wrong:
     'workshops whose participant_count is not their number of participants, or above capacity (workshop_participants_guard)',
   attendance_not_session:
@@ -40,7 +46,8 @@ const VERIFY_BATCH = `
            lag(to_status) OVER w AS previous, lead(to_status) OVER w IS NULL AS latest
       FROM beneficiary_status_history WHERE beneficiary_id BETWEEN $1 AND $2
     WINDOW w AS (PARTITION BY beneficiary_id ORDER BY id)),
-  today AS (SELECT (now() AT TIME ZONE COALESCE(NULLIF(current_setting('app.org_timezone', true), ''), 'America/Sao_Paulo'))::date AS day),
+  zone AS (SELECT COALESCE(NULLIF(current_setting('app.org_timezone', true), ''), 'America/Sao_Paulo') AS tz),
+  today AS (SELECT (now() AT TIME ZONE (SELECT tz FROM zone))::date AS day),
   people AS (
     SELECT count(*) FILTER (WHERE b.birth_date > (SELECT day FROM today)) AS born_later,
            count(*) FILTER (WHERE h.beneficiary_id IS NULL) AS without_history
@@ -57,11 +64,25 @@ const VERIFY_BATCH = `
                      WHEN e.status IN ('approved', 'rejected') THEN e.decided_by IS NOT NULL AND e.version = 2
                      ELSE e.decided_by IS NOT NULL AND e.version = 3 END
     )::int AS enrollment_inconsistent,
+    -- Her status when the enrolment was requested: her last history row at or before that moment.
+    (SELECT count(*) FROM enrollments e WHERE e.beneficiary_id BETWEEN $1 AND $2
+        AND (SELECT s.to_status FROM beneficiary_status_history s
+              WHERE s.beneficiary_id = e.beneficiary_id AND s.changed_at <= e.created_at
+              ORDER BY s.id DESC LIMIT 1) = 'archived'
+    )::int AS enrollment_while_archived,
+    (SELECT count(*) FROM enrollments e JOIN projects p ON p.id = e.project_id
+      WHERE e.beneficiary_id BETWEEN $1 AND $2 AND p.status IN ('completed', 'cancelled')
+        AND (e.created_at AT TIME ZONE (SELECT tz FROM zone))::date > p.end_date
+    )::int AS enrollment_after_project_closed,
     (SELECT count(*) FROM workshop_participants p JOIN workshops w ON w.id = p.workshop_id
        LEFT JOIN enrollments e ON e.id = p.enrollment_id
       WHERE p.beneficiary_id BETWEEN $1 AND $2
         AND (e.id IS NULL OR e.beneficiary_id <> p.beneficiary_id OR e.project_id <> w.project_id OR e.status <> 'approved')
     )::int AS participant_not_approved,
+    (SELECT count(*) FROM workshop_participants p JOIN workshops w ON w.id = p.workshop_id
+      WHERE p.beneficiary_id BETWEEN $1 AND $2 AND w.status IN ('completed', 'cancelled')
+        AND (p.created_at AT TIME ZONE (SELECT tz FROM zone))::date > w.end_date
+    )::int AS participant_after_workshop_closed,
     (SELECT count(*) FROM workshops w
       WHERE w.id IN (SELECT workshop_id FROM workshop_participants WHERE beneficiary_id BETWEEN $1 AND $2)
         AND (w.participant_count > w.capacity

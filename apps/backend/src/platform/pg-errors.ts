@@ -27,7 +27,10 @@ export function isPgError(err: unknown): err is DatabaseError {
   );
 }
 
-/** Field(s) named by a constraint violation: from the error's column, `Key (a, b)=` in the detail, or the constraint name. */
+/**
+ * Field(s) named by a constraint violation: from the error's column, `Key (a, b)=` in the detail, or the
+ * constraint name.
+ */
 export function constraintFields(err: Pick<DatabaseError, 'column' | 'detail' | 'constraint' | 'table'>): string[] {
   if (err.column) return [err.column];
   const key = err.detail?.match(/^Key \(([^)]+)\)/);
