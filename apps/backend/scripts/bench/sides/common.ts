@@ -1,5 +1,6 @@
 // What every benchmark side process shares: its settings come from the environment the bench sets, the same
-// statements as the API (imported from the repository), the same pool size, and one "ready" message to the bench over IPC (stdout is the side's log).
+// statements as the API (imported from the repository), the same pool size, and one "ready" message to the
+// bench over IPC (stdout is the side's log).
 import pg from 'pg';
 import { GET_PUBLIC, GET_SENSITIVE, listStatement } from '../../../src/modules/beneficiaries/repository.js';
 import { decodeCursor } from '../../../src/platform/pagination.js';

@@ -196,7 +196,7 @@ export function lookupStatement(
   return { text, values: p.values };
 }
 
-/** A keyset page: limit + 1 rows after the cursor's (sort value, id). Exported for the benchmark (same SQL elsewhere). */
+/** A keyset page: limit + 1 rows after the cursor's (sort value, id). Exported for the benchmark (same SQL). */
 export function listStatement(f: ListFilter, sort: SortKey, after: [string, string] | null, limit: number) {
   const p = new Params();
   const s = SORTS[sort];
