@@ -1,11 +1,10 @@
 // Builds the real app over a test database and Redis; tests talk to it with app.inject().
 import { PassThrough } from 'node:stream';
-import pino from 'pino';
 import type { Test } from 'tap';
 import { buildApp, type App } from '../../apps/backend/src/app.js';
 import { loadConfig, type Config } from '../../apps/backend/src/config.js';
-import { createDb, type Db } from '../../apps/backend/src/platform/db.js';
-import { createRedis, connectRedis, type RedisClient } from '../../apps/backend/src/platform/redis.js';
+import type { Db } from '../../apps/backend/src/platform/db.js';
+import type { RedisClient } from '../../apps/backend/src/platform/redis.js';
 import type { Mailer } from '../../apps/backend/src/platform/mailer.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { testRedisUrl } from './redis.js';
@@ -39,24 +38,17 @@ export interface TestAppOptions {
 
 export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<TestContext> {
   const database = o.database ?? (await createTestDatabase());
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', ...o.env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    DB_APPLICATION_NAME: 'acolhe-test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    ...o.env,
+  });
   const lines: string[] = [];
   const stream = new PassThrough();
   stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
-  const log = pino({ level: 'info' }, stream);
-  const db = createDb({
-    connectionString: o.poolUrl ?? database.url,
-    max: config.DB_POOL_MAX,
-    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-    idleTimeoutMs: config.DB_IDLE_TIMEOUT_MS,
-    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
-    applicationName: 'acolhe-test',
-    slowQueryMs: config.SLOW_QUERY_MS,
-    log,
-  });
-  const redisUrl = o.redis === false ? null : (o.redis ?? (await testRedisUrl()));
-  const redis = redisUrl ? createRedis(redisUrl, log) : null;
-  if (redis) await connectRedis(redis, log);
+  const redisUrl = o.redis === false ? undefined : (o.redis ?? (await testRedisUrl()) ?? undefined);
   const mails: TestContext['mails'] = [];
   const mailer: Mailer = {
     async sendPasswordReset(to, link) {
@@ -64,26 +56,21 @@ export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<Tes
       return true;
     },
   };
-  const app = await buildApp({
-    config,
-    db,
-    redis,
-    jwtSecret: TEST_JWT_SECRET,
-    logStream: stream,
-    ...(o.configuredMailer ? {} : { mailer }),
-  });
+  // The real assembly; only the database, Redis and secret of this test, and where logs and mails go, differ.
+  const app = await buildApp(
+    { ...config, DATABASE_URL: o.poolUrl ?? database.url, REDIS_URL: redisUrl, JWT_SECRET: TEST_JWT_SECRET },
+    { logStream: stream, ...(o.configuredMailer ? {} : { mailer }) },
+  );
   o.extend?.(app);
   await app.ready();
   t.teardown(async () => {
-    await app.close();
-    await db.close();
-    redis?.disconnect();
+    await app.close(); // closes the pool and the Redis client
     if (!o.database) await database.drop();
   });
   return {
     app,
-    db,
-    redis,
+    db: app.db,
+    redis: app.redis,
     config,
     database,
     mails,

@@ -1,7 +1,7 @@
 // Users and tokens for HTTP tests: real rows, real argon2 hashes, real logins through the API.
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from './app.js';
-import { hashPassword } from '../../apps/backend/src/modules/auth/passwords.js';
+import { hashPassword } from '../../apps/backend/src/platform/passwords.js';
 import { TEST_ADMIN } from '../setup/paths.js';
 
 export interface TestUser {

@@ -1,6 +1,7 @@
 // Each test file gets its own database: a clone of the migrated, seeded template, or an empty one.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { Test } from 'tap';
 import { TEMPLATE_DB } from '../setup/paths.js';
 import { services } from './services.js';
 import { waitFor } from './wait.js';
@@ -49,4 +50,14 @@ export async function createTestDatabase(opts: { template?: boolean } = {}): Pro
     adminUrl: services().pgUrl,
     drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
+}
+
+/** A fresh database (a clone of the template) and a client connected to it, both gone when the test ends. */
+export async function testDatabaseClient(t: Test): Promise<{ database: TestDatabase; client: pg.Client }> {
+  const database = await createTestDatabase();
+  t.teardown(() => database.drop());
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  t.teardown(() => client.end());
+  return { database, client };
 }

@@ -4,20 +4,10 @@ import t from 'tap';
 import { buildTestApp, type TestContext } from '../helpers/app.js';
 import { admin, userWith, type TestUser } from '../helpers/auth.js';
 import { cpf } from './case-fixtures.js';
+import { BENEFICIARY_SENSITIVE_FIELDS } from '../../apps/backend/src/platform/sensitive-data.js';
 
-const SENSITIVE = [
-  'cpf',
-  'nis',
-  'family_income',
-  'address_street',
-  'address_number',
-  'address_complement',
-  'address_neighbourhood',
-  'address_city',
-  'address_state',
-  'address_postal_code',
-  'vulnerabilities',
-];
+// The platform's catalogue: the fields only holders of beneficiaries:read_sensitive may see.
+const SENSITIVE = BENEFICIARY_SENSITIVE_FIELDS;
 
 async function create(ctx: TestContext, u: TestUser, body: Record<string, unknown>) {
   return ctx.app.inject({ method: 'POST', url: '/api/v1/beneficiaries', headers: u.headers, payload: body });
@@ -76,6 +66,7 @@ t.test('create and read: sensitive fields by permission, audit of sensitive read
   t.equal(b.address_postal_code, '04917000');
   t.equal(b.family_income, 1250.5);
   t.same(b.vulnerabilities.map((v: { code: string }) => v.code).sort(), ['domestic_violence', 'unemployment']);
+  for (const k of SENSITIVE) t.ok(k in b, `a reader with read_sensitive gets ${k}`);
 
   const reads = await ctx.db.many<{ user_id: string; action: string }>({
     text: "SELECT user_id, action FROM audit_log WHERE table_name = 'beneficiaries' AND row_id = $1 AND action = 'read_sensitive'",
@@ -86,6 +77,11 @@ t.test('create and read: sensitive fields by permission, audit of sensitive read
     [{ user_id: sensitive.id, action: 'read_sensitive' }],
     'only the sensitive read is logged, with the reader',
   );
+  const logged = await ctx.db.one<{ changes: { fields: string[] } }>({
+    text: "SELECT changes FROM audit_log WHERE table_name = 'beneficiaries' AND row_id = $1 AND action = 'read_sensitive'",
+    values: [created.id],
+  });
+  t.same(logged.changes.fields, SENSITIVE, 'the read names what it revealed: the catalogue, field by field');
 
   const insert = await ctx.db.one<{ user_id: string; changes: Record<string, { new?: unknown }> }>({
     text: "SELECT user_id, changes FROM audit_log WHERE table_name = 'beneficiaries' AND row_id = $1 AND action = 'insert'",

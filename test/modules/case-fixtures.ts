@@ -1,16 +1,12 @@
 // Shared fixtures for the case-management tests (not a test file itself).
 import type { TestContext } from '../helpers/app.js';
 import type { TestUser } from '../helpers/auth.js';
+import { cpfCheckDigits } from '../../apps/backend/src/platform/documents.js';
 
 /** A valid CPF built from a 9-digit base (check digits computed). */
 export function cpf(base: number): string {
-  const d = String(base).padStart(9, '0').split('').map(Number);
-  for (const n of [9, 10]) {
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += d[i]! * (n + 1 - i);
-    d.push(((sum * 10) % 11) % 10);
-  }
-  return d.join('');
+  const base9 = String(base).padStart(9, '0');
+  return base9 + cpfCheckDigits(base9);
 }
 
 export async function setupProject(ctx: TestContext, u: TestUser, over: Record<string, unknown> = {}) {

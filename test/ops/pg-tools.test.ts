@@ -8,8 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase } from '../helpers/db.js';
-import { NO_COVERAGE } from '../helpers/child-env.js';
-import { REPO } from '../setup/paths.js';
+import { runScript } from '../helpers/scripts.js';
 import { dumpSchema } from '../../apps/backend/src/database/migrator.js';
 import { listBackups } from '../../apps/backend/scripts/lib/backup.js';
 
@@ -97,34 +96,19 @@ t.test('backup and restore give pg_dump and pg_restore the password in the envir
   });
   const tools = recordingTools(t);
   const password = decodeURIComponent(new URL(source.url).password);
-  const run = (script: string, args: string[], env: Record<string, string>) => {
-    const res = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', path.join(REPO, 'apps/backend/scripts', script), ...args],
-      {
-        cwd: REPO,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '/tmp',
-          NODE_ENV: 'test',
-          ...NO_COVERAGE,
-          ...env,
-        },
-        encoding: 'utf8',
-        timeout: 180_000,
-      },
-    );
-    return { code: res.status, out: `${res.stdout}${res.stderr}` };
-  };
 
-  const backup = run('backup.ts', [], { DATABASE_URL: source.url, BACKUP_DIR: backups, PG_BIN_DIR: tools.dir });
+  const backup = await runScript('backup.ts', [], {
+    DATABASE_URL: source.url,
+    BACKUP_DIR: backups,
+    PG_BIN_DIR: tools.dir,
+  });
   t.equal(backup.code, 0, 'backup exits 0', { output: backup.out });
   const [made] = listBackups(backups);
 
   // As the runbook says: the target URL without its password, the password in PGPASSWORD.
   const bare = new URL(target.url);
   bare.password = '';
-  const restore = run('restore.ts', [made!.file, '--target', bare.toString(), '--no-owner'], {
+  const restore = await runScript('restore.ts', [made!.file, '--target', bare.toString(), '--no-owner'], {
     PGPASSWORD: password,
     PG_BIN_DIR: tools.dir,
   });
@@ -142,7 +126,7 @@ t.test('backup and restore give pg_dump and pg_restore the password in the envir
   );
   assertNoPassword(t, calls, password);
 
-  const warned = run('restore.ts', [made!.file, '--target', target.url, '--clean', '--no-owner'], {
+  const warned = await runScript('restore.ts', [made!.file, '--target', target.url, '--clean', '--no-owner'], {
     PG_BIN_DIR: tools.dir,
   });
   t.equal(warned.code, 0, { output: warned.out });

@@ -2,7 +2,7 @@ import t from 'tap';
 import pg from 'pg';
 import { loadConfig } from '../../apps/backend/src/config.js';
 import { runInitialSeed, type SeedReport } from '../../apps/backend/src/database/seed/initial-data.js';
-import { createTestDatabase } from '../helpers/db.js';
+import { createTestDatabase, testDatabaseClient } from '../helpers/db.js';
 import { buildTestApp } from '../helpers/app.js';
 import { admin } from '../helpers/auth.js';
 import { TEST_ADMIN } from '../setup/paths.js';
@@ -58,11 +58,7 @@ t.test('a second run changes nothing and reports nothing inserted or updated', a
 });
 
 t.test('an admin keeps a changed password; a reduced role keeps its reduction', async (t) => {
-  const db = await createTestDatabase();
-  t.teardown(() => db.drop());
-  const c = new pg.Client({ connectionString: db.url });
-  await c.connect();
-  t.teardown(() => c.end());
+  const { database: db, client: c } = await testDatabaseClient(t);
   // Another administrator first: the database refuses to lose the last one.
   await c.query(
     "INSERT INTO users (email, name, password_hash, role) VALUES ('other-admin@acolhe.test', 'Other', '$argon2id$x', 'admin')",
@@ -113,15 +109,18 @@ t.test('outside development the admin variables are required and must meet the p
   t.teardown(() => db.drop());
   const { migrateUp } = await import('../../apps/backend/src/database/migrator.js');
   await migrateUp({ connectionString: db.url, log: () => {} });
+  const production = (extra: Record<string, string> = {}) =>
+    loadConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: db.url,
+      REDIS_URL: 'redis://x',
+      JWT_SECRET: 'x'.repeat(40),
+      ...extra,
+    });
   await t.rejects(
     runInitialSeed({
       connectionString: db.url,
-      config: loadConfig({
-        NODE_ENV: 'production',
-        DATABASE_URL: db.url,
-        REDIS_URL: 'redis://x',
-        JWT_SECRET: 'x'.repeat(40),
-      }),
+      config: production(),
       log: () => {},
       withSamples: false,
     }),
@@ -139,14 +138,7 @@ t.test('outside development the admin variables are required and must meet the p
   await t.rejects(
     runInitialSeed({
       connectionString: db.url,
-      config: loadConfig({
-        NODE_ENV: 'production',
-        DATABASE_URL: db.url,
-        REDIS_URL: 'redis://x',
-        JWT_SECRET: 'x'.repeat(40),
-        SEED_ADMIN_EMAIL: 'a@b.test',
-        SEED_ADMIN_PASSWORD: 'A-long-enough-passphrase',
-      }),
+      config: production({ SEED_ADMIN_EMAIL: 'a@b.test', SEED_ADMIN_PASSWORD: 'A-long-enough-passphrase' }),
       log: () => {},
       withSamples: true,
     }),

@@ -8,7 +8,8 @@ import {
   GENERATED_TABLES,
   type StagingReport,
 } from '../../apps/backend/scripts/staging/generate.js';
-import { cpfFor, isValidCpf } from '../../apps/backend/scripts/staging/cpf.js';
+import { cpfFor } from '../../apps/backend/scripts/staging/cpf.js';
+import { isValidCpf } from '../../apps/backend/src/platform/documents.js';
 import { copyRows } from '../../apps/backend/scripts/staging/copy.js';
 import { BATCH_TRIGGERS, triggersOff } from '../../apps/backend/scripts/staging/triggers.js';
 import { BatchVerificationFailed, VERIFIED_RULES, verifyBatch } from '../../apps/backend/scripts/staging/verify.js';

@@ -8,8 +8,8 @@ import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { DEFAULT_ROLES } from '../src/modules/access/catalogue.js';
-import { hashPassword } from '../src/modules/auth/passwords.js';
+import { DEFAULT_ROLES } from '../src/modules/access/index.js';
+import { hashPassword } from '../src/platform/passwords.js';
 import { keys } from '../src/platform/redis.js';
 import { loadDotEnv, ScriptError, withClient, withDatabase } from './lib/database.js';
 

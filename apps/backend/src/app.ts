@@ -5,8 +5,6 @@ import cors from '@fastify/cors';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
-import type { Db } from './platform/db.js';
-import type { RedisClient } from './platform/redis.js';
 import { loggerOptions, registerAccessLog } from './platform/logger.js';
 import { securityHeaders } from './platform/security-headers.js';
 import { rejectNulBytes } from './platform/http.js';
@@ -16,20 +14,16 @@ import { registerOpenApi } from './platform/openapi.js';
 import { fitBodyLimits } from './platform/body-limit.js';
 import { loadShedding } from './platform/load-shedding.js';
 import { strictBodyValidator } from './platform/validation.js';
-import authPlugin from './platform/auth.js';
+import dbPlugin from './platform/db.js';
+import redisPlugin from './platform/redis.js';
+import cacheInvalidationPlugin from './platform/cache-invalidation.js';
+import mailerPlugin, { type Mailer } from './platform/mailer.js';
 import metricsPlugin from './platform/metrics.js';
-import { clientKey, createRateCounters, rateLimits } from './platform/rate-limit.js';
-import { createInvalidator } from './platform/cache-invalidation.js';
-import { createMailer, type Mailer } from './platform/mailer.js';
+import authGuardPlugin from './platform/auth.js';
+import rateLimitsPlugin, { clientKey } from './platform/rate-limit.js';
 import healthModule from './modules/health/index.js';
-import { createAccessRepository } from './modules/access/repository.js';
-import { createPermissionStore } from './modules/access/permission-store.js';
-import { createAccessService, type AccessService } from './modules/access/service.js';
-import { createAuthRepository } from './modules/auth/repository.js';
-import { createSessionStore } from './modules/auth/session-store.js';
-import { createAuthService, type AuthService } from './modules/auth/service.js';
-import accessModule from './modules/access/index.js';
 import authModule from './modules/auth/index.js';
+import accessModule from './modules/access/index.js';
 import usersModule from './modules/users/index.js';
 import beneficiariesModule from './modules/beneficiaries/index.js';
 import projectsModule from './modules/projects/index.js';
@@ -41,14 +35,14 @@ import opsModule from './modules/ops/index.js';
 
 export const API_PREFIX = '/api/v1';
 
-export interface AppDeps {
-  config: Config;
-  db: Db;
-  redis: RedisClient | null;
-  jwtSecret: string;
+/** What a caller may swap in; everything else comes from the configuration. */
+export interface AppOverrides {
   /** Where logs go; defaults to stdout. The server passes its asynchronous destination; tests a stream to read. */
   logStream?: NodeJS.WritableStream | DestinationStream;
+  /** Outgoing mail; defaults to the transport MAILER names. Tests record mails. */
   mailer?: Mailer;
+  /** Extra routes inside /api/v1, after the modules (benchmarks: a route with and without the guard). */
+  extendApi?: (api: FastifyInstance) => void;
 }
 
 export type App = FastifyInstance;
@@ -58,10 +52,16 @@ export const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
-export async function buildApp(deps: AppDeps): Promise<App> {
-  const { config, db, redis } = deps;
+/**
+ * The one place the app is assembled (server, tests and benchmarks call it). `config` carries resolved
+ * DATABASE_URL, REDIS_URL (unset: no Redis) and JWT_SECRET; the platform plugins open and close what they hold.
+ */
+export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const app = Fastify({
-    logger: config.LOG_LEVEL === 'silent' && !deps.logStream ? false : loggerOptions(config.LOG_LEVEL, deps.logStream),
+    logger:
+      config.LOG_LEVEL === 'silent' && !overrides.logStream
+        ? false
+        : loggerOptions(config.LOG_LEVEL, overrides.logStream),
     // One access line per request instead of Fastify's two (registerAccessLog).
     disableRequestLogging: true,
     // No `requestIdHeader`: Fastify would take that header as is, bypassing genReqId and its check.
@@ -98,27 +98,24 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addSchema(ProblemSchema);
   loadShedding(app, { maxEventLoopDelayMs: 2_000, retryAfterSeconds: 5 });
   await registerOpenApi(app);
-  await app.register(metricsPlugin, { config, db, redis });
+  app.decorate('config', config);
+
+  // Platform plugins: named, each closes what it opened when the app closes.
+  await app.register(dbPlugin);
+  await app.register(redisPlugin);
+  await app.register(cacheInvalidationPlugin);
+  await app.register(mailerPlugin, { mailer: overrides.mailer });
+  await app.register(metricsPlugin);
 
   // Registered only when origins are configured: disabled, its catch-all OPTIONS route would answer nothing yet
   // make every path look as if it allowed OPTIONS (the 405's Allow header).
   if (config.corsOrigins.length) await app.register(cors, { origin: config.corsOrigins, credentials: false });
 
-  const invalidator = createInvalidator(redis, app.log);
-  const accessRepo = createAccessRepository(db);
-  const permissionStore = createPermissionStore(accessRepo, redis, invalidator, config.CACHE_TTL_SECONDS);
-  const authRepo = createAuthRepository(db);
-  const sessionStore = createSessionStore(authRepo, redis, invalidator, config.CACHE_TTL_SECONDS);
   // Rate limits (platform/rate-limit.ts): counters in Redis, per process while it is away. Keyed on request.ip.
-  const counters = createRateCounters(redis);
-  await app.register(rateLimits, { counters });
-  await app.register(authPlugin, {
-    secret: deps.jwtSecret,
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+  await app.register(rateLimitsPlugin);
+  await app.register(authGuardPlugin, {
     apiPrefix: API_PREFIX,
-    backend: { isSessionActive: sessionStore.isActive, permissionsOf: permissionStore.permissionsOf },
+    // A request without a valid access token counts against its client's limit (docs/auth/rate-limits.md).
     anonymous: app.rateLimitCheck({
       name: 'anonymous',
       max: config.ANONYMOUS_MAX_PER_IP,
@@ -127,55 +124,26 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }),
   });
 
-  const mailer = deps.mailer ?? createMailer(config, app.log);
-  const auth = createAuthService({
-    config,
-    db,
-    repo: authRepo,
-    sessionStore,
-    counters,
-    mailer,
-    signAccessToken: app.signAccessToken,
-    log: app.log,
-  });
-  const access = createAccessService({ db, repo: accessRepo, store: permissionStore });
-  const shared: ModuleDeps = { config, db, redis, access, auth };
-  // Scripts (benchmarks) and tests reach the services the modules were built with.
-  app.decorate('services', shared);
-
-  // The modules. Each is a plugin wiring repository → service → routes.
-  await app.register(healthModule, { db, redis });
+  // The modules, in dependency order: each builds its repository and service, exposes the service to the
+  // modules that depend on it (fastify-plugin `dependencies`) and registers its routes.
+  await app.register(healthModule);
   await app.register(
     async (api) => {
       api.addHook('preValidation', rejectNulBytes);
-      await api.register(authModule, shared);
-      await api.register(usersModule, shared);
-      await api.register(accessModule, shared);
-      await api.register(beneficiariesModule, shared);
-      await api.register(projectsModule, shared);
-      await api.register(workshopsModule, shared);
-      await api.register(enrollmentsModule, shared);
-      await api.register(attendanceModule, shared);
-      await api.register(auditModule, shared);
-      await api.register(opsModule, shared);
+      await api.register(authModule);
+      await api.register(accessModule);
+      await api.register(usersModule);
+      await api.register(beneficiariesModule);
+      await api.register(projectsModule);
+      await api.register(workshopsModule);
+      await api.register(enrollmentsModule);
+      await api.register(attendanceModule);
+      await api.register(auditModule);
+      await api.register(opsModule);
+      overrides.extendApi?.(api);
     },
     { prefix: API_PREFIX },
   );
 
   return app;
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    services: ModuleDeps;
-  }
-}
-
-/** What every module receives. Cross-module calls go through services, never repositories. */
-export interface ModuleDeps {
-  config: Config;
-  db: Db;
-  redis: RedisClient | null;
-  access: AccessService;
-  auth: AuthService;
 }

@@ -128,6 +128,13 @@ export type Config = Omit<Static<typeof ConfigSchema>, 'MAILER'> & {
   trustProxy: false | number | string[];
 };
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The validated configuration, decorated by buildApp: platform plugins and modules read it here. */
+    config: Config;
+  }
+}
+
 export class ConfigError extends Error {}
 
 const PRODUCTION_REQUIRED = ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET'] as const;

@@ -6,8 +6,8 @@ import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 import { ConfigError, loadConfig, REPO_ROOT, type Config } from './config.js';
 import { buildApp } from './app.js';
-import { createDb, describeDatabaseUrl, waitForDatabase } from './platform/db.js';
-import { connectRedis, createRedis, describeRedisUrl, type RedisClient } from './platform/redis.js';
+import { createDb, dbOptions, describeDatabaseUrl, waitForDatabase } from './platform/db.js';
+import { describeRedisUrl } from './platform/redis.js';
 import { flushLog, logDestination, loggerOptions } from './platform/logger.js';
 import { ensureDatabase, startEmbeddedPostgres, startEmbeddedRedis, type EmbeddedServer } from './platform/embedded.js';
 import { isUpToDate, migrateUp, readStatus } from './database/migrator.js';
@@ -37,21 +37,18 @@ async function resolveDatabaseUrl(): Promise<string> {
   return ensureDatabase(pg.url, 'acolhe');
 }
 
-async function resolveRedis(): Promise<{ client: RedisClient | null; description: string }> {
-  let url = config.REDIS_URL;
-  if (!url && config.NODE_ENV !== 'production') {
-    const server = await startEmbeddedRedis(say);
-    if (!server)
-      return {
-        client: null,
-        description: 'none (no redis-server on the PATH): sessions checked in PostgreSQL, login throttling per process',
-      };
-    embedded.push(server);
-    url = server.url;
-  }
-  const client = createRedis(url!, log);
-  await connectRedis(client, log);
-  return { client, description: describeRedisUrl(url!) };
+/** The Redis URL to use (configured, or a private redis-server in development), or none. */
+async function resolveRedisUrl(): Promise<{ url: string | undefined; description: string }> {
+  if (config.REDIS_URL || config.NODE_ENV === 'production')
+    return { url: config.REDIS_URL, description: describeRedisUrl(config.REDIS_URL!) };
+  const server = await startEmbeddedRedis(say);
+  if (!server)
+    return {
+      url: undefined,
+      description: 'none (no redis-server on the PATH): sessions checked in PostgreSQL, login throttling per process',
+    };
+  embedded.push(server);
+  return { url: server.url, description: describeRedisUrl(server.url) };
 }
 
 /** JWT secret: configured in production; in development one random secret kept under .data/ (owner-only). */
@@ -76,7 +73,7 @@ async function main() {
 
   if (config.NODE_ENV === 'production') {
     // In production migrations are applied by `npm run migrate`, never by the server.
-    const probe = createDb({ ...dbOptions(databaseUrl), max: 1 });
+    const probe = createDb({ ...dbOptions({ ...config, DATABASE_URL: databaseUrl }, log), max: 1 });
     const status = await readStatus({
       query: async (text, values) => ({ rows: await probe.many({ text, values }) }),
     }).finally(() => probe.close());
@@ -91,16 +88,16 @@ async function main() {
     await runInitialSeed({ connectionString: migrationUrl, config, log: say });
   }
 
-  const redis = await resolveRedis();
-  const db = createDb(dbOptions(databaseUrl));
-  const app = await buildApp({ config, db, redis: redis.client, jwtSecret: jwtSecret(), logStream });
+  const redis = await resolveRedisUrl();
+  const app = await buildApp(
+    { ...config, DATABASE_URL: databaseUrl, REDIS_URL: redis.url, JWT_SECRET: jwtSecret() },
+    { logStream },
+  );
 
   closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS, logger: log }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an error');
     else log.info({ signal }, 'shutting down: finishing in-flight requests');
-    await app.close();
-    await db.close();
-    await redis.client?.quit().catch(() => {});
+    await app.close(); // the pool and the Redis client close with it
     await stopEmbedded();
     await flushLog(log);
   });
@@ -113,19 +110,6 @@ async function main() {
   say(
     `database: ${embedded.length && !config.DATABASE_URL ? embedded[0]!.description : describeDatabaseUrl(databaseUrl)}; redis: ${redis.description}`,
   );
-}
-
-function dbOptions(connectionString: string) {
-  return {
-    connectionString,
-    max: config.DB_POOL_MAX,
-    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-    idleTimeoutMs: config.DB_IDLE_TIMEOUT_MS,
-    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
-    applicationName: config.DB_APPLICATION_NAME,
-    slowQueryMs: config.SLOW_QUERY_MS,
-    log,
-  };
 }
 
 async function stopEmbedded() {

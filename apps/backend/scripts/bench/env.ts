@@ -4,11 +4,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import { buildApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createDb } from '../../src/platform/db.js';
-import { connectRedis, createRedis } from '../../src/platform/redis.js';
 import {
   ensureDatabase,
   startEmbeddedPostgres,
@@ -48,6 +45,7 @@ export async function startBenchEnv(log: (line: string) => void): Promise<BenchE
     LOG_LEVEL: 'warn',
     SEED_ADMIN_EMAIL: adminEmail,
     SEED_ADMIN_PASSWORD: adminPassword,
+    DB_APPLICATION_NAME: 'acolhe-bench',
     LOGIN_MAX_ATTEMPTS: '10000',
     // The load comes from one address: the per-address limits would otherwise answer 429 to the login bench.
     ANONYMOUS_MAX_PER_IP: '1000000',
@@ -74,20 +72,12 @@ export async function startBenchEnv(log: (line: string) => void): Promise<BenchE
 
 /** The app in this process (for app.inject latencies, not HTTP throughput), signed in as the seeded admin. */
 export async function inProcessApp(env: BenchEnv): Promise<{ app: App; token: string; close(): Promise<void> }> {
-  const logger = pino({ level: 'warn' });
-  const db = createDb({
-    connectionString: env.databaseUrl,
-    max: env.config.DB_POOL_MAX,
-    statementTimeoutMs: env.config.DB_STATEMENT_TIMEOUT_MS,
-    idleTimeoutMs: env.config.DB_IDLE_TIMEOUT_MS,
-    connectTimeoutMs: env.config.DB_CONNECT_TIMEOUT_MS,
-    applicationName: 'acolhe-bench',
-    slowQueryMs: env.config.SLOW_QUERY_MS,
-    log: logger,
+  const app = await buildApp({
+    ...env.config,
+    DATABASE_URL: env.databaseUrl,
+    REDIS_URL: env.redisUrl ?? undefined,
+    JWT_SECRET: env.jwtSecret,
   });
-  const redis = env.redisUrl ? createRedis(env.redisUrl, logger) : null;
-  if (redis) await connectRedis(redis, logger);
-  const app = await buildApp({ config: env.config, db, redis, jwtSecret: env.jwtSecret });
   await app.ready();
   const login = await app.inject({
     method: 'POST',
@@ -95,13 +85,6 @@ export async function inProcessApp(env: BenchEnv): Promise<{ app: App; token: st
     payload: { email: env.adminEmail, password: env.adminPassword },
   });
   const token = (login.json() as { access_token: string }).access_token;
-  return {
-    app,
-    token,
-    async close() {
-      await app.close();
-      await db.close();
-      redis?.disconnect();
-    },
-  };
+  // The pool and the Redis client close with the app.
+  return { app, token, close: () => app.close() };
 }

@@ -1,6 +1,6 @@
 // Foundation and auth scenarios over HTTP (wrk, stage.ts): SELECT 1 through an API route vs a bare Fastify route
 // vs the raw pool; login throughput and the cost of one argon2id hash.
-import { ARGON2_OPTIONS, hashPassword } from '../../src/modules/auth/passwords.js';
+import { ARGON2_OPTIONS, hashPassword } from '../../src/platform/passwords.js';
 import { compare, fmt, httpSide, type Row } from './compare.js';
 import type { BenchEnv } from './env.js';
 import { CONNECTIONS, SECONDS } from './knobs.js';

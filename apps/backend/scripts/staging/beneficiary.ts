@@ -2,6 +2,7 @@
 // plan; only the workshop seats depend on the beneficiaries before her (first come, first served).
 import { Rng } from './random.js';
 import { cpfFor } from './cpf.js';
+import { BENEFICIARY_WRITABLE_COLUMNS } from '../../src/modules/beneficiaries/index.js';
 import { stamp, isoDay } from './dates.js';
 import {
   ATTENDANCE_NOTES,
@@ -46,26 +47,11 @@ export interface GeneratedBeneficiary {
   attendance: { workshop: number; day: string; present: boolean; note: string | null; at: string; by: number }[];
 }
 
+/** COPY column order: the API's writable columns (one list, in the beneficiaries module), framed by ours. */
 export const BENEFICIARY_COLUMNS = [
   'seq',
   'code',
-  'full_name',
-  'social_name',
-  'cpf',
-  'nis',
-  'birth_date',
-  'phone',
-  'email',
-  'address_street',
-  'address_number',
-  'address_complement',
-  'address_neighbourhood',
-  'address_city',
-  'address_state',
-  'address_postal_code',
-  'family_income',
-  'dependents',
-  'notes',
+  ...BENEFICIARY_WRITABLE_COLUMNS,
   'created_at',
   'created_by',
 ] as const;

@@ -1,20 +1,5 @@
-// CPF numbers with correct check digits (Receita Federal algorithm), unique per sequence number.
-
-export function cpfCheckDigits(base9: string): string {
-  let d1 = 0;
-  for (let i = 0; i < 9; i++) d1 += Number(base9[i]) * (10 - i);
-  d1 = ((d1 * 10) % 11) % 10;
-  let d2 = 0;
-  for (let i = 0; i < 9; i++) d2 += Number(base9[i]) * (11 - i);
-  d2 = (((d2 + d1 * 2) * 10) % 11) % 10;
-  return `${d1}${d2}`;
-}
-
-/** The same rule as the database's cpf_is_valid(): 11 digits, not all equal, both check digits right. */
-export function isValidCpf(cpf: string): boolean {
-  if (!/^[0-9]{11}$/.test(cpf) || /^(.)\1{10}$/.test(cpf)) return false;
-  return cpfCheckDigits(cpf.slice(0, 9)) === cpf.slice(9);
-}
+// CPF numbers with correct check digits (the platform's algorithm), unique per sequence number.
+import { cpfCheckDigits } from '../../src/platform/documents.js';
 
 const SPACE = 1_000_000_000; // nine base digits
 const MULTIPLIER = 387_420_489; // 3^18: coprime with 10^9, so x ↦ (x·M + k) mod 10^9 is a permutation

@@ -39,6 +39,11 @@ declare module 'fastify' {
     signAccessToken(claims: AccessToken): string;
     /** The principal of an authenticated request; throws 401 otherwise (for handlers of non-public routes). */
     requirePrincipal(request: FastifyRequest): Principal;
+    /**
+     * How the modules that own sessions (auth) and roles (access) plug their lookups into the guard, once
+     * each, while the app is built; the app refuses to start with either missing.
+     */
+    provideAuthBackend(part: Partial<AuthBackend>): void;
   }
 }
 
@@ -50,11 +55,6 @@ declare module '@fastify/jwt' {
 }
 
 export interface AuthPluginOptions {
-  secret: string;
-  issuer: string;
-  audience: string;
-  accessTokenTtlSeconds: number;
-  backend: AuthBackend;
   /** Routes whose URL starts with this prefix must declare a permission. */
   apiPrefix: string;
   /**
@@ -67,7 +67,29 @@ export interface AuthPluginOptions {
 const ALGORITHM = 'HS256';
 const VERIFIED_TOKENS = 10_000;
 
-async function authPlugin(app: FastifyInstance, o: AuthPluginOptions) {
+async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
+  const { config } = app;
+  if (!config.JWT_SECRET) throw new Error('JWT_SECRET is not set (server.ts resolves it before building the app)');
+  const o = {
+    ...options,
+    secret: config.JWT_SECRET,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    backend: {} as AuthBackend,
+  };
+  app.decorate('provideAuthBackend', (part: Partial<AuthBackend>) => {
+    for (const key of Object.keys(part) as (keyof AuthBackend)[]) {
+      if (o.backend[key]) throw new Error(`auth guard: ${key} was provided twice`);
+      o.backend[key] = part[key] as never;
+    }
+  });
+  app.addHook('onReady', async () => {
+    for (const key of ['isSessionActive', 'permissionsOf'] as const)
+      if (!o.backend[key])
+        throw new Error(`auth guard: no module provided ${key} (register the auth and access modules)`);
+  });
+
   await app.register(jwt, {
     secret: o.secret,
     sign: { algorithm: ALGORITHM, iss: o.issuer, aud: o.audience, expiresIn: o.accessTokenTtlSeconds },
@@ -167,4 +189,4 @@ async function authPlugin(app: FastifyInstance, o: AuthPluginOptions) {
   });
 }
 
-export default fp(authPlugin, { name: 'acolhe-auth' });
+export default fp(authPlugin, { name: 'auth-guard', decorators: { fastify: ['config'] } });

@@ -1,7 +1,8 @@
 // Redis cache entries that must disappear after a PostgreSQL change (revoked sessions, edited roles).
 // When Redis is unreachable at that moment, the keys are remembered and deleted as soon as it is back;
 // every such entry also carries a TTL, which bounds staleness if this process dies before then.
-import type { FastifyBaseLogger } from 'fastify';
+import fp from 'fastify-plugin';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { RedisClient } from './redis.js';
 
 export function createInvalidator(redis: RedisClient | null, log: FastifyBaseLogger) {
@@ -28,3 +29,17 @@ export function createInvalidator(redis: RedisClient | null, log: FastifyBaseLog
 }
 
 export type Invalidator = ReturnType<typeof createInvalidator>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** One per app: Redis cache entries that must go after a PostgreSQL change (sessions, role permissions). */
+    cacheInvalidator: Invalidator;
+  }
+}
+
+export default fp(
+  async function cacheInvalidation(app: FastifyInstance) {
+    app.decorate('cacheInvalidator', createInvalidator(app.redis, app.log));
+  },
+  { name: 'cache-invalidation', dependencies: ['redis'] },
+);

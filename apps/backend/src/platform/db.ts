@@ -1,7 +1,9 @@
 // The only door to PostgreSQL: one pool, row-count asserting helpers, transactions with retry,
 // SQLSTATE → API error mapping and a slow-query log that never prints parameter values.
 import pg from 'pg';
-import type { FastifyBaseLogger } from 'fastify';
+import fp from 'fastify-plugin';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
 import { DbError, RETRYABLE_TX_CODES, mapPgError } from './pg-errors.js';
 
 export { DbError } from './pg-errors.js';
@@ -44,6 +46,12 @@ export interface QueryEvent {
 }
 
 export type Db = ReturnType<typeof createDb>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Db;
+  }
+}
 
 // Data type parsers: bigint ids stay strings (no precision loss), `date` stays 'YYYY-MM-DD' (no time-zone shift).
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
@@ -263,3 +271,28 @@ export function describeDatabaseUrl(url: string): string {
     return '(unparseable DATABASE_URL)';
   }
 }
+
+/** Pool options from the configuration: the one place they are read (the app's pool, the server's probe). */
+export function dbOptions(config: Config, log: FastifyBaseLogger): DbOptions {
+  if (!config.DATABASE_URL) throw new Error('DATABASE_URL is not set (server.ts resolves it before building the app)');
+  return {
+    connectionString: config.DATABASE_URL,
+    max: config.DB_POOL_MAX,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    idleTimeoutMs: config.DB_IDLE_TIMEOUT_MS,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    applicationName: config.DB_APPLICATION_NAME,
+    slowQueryMs: config.SLOW_QUERY_MS,
+    log,
+  };
+}
+
+/** The `db` platform plugin: the app's one pool, closed with the app. */
+export default fp(
+  async function dbPlugin(app: FastifyInstance) {
+    const db = createDb(dbOptions(app.config, app.log));
+    app.decorate('db', db);
+    app.addHook('onClose', () => db.close());
+  },
+  { name: 'db', decorators: { fastify: ['config'] } },
+);

@@ -3,11 +3,10 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { badRequest } from './errors.js';
 
-/** The version the client expects, or null when it sent none (an unconditional write). */
-export function expectedVersion(
-  ifMatch: string | string[] | undefined,
-  bodyVersion: number | undefined,
-): number | null {
+/** The version the client expects (If-Match, or `version` in the body), or null when it sent none. */
+export function expectedVersion(request: { headers: FastifyRequest['headers']; body?: unknown }): number | null {
+  const ifMatch = request.headers['if-match'];
+  const bodyVersion = (request.body as { version?: number } | null | undefined)?.version;
   let header: number | null = null;
   const raw = Array.isArray(ifMatch) ? ifMatch[0] : ifMatch;
   if (raw !== undefined && raw.trim() !== '*') {
@@ -25,6 +24,10 @@ export function expectedVersion(
 }
 
 export const etag = (version: number) => `"${version}"`;
+
+/** Sends a versioned record with its ETag: the version a later If-Match (or `version` field) names. */
+export const sendVersioned = <R extends { version: number }>(reply: FastifyReply, record: R, status = 200) =>
+  reply.code(status).header('etag', etag(record.version)).send(record);
 
 function hasNul(v: unknown): boolean {
   if (typeof v === 'string') return v.includes('\u0000');

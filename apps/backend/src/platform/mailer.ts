@@ -1,7 +1,8 @@
 // Outgoing mail behind a small interface. MAILER=log (development and tests; config.ts refuses it in
 // production) writes the reset link, token included, to the log; MAILER=none sends nothing and says so
 // without the token. No other log line ever holds a reset token.
-import type { FastifyBaseLogger } from 'fastify';
+import fp from 'fastify-plugin';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 
 export interface Mailer {
@@ -25,3 +26,17 @@ export function createMailer(config: Config, log: FastifyBaseLogger): Mailer {
     },
   };
 }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    mailer: Mailer;
+  }
+}
+
+/** The `mailer` platform plugin: the transport MAILER names, or the one given (tests record mails). */
+export default fp(
+  async function mailerPlugin(app: FastifyInstance, o: { mailer?: Mailer }) {
+    app.decorate('mailer', o.mailer ?? createMailer(app.config, app.log));
+  },
+  { name: 'mailer', decorators: { fastify: ['config'] } },
+);

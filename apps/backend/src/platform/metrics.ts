@@ -124,7 +124,8 @@ export function createMetrics(o: MetricsOptions) {
   return { register, httpDuration, httpErrors };
 }
 
-async function metricsPlugin(app: FastifyInstance, o: MetricsOptions) {
+async function metricsPlugin(app: FastifyInstance) {
+  const o: MetricsOptions = { config: app.config, db: app.db, redis: app.redis };
   const { register, httpDuration, httpErrors } = createMetrics(o);
   app.decorate('metricsRegistry', register);
 
@@ -183,4 +184,4 @@ async function metricsPlugin(app: FastifyInstance, o: MetricsOptions) {
   }
 }
 
-export default fp(metricsPlugin, { name: 'acolhe-metrics' });
+export default fp(metricsPlugin, { name: 'metrics', dependencies: ['db', 'redis'] });

@@ -17,19 +17,41 @@ export function encodeCursor(values: Cursor): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-/** Decodes a cursor made by encodeCursor with `arity` values; anything else is a 400, never a 500. */
-export function decodeCursor(cursor: string | undefined, arity: number): Cursor | null {
-  if (cursor === undefined) return null;
-  try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === arity && v.every((x) => x === null || ['string', 'number'].includes(typeof x)))
-      return v as Cursor;
-  } catch {
-    // fall through
-  }
-  throw badRequest('The cursor is malformed', [
+/** What one position of a cursor holds: a bigint id, any text, a number, or an ISO timestamp. */
+export type CursorPart = 'id' | 'text' | 'number' | 'timestamp';
+type Decoded<S extends readonly CursorPart[]> = { -readonly [K in keyof S]: S[K] extends 'number' ? number : string };
+
+const ID = /^[0-9]{1,18}$/;
+const fits: Record<CursorPart, (v: unknown) => boolean> = {
+  id: (v) => typeof v === 'string' && ID.test(v),
+  text: (v) => typeof v === 'string',
+  number: (v) => typeof v === 'number' && Number.isFinite(v),
+  timestamp: (v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)),
+};
+
+/** The one answer to a cursor this API did not make (or that does not fit the list): a 400, never a 500. */
+export const badCursor = () =>
+  badRequest('The cursor is malformed', [
     { path: 'querystring.cursor', message: 'is not a cursor returned by this API' },
   ]);
+
+/**
+ * Decodes a cursor made by encodeCursor whose values have the given shape (`['id']`, `['text', 'id']`, ...):
+ * typed values, or null when the client sent none; anything else is badCursor().
+ */
+export function decodeCursor<const S extends readonly CursorPart[]>(
+  cursor: string | undefined,
+  shape: S,
+): Decoded<S> | null {
+  if (cursor === undefined) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw badCursor();
+  }
+  if (!Array.isArray(v) || v.length !== shape.length || !shape.every((part, i) => fits[part](v[i]))) throw badCursor();
+  return v as Decoded<S>;
 }
 
 /** Fetch limit + 1 rows; this trims the extra one and builds next_cursor from the last row kept. */

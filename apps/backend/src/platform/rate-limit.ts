@@ -122,19 +122,26 @@ export type LimitCheck = (req: FastifyRequest) => Promise<void>;
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** The counters behind every limit (the sign-in throttle counts and refunds with them). */
+    rateCounters: RateCounters;
     /** A check that counts the request against `limit` and throws 429 (problem+json, Retry-After) past it. */
     rateLimitCheck(limit: Limit): LimitCheck;
   }
 }
 
-/** The plugin: @fastify/rate-limit over the counters, no global limit (each limit is applied where it belongs). */
-export const rateLimits = fp(
-  async (app: FastifyInstance, o: { counters: RateCounters }) => {
+/**
+ * The `rate-limits` platform plugin: counters over the app's Redis (per process while it is away), and
+ * @fastify/rate-limit over them with no global limit (each limit is applied where it belongs).
+ */
+export default fp(
+  async (app: FastifyInstance) => {
+    const counters = createRateCounters(app.redis);
+    app.decorate('rateCounters', counters);
     // Keys arrive as `<name>\u0000<value>` from the keyGenerator below.
     class Store {
       incr(key: string, cb: (err: Error | null, res?: { current: number; ttl: number }) => void, timeWindow: number) {
         const at = key.indexOf('\u0000');
-        o.counters.hit(key.slice(0, at), key.slice(at + 1), timeWindow).then(
+        counters.hit(key.slice(0, at), key.slice(at + 1), timeWindow).then(
           (c) => cb(null, { current: c.current, ttl: c.ttlMs }),
           (err: Error) => cb(err),
         );
@@ -156,5 +163,5 @@ export const rateLimits = fp(
       };
     });
   },
-  { name: 'acolhe-rate-limits' },
+  { name: 'rate-limits', dependencies: ['redis'] },
 );

@@ -1,9 +1,17 @@
 // One ioredis client. Redis only accelerates and coordinates: every caller must cope with
 // `redis` being null (not configured) or a command failing (Redis down) by falling back to PostgreSQL.
 import { Redis } from 'ioredis';
-import type { FastifyBaseLogger } from 'fastify';
+import fp from 'fastify-plugin';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 
 export type RedisClient = Redis;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** null when REDIS_URL is not set: every caller then works on PostgreSQL alone. */
+    redis: RedisClient | null;
+  }
+}
 
 /** Key namespaces (ARCHITECTURE §5): `namespace:id`. One place so keys never drift apart. */
 export const keys = {
@@ -78,3 +86,20 @@ export function describeRedisUrl(url: string): string {
     return '(unparseable REDIS_URL)';
   }
 }
+
+/** The `redis` platform plugin: one client for REDIS_URL (or null), connected without blocking start-up. */
+export default fp(
+  async function redisPlugin(app: FastifyInstance) {
+    const url = app.config.REDIS_URL;
+    const client = url ? createRedis(url, app.log) : null;
+    if (client) await connectRedis(client, app.log);
+    app.decorate('redis', client);
+    app.addHook('onClose', async () => {
+      if (!client) return;
+      // QUIT lets queued replies arrive; a client that is not connected is simply stopped from reconnecting.
+      if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+      else client.disconnect();
+    });
+  },
+  { name: 'redis', decorators: { fastify: ['config'] } },
+);

@@ -4,47 +4,37 @@
 // Only the bench starts it; the production server never has these routes.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import pino from 'pino';
+import type { FastifyInstance } from 'fastify';
 import { announce, env } from './common.js';
 
 const dist = async <T>(file: string): Promise<T> =>
   (await import(pathToFileURL(path.join(import.meta.dirname, '../../../dist', file)).href)) as T;
 const { loadConfig } = await dist<typeof import('../../../src/config.js')>('config.js');
 const { buildApp } = await dist<typeof import('../../../src/app.js')>('app.js');
-const { createDb } = await dist<typeof import('../../../src/platform/db.js')>('platform/db.js');
-const { createRedis, connectRedis } = await dist<typeof import('../../../src/platform/redis.js')>('platform/redis.js');
-const { loggerOptions } = await dist<typeof import('../../../src/platform/logger.js')>('platform/logger.js');
+const { logDestination } = await dist<typeof import('../../../src/platform/logger.js')>('platform/logger.js');
 const { Me } = await dist<typeof import('../../../src/modules/auth/schemas.js')>('modules/auth/schemas.js');
 
-const config = loadConfig();
-const log = pino(loggerOptions(config.LOG_LEVEL));
-const db = createDb({
-  connectionString: config.DATABASE_URL!,
-  max: config.DB_POOL_MAX,
-  statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-  idleTimeoutMs: config.DB_IDLE_TIMEOUT_MS,
-  connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
-  applicationName: 'acolhe-bench-probe',
-  slowQueryMs: config.SLOW_QUERY_MS,
-  log,
+type Services = Pick<FastifyInstance, 'auth' | 'access'>;
+let services: Services | undefined;
+// The services live in the /api/v1 scope; the bench route sits outside it, like /health, so no API hook runs.
+const app = await buildApp(loadConfig(), {
+  logStream: logDestination(),
+  extendApi: (api) => void (services = { auth: api.auth, access: api.access }),
 });
-const redis = createRedis(config.REDIS_URL!, log);
-await connectRedis(redis, log);
-const app = await buildApp({ config, db, redis, jwtSecret: config.JWT_SECRET! });
 const userId = env('BENCH_ACTOR_ID');
 // GET /auth/me's handler and response schema; the user and the session id are fixed instead of authenticated.
 app.get('/bench/me-without-auth', { schema: { response: { 200: Me } } }, async () => {
-  const user = await app.services.auth.me(userId);
+  const user = await services!.auth.me(userId);
   return {
     id: user.id,
     email: user.email,
     name: user.name,
     role: user.role,
-    permissions: [...(await app.services.access.permissionsOf(user.role))].sort(),
+    permissions: [...(await services!.access.permissionsOf(user.role))].sort(),
     session_id: '0',
   };
 });
-app.get('/bench/select-1', async () => db.one({ name: 'bench-select-1', text: 'SELECT 1 AS one' }));
-await app.listen({ host: '127.0.0.1', port: config.PORT });
+app.get('/bench/select-1', async () => app.db.one({ name: 'bench-select-1', text: 'SELECT 1 AS one' }));
+await app.listen({ host: '127.0.0.1', port: app.config.PORT });
 announce((app.server.address() as { port: number }).port);
-process.on('SIGTERM', () => void app.close().then(async () => (await db.close(), redis.disconnect(), process.exit(0))));
+process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { GET_PUBLIC, GET_SENSITIVE, listStatement } from '../../../src/modules/beneficiaries/repository.js';
 import { decodeCursor } from '../../../src/platform/pagination.js';
 // The API's pg type parsers (bigint ids and dates as strings), so every side decodes rows the same way.
+import type { Statement } from '../../../src/platform/db.js';
 import '../../../src/platform/db.js';
 
 export const env = (name: string): string => {
@@ -26,13 +27,16 @@ export function statements(actorId: string) {
   return {
     point: (id: string) => ({ ...GET_PUBLIC, values: [id] }),
     sensitive: (id: string) => ({ ...GET_SENSITIVE, values: [id, actorId] }),
-    page: (after: [string, string] | null) => listStatement(LIST_FILTER, 'name', after, PAGE_SIZE),
+    page: (after: [string, string] | null) => asQuery(listStatement(LIST_FILTER, 'name', after, PAGE_SIZE)),
   };
 }
 
+/** A repository statement as pg's query config (its values array as is, as the API's db.run passes it). */
+const asQuery = (s: Statement) => ({ text: s.text, values: s.values as unknown[], name: s.name });
+
 /** A `?cursor=` made by the API (base64url JSON of [full_name, id]) → the keyset position. */
 export function cursorOf(cursor: string | undefined): [string, string] | null {
-  return decodeCursor(cursor, 2) as [string, string] | null;
+  return decodeCursor(cursor, ['text', 'id']);
 }
 
 /** Tells the bench (over the IPC channel it opened) that this side listens on `port`. */

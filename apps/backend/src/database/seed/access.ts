@@ -1,7 +1,7 @@
 // Seeds the permission catalogue and the default roles. A role that exists is never rewritten (an admin
 // may have edited it); permissions new to the catalogue are granted to admin only.
-import { DEFAULT_ROLES, PERMISSIONS } from '../../modules/access/catalogue.js';
-import type { SeedContext, SeedReport } from './initial-data.js';
+import { DEFAULT_ROLES, PERMISSIONS } from '../../modules/access/index.js';
+import type { SeedContext, SeedReport } from './types.js';
 
 export async function seedAccess({ db, tx }: SeedContext): Promise<SeedReport> {
   const names = Object.keys(PERMISSIONS);

@@ -4,38 +4,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import type pg from 'pg';
 import type { Config } from '../../config.js';
-import { createDb, type Db } from '../../platform/db.js';
-import { assertPasswordPolicy } from '../../modules/auth/password-policy.js';
-import { hashPassword } from '../../modules/auth/passwords.js';
+import { createDb } from '../../platform/db.js';
+import { assertPasswordPolicy } from '../../platform/password-policy.js';
+import { hashPassword } from '../../platform/passwords.js';
 import { seedAccess } from './access.js';
 import { seedSteps } from './steps.js';
+import type { SeedContext, SeedReport, SeedStep, SeedStepSpec, TableCounts } from './types.js';
 
-export interface TableCounts {
-  inserted: number;
-  updated: number;
-  unchanged: number;
-}
-export type SeedReport = Record<string, TableCounts>;
-
-export interface SeedContext {
-  db: Db;
-  tx: pg.PoolClient;
-  config: Config;
-  withSamples: boolean;
-  log: (line: string) => void;
-}
-
-/** A step seeds one or more tables and reports its counts per table. */
-export type SeedStep = (ctx: SeedContext) => Promise<SeedReport>;
-
-/** A named step; an optional one runs in a savepoint and is skipped (with a line saying why) when it fails. */
-export interface SeedStepSpec {
-  name: string;
-  run: SeedStep;
-  optional?: boolean;
-}
+export type { SeedContext, SeedReport, SeedStep, SeedStepSpec, TableCounts };
 
 const DEV_ADMIN_EMAIL = 'admin@acolhe.local';
 

@@ -2,7 +2,7 @@
 // Natural keys: projects.name (case-insensitive), workshops (project, title). Coordinated and facilitated by the
 // first admin. A sample that exists is left alone, whatever a user changed in it since (its dates, say): the
 // seed inserts missing samples only. A second run reports nothing inserted or updated.
-import type { SeedContext, SeedReport, TableCounts } from './initial-data.js';
+import type { SeedContext, SeedReport, TableCounts } from './types.js';
 
 const PROJECTS = [
   {

@@ -1,6 +1,6 @@
 // Further seed steps (catalogues, samples), run after access and the admin, in this order. An optional step
 // that cannot run (sample data clashing with what users did since) is reported and skipped, never fatal.
-import type { SeedStepSpec } from './initial-data.js';
+import type { SeedStepSpec } from './types.js';
 import { seedVulnerabilities } from './vulnerabilities.js';
 import { seedSampleProjects } from './sample-projects.js';
 

@@ -1,6 +1,6 @@
 // The vulnerability catalogue (always seeded). Natural key: code. An entry whose name or description
 // changed here is updated; entries an admin added are left alone; nothing is ever deleted.
-import type { SeedContext, SeedReport } from './initial-data.js';
+import type { SeedContext, SeedReport } from './types.js';
 
 export const VULNERABILITIES: { code: string; name: string; description: string }[] = [
   {

@@ -1,8 +1,28 @@
-// The access module: roles and the permission catalogue. The service is built in app.ts.
-import type { FastifyInstance } from 'fastify';
-import type { ModuleDeps } from '../../app.js';
+// The access module: roles, the permission catalogue, and the permissions of a role for the auth guard.
+import { defineModule } from '../../platform/module.js';
+import { createAccessRepository } from './repository.js';
+import { createPermissionStore } from './permission-store.js';
+import { createAccessService, type AccessService } from './service.js';
 import { accessRoutes } from './routes.js';
 
-export default async function accessModule(app: FastifyInstance, d: ModuleDeps) {
-  accessRoutes(app, d.access);
+export { DEFAULT_ROLES, PERMISSIONS, type Permission } from './catalogue.js';
+export type { AccessService };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** For modules that declare 'access' in their dependencies. */
+    access: AccessService;
+  }
 }
+
+export default defineModule({
+  name: 'access',
+  dependencies: ['db', 'redis', 'cache-invalidation', 'auth-guard'],
+  service: (app) => {
+    const repo = createAccessRepository(app.db);
+    const store = createPermissionStore(repo, app.redis, app.cacheInvalidator, app.config.CACHE_TTL_SECONDS);
+    app.provideAuthBackend({ permissionsOf: store.permissionsOf });
+    return createAccessService({ db: app.db, repo, store });
+  },
+  routes: accessRoutes,
+});

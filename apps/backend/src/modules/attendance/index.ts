@@ -1,13 +1,26 @@
-// The attendance module: sheets per workshop session.
-import type { FastifyInstance } from 'fastify';
-import type { ModuleDeps } from '../../app.js';
+// The attendance module: sheets per workshop session, and attendance rates.
+import { defineModule } from '../../platform/module.js';
 import { createAttendanceRepository } from './repository.js';
-import { createAttendanceService } from './service.js';
+import { createAttendanceService, type AttendanceService } from './service.js';
 import { attendanceRoutes } from './routes.js';
 
-export default async function attendanceModule(app: FastifyInstance, d: ModuleDeps) {
-  attendanceRoutes(
-    app,
-    createAttendanceService({ db: d.db, repo: createAttendanceRepository(d.db), timezone: d.config.ORG_TIMEZONE }),
-  );
+export type { AttendanceService };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** For modules that declare 'attendance' in their dependencies. */
+    attendance: AttendanceService;
+  }
 }
+
+export default defineModule({
+  name: 'attendance',
+  dependencies: ['db', 'auth-guard'],
+  service: (app) =>
+    createAttendanceService({
+      db: app.db,
+      repo: createAttendanceRepository(app.db),
+      timezone: app.config.ORG_TIMEZONE,
+    }),
+  routes: attendanceRoutes,
+});

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, Timestamp } from '../../platform/schemas.js';
+import { Id, Nullable, Timestamp } from '../../platform/schemas.js';
 
 export const SheetParams = Type.Object({
   id: Id,
@@ -27,9 +27,9 @@ export const SheetResponse = Type.Object({
       beneficiary_id: Type.String(),
       full_name: Type.String(),
       present: Type.Boolean(),
-      note: Type.Union([Type.String(), Type.Null()]),
+      note: Nullable(Type.String()),
       updated_at: Timestamp,
-      updated_by: Type.Union([Type.String(), Type.Null()]),
+      updated_by: Nullable(Type.String()),
     }),
   ),
 });

@@ -1,10 +1,21 @@
 // The audit module: reading the trail the database writes.
-import type { FastifyInstance } from 'fastify';
-import type { ModuleDeps } from '../../app.js';
+import { defineModule } from '../../platform/module.js';
 import { createAuditRepository } from './repository.js';
-import { createAuditService } from './service.js';
+import { createAuditService, type AuditService } from './service.js';
 import { auditRoutes } from './routes.js';
 
-export default async function auditModule(app: FastifyInstance, d: ModuleDeps) {
-  auditRoutes(app, createAuditService({ repo: createAuditRepository(d.db) }));
+export type { AuditService };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** For modules that declare 'audit' in their dependencies. */
+    audit: AuditService;
+  }
 }
+
+export default defineModule({
+  name: 'audit',
+  dependencies: ['db', 'auth-guard'],
+  service: (app) => createAuditService({ repo: createAuditRepository(app.db) }),
+  routes: auditRoutes,
+});

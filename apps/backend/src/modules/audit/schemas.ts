@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Timestamp } from '../../platform/schemas.js';
+import { Id, Nullable, Timestamp } from '../../platform/schemas.js';
 import { Page, PageQuery } from '../../platform/pagination.js';
 
 export const AuditEntry = Type.Object({
@@ -7,7 +7,7 @@ export const AuditEntry = Type.Object({
   table_name: Type.String(),
   row_id: Type.String(),
   action: Type.String(),
-  user_id: Type.Union([Type.String(), Type.Null()]),
+  user_id: Nullable(Type.String()),
   changes: Type.Unknown({ description: '{ column: { old, new } }; personal data appears as "[redacted]"' }),
   occurred_at: Timestamp,
 });
@@ -20,7 +20,7 @@ export const ListAuditQuery = Type.Object(
     row_id: Type.Optional(
       Type.String({ minLength: 1, maxLength: 200, description: 'id, or key values joined by ":" for link tables' }),
     ),
-    user_id: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,17}$' })),
+    user_id: Type.Optional(Id),
     action: Type.Optional(Type.Union(['insert', 'update', 'delete', 'read_sensitive'].map((a) => Type.Literal(a)))),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'occurred_at ≥ from' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'occurred_at < to' })),

@@ -1,5 +1,6 @@
 // SQL for sign-in: users by e-mail, sessions and password reset tokens.
 import type { Db, Executor } from '../../platform/db.js';
+import { SqlBuilder } from '../../platform/sql.js';
 
 export interface SessionRow {
   id: string;
@@ -125,19 +126,18 @@ export function createAuthRepository(db: Db) {
       ),
 
     /** Revokes sessions of a user: one (`only`), all, or all but one (`except`). Returns the revoked ids. */
-    revokeSessions: async (userId: string, o: { only?: string; except?: string }, ex?: Executor) =>
-      (
-        await db.many<{ id: string }>(
-          {
-            text: `UPDATE sessions SET revoked_at = now()
-                    WHERE user_id = $1 AND revoked_at IS NULL
-                      AND ($2::uuid IS NULL OR id = $2) AND ($3::uuid IS NULL OR id <> $3)
-                  RETURNING id`,
-            values: [userId, o.only ?? null, o.except ?? null],
-          },
-          ex,
-        )
-      ).map((r) => r.id),
+    revokeSessions: async (userId: string, o: { only?: string; except?: string }, ex?: Executor) => {
+      const q = new SqlBuilder();
+      q.where(`user_id = ${q.param(userId)}`)
+        .where('revoked_at IS NULL')
+        .filter('only', o.only, (v) => `id = ${v}::uuid`)
+        .filter('except', o.except, (v) => `id <> ${v}::uuid`);
+      const rows = await db.many<{ id: string }>(
+        q.statement(`UPDATE sessions SET revoked_at = now() ${q.whereClause()} RETURNING id`),
+        ex,
+      );
+      return rows.map((r) => r.id);
+    },
 
     /** The user's one reset token (password_resets_user_id_key): a new request replaces the earlier one. */
     replacePasswordReset: (userId: string, tokenHash: Buffer, ttlSeconds: number, ex?: Executor) =>

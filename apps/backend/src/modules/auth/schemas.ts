@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Email, Timestamp } from '../../platform/schemas.js';
-import { PASSWORD_MAX } from './password-policy.js';
+import { Email, Nullable, Timestamp } from '../../platform/schemas.js';
+import { PASSWORD_MAX } from '../../platform/password-policy.js';
 
 const Password = Type.String({ minLength: 1, maxLength: PASSWORD_MAX * 4 });
 const NewPassword = Type.String({
@@ -25,8 +25,8 @@ export const Session = Type.Object({
   created_at: Timestamp,
   last_used_at: Timestamp,
   expires_at: Timestamp,
-  user_agent: Type.Union([Type.String(), Type.Null()]),
-  ip: Type.Union([Type.String(), Type.Null()]),
+  user_agent: Nullable(Type.String()),
+  ip: Nullable(Type.String()),
   current: Type.Boolean(),
 });
 export const SessionParams = Type.Object({ id: Type.String({ format: 'uuid' }) });

@@ -7,8 +7,8 @@ import type { RateCounters } from '../../platform/rate-limit.js';
 import type { AuthRepository } from './repository.js';
 import type { SessionStore } from './session-store.js';
 import { createLoginThrottle } from './login-throttle.js';
-import { assertPasswordPolicy } from './password-policy.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import { assertPasswordPolicy } from '../../platform/password-policy.js';
+import { hashPassword, verifyPassword } from '../../platform/passwords.js';
 import { hashToken, newOpaqueToken } from './tokens.js';
 
 export interface ClientMeta {

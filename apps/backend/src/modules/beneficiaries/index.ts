@@ -1,15 +1,28 @@
 // The beneficiaries module: people followed by the organisation, and the vulnerability catalogue.
-import type { FastifyInstance } from 'fastify';
-import type { ModuleDeps } from '../../app.js';
+import { defineModule } from '../../platform/module.js';
 import { createBeneficiariesRepository } from './repository.js';
-import { createBeneficiariesService } from './service.js';
+import { createBeneficiariesService, type BeneficiariesService } from './service.js';
 import { beneficiariesRoutes } from './routes.js';
 
-export default async function beneficiariesModule(app: FastifyInstance, d: ModuleDeps) {
-  const service = createBeneficiariesService({
-    db: d.db,
-    repo: createBeneficiariesRepository(d.db),
-    timezone: d.config.ORG_TIMEZONE,
-  });
-  beneficiariesRoutes(app, service);
+export type { BeneficiariesService };
+/** The columns a client writes, in table order (the staging generator COPYs in this order). */
+export { WRITABLE_COLUMNS as BENEFICIARY_WRITABLE_COLUMNS } from './schemas.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** For modules that declare 'beneficiaries' in their dependencies. */
+    beneficiaries: BeneficiariesService;
+  }
 }
+
+export default defineModule({
+  name: 'beneficiaries',
+  dependencies: ['db', 'auth-guard'],
+  service: (app) =>
+    createBeneficiariesService({
+      db: app.db,
+      repo: createBeneficiariesRepository(app.db),
+      timezone: app.config.ORG_TIMEZONE,
+    }),
+  routes: beneficiariesRoutes,
+});

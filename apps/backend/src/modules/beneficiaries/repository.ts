@@ -1,12 +1,17 @@
 // SQL for beneficiaries and the vulnerability catalogue.
+import pg from 'pg';
 import type { Static } from '@sinclair/typebox';
 import type { Db, Executor } from '../../platform/db.js';
-import type { Beneficiary, BeneficiaryListItem } from './schemas.js';
+import { SqlBuilder } from '../../platform/sql.js';
+import { BENEFICIARY_SENSITIVE_COLUMNS, BENEFICIARY_SENSITIVE_FIELDS } from '../../platform/sensitive-data.js';
+import { WRITABLE_COLUMNS, type Beneficiary, type BeneficiaryListItem } from './schemas.js';
 
+// Identifiers come from this file's literals, or are quoted here (`ident`) when they come from the platform's
+// sensitive-data catalogue or the schema's writable columns. Values always travel as placeholders.
+const ident = (name: string) => pg.escapeIdentifier(name);
 const PUBLIC_COLUMNS = `b.id, b.code, b.full_name, b.social_name, b.birth_date, b.phone, b.email::text AS email, b.dependents, b.status,
   b.status_reason, b.archived_at, b.notes, b.version, b.created_at, b.updated_at, b.created_by, b.updated_by`;
-const SENSITIVE_COLUMNS = `b.cpf, b.nis, b.family_income, b.address_street, b.address_number, b.address_complement,
-  b.address_neighbourhood, b.address_city, b.address_state, b.address_postal_code`;
+const SENSITIVE_COLUMNS = BENEFICIARY_SENSITIVE_COLUMNS.map((c) => `b.${ident(c)}`).join(', ');
 
 const VULNERABILITIES_OF = `COALESCE((SELECT json_agg(json_build_object('id', v.id::text, 'code', v.code, 'name', v.name) ORDER BY v.name, v.id)
     FROM beneficiary_vulnerabilities bv JOIN vulnerabilities v ON v.id = bv.vulnerability_id
@@ -20,27 +25,7 @@ export type BeneficiaryRow = Static<typeof Beneficiary>;
 type ListRow = Static<typeof BeneficiaryListItem>;
 
 /** Columns a PATCH may set: the whitelist that turns body keys into SQL identifiers. */
-export const UPDATABLE_COLUMNS = new Set([
-  'full_name',
-  'social_name',
-  'cpf',
-  'nis',
-  'birth_date',
-  'phone',
-  'email',
-  'address_street',
-  'address_number',
-  'address_complement',
-  'address_neighbourhood',
-  'address_city',
-  'address_state',
-  'address_postal_code',
-  'family_income',
-  'dependents',
-  'notes',
-  'status',
-  'status_reason',
-]);
+export const UPDATABLE_COLUMNS: ReadonlySet<string> = new Set([...WRITABLE_COLUMNS, 'status', 'status_reason']);
 
 export type SortKey = 'name' | '-name' | 'created_at' | '-created_at';
 /** Sort whitelist: ORDER BY, the keyset comparison, the cursor's sort value. Never built from input. */
@@ -76,34 +61,46 @@ export interface ListFilter {
   timezone: string;
 }
 
-/** Collects values and hands out their placeholders: the SQL text holds only `$n`. */
-class Params {
-  readonly values: unknown[] = [];
-  add(v: unknown): string {
-    this.values.push(v);
-    return `$${this.values.length}`;
-  }
+/** The list filters; `b.status <> 'archived'` unless a status is asked for. */
+function filtered(f: ListFilter, q = new SqlBuilder()): SqlBuilder {
+  q.where('b.deleted_at IS NULL');
+  if (!f.status) q.where(`b.status <> 'archived'`);
+  return (
+    q
+      .filter('status', f.status, (v) => `b.status = ${v}`)
+      .filter(
+        'neighbourhood',
+        f.neighbourhood,
+        (v) => `lower(immutable_unaccent(b.address_neighbourhood)) = lower(immutable_unaccent(${v}::text))`,
+      )
+      .filter(
+        'project',
+        f.projectId,
+        (v) => `EXISTS (SELECT 1 FROM enrollments e WHERE e.beneficiary_id = b.id AND e.project_id = ${v}::bigint
+                         AND e.status IN ('pending', 'approved', 'completed'))`,
+      )
+      // Calendar days in the organisation's zone: [from 00:00 local, to + 1 day 00:00 local).
+      .filter(
+        'from',
+        f.createdFrom,
+        (v) => `b.created_at >= (${v}::date::timestamp AT TIME ZONE ${q.param(f.timezone)}::text)`,
+      )
+      .filter(
+        'to',
+        f.createdTo,
+        (v) => `b.created_at < ((${v}::date + 1)::timestamp AT TIME ZONE ${q.param(f.timezone)}::text)`,
+      )
+  );
 }
 
-function filterSql(f: ListFilter, p: Params): string[] {
-  const where = ['b.deleted_at IS NULL'];
-  where.push(f.status ? `b.status = ${p.add(f.status)}` : `b.status <> 'archived'`);
-  if (f.neighbourhood) {
-    where.push(
-      `lower(immutable_unaccent(b.address_neighbourhood)) = lower(immutable_unaccent(${p.add(f.neighbourhood)}::text))`,
-    );
-  }
-  if (f.projectId) {
-    where.push(`EXISTS (SELECT 1 FROM enrollments e WHERE e.beneficiary_id = b.id AND e.project_id = ${p.add(f.projectId)}::bigint
-                          AND e.status IN ('pending', 'approved', 'completed'))`);
-  }
-  // Calendar days in the organisation's zone: [from 00:00 local, to + 1 day 00:00 local).
-  if (f.createdFrom)
-    where.push(`b.created_at >= (${p.add(f.createdFrom)}::date::timestamp AT TIME ZONE ${p.add(f.timezone)}::text)`);
-  if (f.createdTo)
-    where.push(`b.created_at < ((${p.add(f.createdTo)}::date + 1)::timestamp AT TIME ZONE ${p.add(f.timezone)}::text)`);
-  return where;
-}
+/** Every writable column ($1..$n, absent ones NULL; dependents defaults to 0), then the acting user. */
+const INSERT = {
+  name: 'beneficiaries-insert',
+  text: `INSERT INTO beneficiaries (${WRITABLE_COLUMNS.map(ident).join(', ')}, created_by, updated_by)
+         VALUES (${WRITABLE_COLUMNS.map((c, i) => (c === 'dependents' ? `COALESCE($${i + 1}, 0)` : `$${i + 1}`)).join(', ')},
+                 $${WRITABLE_COLUMNS.length + 1}, $${WRITABLE_COLUMNS.length + 1})
+         RETURNING id`,
+};
 
 /** GET of one record without sensitive data ($1 id). Exported for the benchmark (same SQL over the raw pool). */
 export const GET_PUBLIC = {
@@ -116,7 +113,7 @@ export const GET_SENSITIVE = {
   text: `WITH found AS (SELECT b.id FROM beneficiaries b WHERE b.id = $1 AND b.deleted_at IS NULL),
               logged AS (INSERT INTO audit_log (table_name, row_id, action, user_id, changes)
                          SELECT 'beneficiaries', found.id::text, 'read_sensitive', $2::bigint,
-                                '{"fields": ["cpf", "nis", "family_income", "address", "vulnerabilities"]}'::jsonb
+                                '${JSON.stringify({ fields: BENEFICIARY_SENSITIVE_FIELDS })}'::jsonb
                            FROM found)
          SELECT ${PUBLIC_COLUMNS}, ${SENSITIVE_COLUMNS}, ${VULNERABILITIES_OF}, ${ENROLLMENTS_OF}
            FROM beneficiaries b JOIN found ON found.id = b.id`,
@@ -135,15 +132,15 @@ export interface SearchText {
 }
 
 /** The ranked page around a scored inner query: keyset on [score, id], one row more than the page. */
-function rankedPage(p: Params, inner: string, after: [number, string] | null, limit: number) {
+function rankedPage(sql: SqlBuilder, inner: string, after: [number, string] | null, limit: number) {
   let afterSql = '';
   if (after) {
-    const sRef = p.add(after[0]);
-    afterSql = `WHERE (s.score < ${sRef}::real OR (s.score = ${sRef}::real AND s.id > ${p.add(after[1])}::bigint))`;
+    const sRef = sql.param(after[0]);
+    afterSql = `WHERE (s.score < ${sRef}::real OR (s.score = ${sRef}::real AND s.id > ${sql.param(after[1])}::bigint))`;
   }
   const cols = PUBLIC_COLUMNS.replace(/\bb\./g, 's.').replace(/s\.email::text AS email/, 's.email');
   return `SELECT ${cols}, s.score FROM (${inner}) AS s ${afterSql}
-          ORDER BY s.score DESC, s.id ASC LIMIT ${p.add(limit + 1)}`;
+          ORDER BY s.score DESC, s.id ASC LIMIT ${sql.param(limit + 1)}`;
 }
 
 /**
@@ -153,18 +150,18 @@ function rankedPage(p: Params, inner: string, after: [number, string] | null, li
  * lookupStatement, never here.
  */
 export function searchStatement(q: SearchText, f: ListFilter, after: [number, string] | null, limit: number) {
-  const p = new Params();
-  const qRef = p.add(q.text);
-  const where = filterSql(f, p);
-  const cRef = p.add(q.code);
+  const sql = new SqlBuilder();
+  const qRef = sql.param(q.text);
+  filtered(f, sql);
+  const cRef = sql.param(q.code);
   const score = `CASE WHEN b.code = ${cRef}::text THEN 1::real
                   ELSE greatest(word_similarity(immutable_unaccent(${qRef}::text), immutable_unaccent(b.full_name)),
                                 coalesce(word_similarity(immutable_unaccent(${qRef}::text), immutable_unaccent(b.social_name)), 0)) END`;
-  const match = `(immutable_unaccent(${qRef}::text) <% immutable_unaccent(b.full_name)
-                  OR immutable_unaccent(${qRef}::text) <% immutable_unaccent(b.social_name)
-                  OR b.code = ${cRef}::text)`;
-  const inner = `SELECT ${PUBLIC_COLUMNS}, ${score} AS score FROM beneficiaries b WHERE ${where.join(' AND ')} AND ${match}`;
-  return { text: rankedPage(p, inner, after, limit), values: p.values };
+  sql.where(`(immutable_unaccent(${qRef}::text) <% immutable_unaccent(b.full_name)
+               OR immutable_unaccent(${qRef}::text) <% immutable_unaccent(b.social_name)
+               OR b.code = ${cRef}::text)`);
+  const inner = `SELECT ${PUBLIC_COLUMNS}, ${score} AS score FROM beneficiaries b ${sql.whereClause()}`;
+  return sql.statement(rankedPage(sql, inner, after, limit));
 }
 
 /**
@@ -179,32 +176,28 @@ export function lookupStatement(
   limit: number,
   actorId: string,
 ) {
-  const p = new Params();
-  const dRef = p.add(digits);
-  const where = filterSql(f, p);
-  const inner = `SELECT ${PUBLIC_COLUMNS}, 1::real AS score FROM beneficiaries b
-                  WHERE ${where.join(' AND ')} AND (b.cpf = ${dRef}::text OR b.nis = ${dRef}::text)`;
-  const actor = p.add(actorId);
-  const text = `WITH hits AS (${rankedPage(p, inner, after, limit)}),
+  const sql = new SqlBuilder();
+  const dRef = sql.param(digits);
+  filtered(f, sql).where(`(b.cpf = ${dRef}::text OR b.nis = ${dRef}::text)`);
+  const inner = `SELECT ${PUBLIC_COLUMNS}, 1::real AS score FROM beneficiaries b ${sql.whereClause()}`;
+  const actor = sql.param(actorId);
+  return sql.statement(`WITH hits AS (${rankedPage(sql, inner, after, limit)}),
                      logged AS (INSERT INTO audit_log (table_name, row_id, action, user_id, changes)
                                 SELECT 'beneficiaries', h.id::text, 'read_sensitive', ${actor}::bigint, '{"lookup": "cpf_or_nis"}'::jsonb
                                   FROM hits h
                                 UNION ALL
                                 SELECT 'beneficiaries', '-', 'read_sensitive', ${actor}::bigint, '{"lookup": "cpf_or_nis", "matches": 0}'::jsonb
                                  WHERE NOT EXISTS (SELECT 1 FROM hits))
-                SELECT * FROM hits ORDER BY score DESC, id ASC`;
-  return { text, values: p.values };
+                SELECT * FROM hits ORDER BY score DESC, id ASC`);
 }
 
 /** A keyset page: limit + 1 rows after the cursor's (sort value, id). Exported for the benchmark (same SQL). */
 export function listStatement(f: ListFilter, sort: SortKey, after: [string, string] | null, limit: number) {
-  const p = new Params();
   const s = SORTS[sort];
-  const where = filterSql(f, p);
-  if (after) where.push(s.after(p.add(after[0]), p.add(after[1])));
-  const text = `SELECT ${PUBLIC_COLUMNS}, ${s.key} AS sort_value FROM beneficiaries b
-                 WHERE ${where.join(' AND ')} ORDER BY ${s.order} LIMIT ${p.add(limit + 1)}`;
-  return { text, values: p.values };
+  const q = filtered(f);
+  if (after) q.where(s.after(q.param(after[0]), q.param(after[1])));
+  return q.statement(`SELECT ${PUBLIC_COLUMNS}, ${s.key} AS sort_value FROM beneficiaries b
+                      ${q.whereClause()} ORDER BY ${s.order} LIMIT ${q.param(limit + 1)}`);
 }
 
 export function createBeneficiariesRepository(db: Db) {
@@ -228,52 +221,19 @@ export function createBeneficiariesRepository(db: Db) {
       ),
 
     insert: (v: Record<string, unknown>, actorId: string, ex: Executor) =>
-      db.one<{ id: string }>(
-        {
-          name: 'beneficiaries-insert',
-          text: `INSERT INTO beneficiaries (full_name, social_name, cpf, nis, birth_date, phone, email, address_street, address_number,
-                   address_complement, address_neighbourhood, address_city, address_state, address_postal_code, family_income,
-                   dependents, notes, created_by, updated_by)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, COALESCE($16, 0), $17, $18, $18)
-                 RETURNING id`,
-          values: [
-            v.full_name,
-            v.social_name ?? null,
-            v.cpf ?? null,
-            v.nis ?? null,
-            v.birth_date ?? null,
-            v.phone ?? null,
-            v.email ?? null,
-            v.address_street ?? null,
-            v.address_number ?? null,
-            v.address_complement ?? null,
-            v.address_neighbourhood ?? null,
-            v.address_city ?? null,
-            v.address_state ?? null,
-            v.address_postal_code ?? null,
-            v.family_income ?? null,
-            v.dependents ?? null,
-            v.notes ?? null,
-            actorId,
-          ],
-        },
-        ex,
-      ),
+      db.one<{ id: string }>({ ...INSERT, values: [...WRITABLE_COLUMNS.map((c) => v[c] ?? null), actorId] }, ex),
 
     /** Sets the given columns (keys checked against UPDATABLE_COLUMNS) and bumps the version. */
     update: (id: string, set: Record<string, unknown>, actorId: string, ex: Executor) => {
-      const p = new Params();
-      const idRef = p.add(id);
+      const q = new SqlBuilder();
+      const idRef = q.param(id);
       const assignments = Object.entries(set).map(([col, value]) => {
         if (!UPDATABLE_COLUMNS.has(col)) throw new Error(`column ${col} is not updatable`);
-        return `${col} = ${p.add(value)}`;
+        return `${ident(col)} = ${q.param(value)}`;
       });
-      assignments.push(`updated_by = ${p.add(actorId)}`, 'version = version + 1');
+      assignments.push(`updated_by = ${q.param(actorId)}`, 'version = version + 1');
       return db.one<{ id: string; version: number }>(
-        {
-          text: `UPDATE beneficiaries SET ${assignments.join(', ')} WHERE id = ${idRef} RETURNING id, version`,
-          values: p.values,
-        },
+        q.statement(`UPDATE beneficiaries SET ${assignments.join(', ')} WHERE id = ${idRef} RETURNING id, version`),
         ex,
       );
     },

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { IdParam, problems } from '../../platform/schemas.js';
 import type { BeneficiariesService } from './service.js';
-import { etag, expectedVersion } from '../../platform/http.js';
+import { expectedVersion, sendVersioned } from '../../platform/http.js';
 import * as S from './schemas.js';
 
 const tags = ['beneficiaries'];
@@ -43,10 +43,7 @@ export function beneficiariesRoutes(app: FastifyInstance, service: Beneficiaries
         response: { 201: S.Beneficiary, ...problems(400, 401, 403, 409, 422) },
       },
     },
-    async (req, reply) => {
-      const b = await service.create(app.requirePrincipal(req), req.body);
-      return reply.code(201).header('etag', etag(b.version)).send(b);
-    },
+    async (req, reply) => sendVersioned(reply, await service.create(app.requirePrincipal(req), req.body), 201),
   );
 
   r.get(
@@ -60,10 +57,7 @@ export function beneficiariesRoutes(app: FastifyInstance, service: Beneficiaries
         response: { 200: S.Beneficiary, ...problems(400, 401, 403, 404) },
       },
     },
-    async (req, reply) => {
-      const b = await service.get(app.requirePrincipal(req), req.params.id);
-      return reply.header('etag', etag(b.version)).send(b);
-    },
+    async (req, reply) => sendVersioned(reply, await service.get(app.requirePrincipal(req), req.params.id)),
   );
 
   r.patch(
@@ -79,9 +73,8 @@ export function beneficiariesRoutes(app: FastifyInstance, service: Beneficiaries
       },
     },
     async (req, reply) => {
-      const version = expectedVersion(req.headers['if-match'], req.body.version);
-      const b = await service.update(app.requirePrincipal(req), req.params.id, req.body, version);
-      return reply.header('etag', etag(b.version)).send(b);
+      const version = expectedVersion(req);
+      return sendVersioned(reply, await service.update(app.requirePrincipal(req), req.params.id, req.body, version));
     },
   );
 
@@ -97,15 +90,11 @@ export function beneficiariesRoutes(app: FastifyInstance, service: Beneficiaries
         response: { 200: S.Beneficiary, ...problems(400, 401, 403, 404, 409, 412) },
       },
     },
-    async (req, reply) => {
-      const b = await service.archive(
-        app.requirePrincipal(req),
-        req.params.id,
-        req.body.reason,
-        expectedVersion(req.headers['if-match'], req.body.version),
-      );
-      return reply.header('etag', etag(b.version)).send(b);
-    },
+    async (req, reply) =>
+      sendVersioned(
+        reply,
+        await service.archive(app.requirePrincipal(req), req.params.id, req.body.reason, expectedVersion(req)),
+      ),
   );
 
   r.post(
@@ -119,15 +108,11 @@ export function beneficiariesRoutes(app: FastifyInstance, service: Beneficiaries
         response: { 200: S.Beneficiary, ...problems(400, 401, 403, 404, 409, 412) },
       },
     },
-    async (req, reply) => {
-      const b = await service.restore(
-        app.requirePrincipal(req),
-        req.params.id,
-        req.body.reason ?? null,
-        expectedVersion(req.headers['if-match'], req.body.version),
-      );
-      return reply.header('etag', etag(b.version)).send(b);
-    },
+    async (req, reply) =>
+      sendVersioned(
+        reply,
+        await service.restore(app.requirePrincipal(req), req.params.id, req.body.reason ?? null, expectedVersion(req)),
+      ),
   );
 
   r.get(

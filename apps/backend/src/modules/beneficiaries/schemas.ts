@@ -1,9 +1,9 @@
-import { Type, type Static } from '@sinclair/typebox';
-import { Timestamp } from '../../platform/schemas.js';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { DateString, Email, ID_PATTERN, Nullable, Timestamp, Version } from '../../platform/schemas.js';
 import { Page, PageQuery } from '../../platform/pagination.js';
+import { NIS_PATTERN } from '../../platform/documents.js';
+import type { BeneficiarySensitiveField } from '../../platform/sensitive-data.js';
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(s: T) => Type.Union([s, Type.Null()]);
-export const DateString = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Text = (max: number) => Type.String({ maxLength: max });
 export const UF = Type.Union(
@@ -12,36 +12,16 @@ export const UF = Type.Union(
     .map((uf) => Type.Literal(uf)),
   { description: 'two-letter state (UF)' },
 );
-export const Version = Type.Integer({
-  minimum: 1,
-  maximum: 2_000_000_000,
-  description: 'row version read (optimistic concurrency; or If-Match)',
-});
-
-/** Fields only holders of beneficiaries:read_sensitive may read (writing them needs beneficiaries:write). */
-export const SENSITIVE_FIELDS = [
-  'cpf',
-  'nis',
-  'family_income',
-  'address_street',
-  'address_number',
-  'address_complement',
-  'address_neighbourhood',
-  'address_city',
-  'address_state',
-  'address_postal_code',
-  'vulnerabilities',
-] as const;
 
 const writable = {
   full_name: Name,
   social_name: Nullable(Name),
   // Loose on purpose: dots and dashes are stripped, then the check digits decide (422 naming cpf).
   cpf: Nullable(Type.String({ maxLength: 20, description: '11 digits, with or without punctuation' })),
-  nis: Nullable(Type.String({ pattern: '^[0-9]{11}$', maxLength: 11 })),
-  birth_date: Type.Union([DateString, Type.Null()]),
+  nis: Nullable(Type.String({ pattern: NIS_PATTERN, maxLength: 11 })),
+  birth_date: Nullable(DateString),
   phone: Nullable(Type.String({ pattern: '^\\+?[0-9]{8,15}$', maxLength: 16 })),
-  email: Nullable(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$', maxLength: 254 })),
+  email: Nullable(Email),
   address_street: Nullable(Text(200)),
   address_number: Nullable(Text(20)),
   address_complement: Nullable(Text(100)),
@@ -58,6 +38,11 @@ const writable = {
     description: 'catalogue codes',
   }),
 };
+
+/** The columns a client writes, in table order (vulnerabilities is a relation, not a column). */
+export const WRITABLE_COLUMNS = (Object.keys(writable) as (keyof typeof writable)[]).filter(
+  (k): k is Exclude<keyof typeof writable, 'vulnerabilities'> => k !== 'vulnerabilities',
+);
 
 export const CreateBeneficiaryBody = Type.Object(
   {
@@ -115,9 +100,9 @@ const EnrollmentSummary = Type.Object({
   project_name: Type.String(),
   status: Type.String(),
   created_at: Timestamp,
-  decided_at: Type.Union([Timestamp, Type.Null()]),
+  decided_at: Nullable(Timestamp),
 });
-const NullableString = Type.Union([Type.String(), Type.Null()]);
+const NullableString = Nullable(Type.String());
 
 /** Without the sensitive properties: what everyone may see. */
 const publicProps = {
@@ -131,7 +116,7 @@ const publicProps = {
   dependents: Type.Integer(),
   status: Type.String(),
   status_reason: NullableString,
-  archived_at: Type.Union([Timestamp, Type.Null()]),
+  archived_at: Nullable(Timestamp),
   notes: NullableString,
   version: Type.Integer(),
   created_at: Timestamp,
@@ -146,17 +131,19 @@ export const BeneficiaryListItem = Type.Object(publicProps);
  */
 export const Beneficiary = Type.Object({
   ...publicProps,
-  cpf: Type.Optional(NullableString),
-  nis: Type.Optional(NullableString),
-  family_income: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
-  address_street: Type.Optional(NullableString),
-  address_number: Type.Optional(NullableString),
-  address_complement: Type.Optional(NullableString),
-  address_neighbourhood: Type.Optional(NullableString),
-  address_city: Type.Optional(NullableString),
-  address_state: Type.Optional(NullableString),
-  address_postal_code: Type.Optional(NullableString),
-  vulnerabilities: Type.Optional(Type.Array(VulnerabilityRef)),
+  ...({
+    cpf: Type.Optional(NullableString),
+    nis: Type.Optional(NullableString),
+    family_income: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+    address_street: Type.Optional(NullableString),
+    address_number: Type.Optional(NullableString),
+    address_complement: Type.Optional(NullableString),
+    address_neighbourhood: Type.Optional(NullableString),
+    address_city: Type.Optional(NullableString),
+    address_state: Type.Optional(NullableString),
+    address_postal_code: Type.Optional(NullableString),
+    vulnerabilities: Type.Optional(Type.Array(VulnerabilityRef)),
+  } satisfies Record<BeneficiarySensitiveField, TSchema>), // exactly the platform's catalogue: the compiler checks
   enrollments: Type.Optional(Type.Array(EnrollmentSummary)),
 });
 export const BeneficiaryPage = Page(BeneficiaryListItem);
@@ -182,7 +169,7 @@ export const ListBeneficiariesQuery = Type.Object(
     ),
     project_id: Type.Optional(
       Type.String({
-        pattern: '^[1-9][0-9]{0,17}$',
+        pattern: ID_PATTERN,
         description: 'with a pending, approved or completed enrolment in this project',
       }),
     ),

@@ -4,26 +4,15 @@ import type { Db } from '../../platform/db.js';
 import type { Principal } from '../../platform/auth.js';
 import { badRequest, conflict, forbidden, notFound, preconditionFailed, unprocessable } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
+import { cpfDigits, isValidCpf } from '../../platform/documents.js';
 import type { BeneficiariesRepository, BeneficiaryRow, SortKey } from './repository.js';
 import type { CreateBeneficiary, ListBeneficiaries, UpdateBeneficiary } from './schemas.js';
 
 export const READ_SENSITIVE = 'beneficiaries:read_sensitive';
 
-/** CPF check digits (the database checks the same with cpf_is_valid()). */
-export function isValidCpf(cpf: string): boolean {
-  if (!/^[0-9]{11}$/.test(cpf) || /^(\d)\1{10}$/.test(cpf)) return false;
-  const d = [...cpf].map(Number);
-  const check = (n: number) => {
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += d[i]! * (n + 1 - i);
-    return ((sum * 10) % 11) % 10;
-  };
-  return check(9) === d[9] && check(10) === d[10];
-}
-
 /** "529.982.247-25" → "52998224725"; 422 naming cpf when the result is not a valid CPF. */
 export function normaliseCpf(raw: string): string {
-  const digits = raw.replace(/[.\-\s]/g, '');
+  const digits = cpfDigits(raw);
   if (!isValidCpf(digits))
     throw unprocessable('The CPF is not valid', [
       { path: 'body.cpf', message: 'is not a valid CPF (11 digits with valid check digits)' },
@@ -163,32 +152,26 @@ export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepos
       };
       if (q.q !== undefined && q.q.trim() !== '') {
         const text = q.q.trim();
-        const after = decodeCursor(q.cursor, 2);
-        if (after && (typeof after[0] !== 'number' || typeof after[1] !== 'string' || !/^[0-9]{1,18}$/.test(after[1])))
-          throw badCursor();
+        const after = decodeCursor(q.cursor, ['number', 'id']);
         // 11 digits (punctuation allowed) is a CPF or NIS: a lookup of sensitive data, audited.
-        const digits = text.replace(/[.\-\s]/g, '');
+        const digits = cpfDigits(text);
         const lookup = /^[0-9]{11}$/.test(digits);
         if (lookup && !actor.permissions.has(READ_SENSITIVE))
           throw forbidden(`Searching by CPF or NIS needs ${READ_SENSITIVE} (it reveals whose number it is)`);
-        const cursor = after as [number, string] | null;
         const rows = lookup
-          ? await repo.lookup(digits, filter, cursor, q.limit, actor.userId)
+          ? await repo.lookup(digits, filter, after, q.limit, actor.userId)
           : await repo.search(
               { text, code: /^b-[0-9]{6,}$/i.test(text) ? text.toUpperCase() : null },
               filter,
-              cursor,
+              after,
               q.limit,
             );
         const page = toPage(rows, q.limit, (r) => [r.score, r.id]);
         return { data: page.data.map(strip), next_cursor: page.next_cursor };
       }
       const sort: SortKey = q.sort ?? 'name';
-      const after = decodeCursor(q.cursor, 2);
-      if (after && (typeof after[0] !== 'string' || typeof after[1] !== 'string' || !/^[0-9]{1,18}$/.test(after[1])))
-        throw badCursor();
-      if (after && sort.endsWith('created_at') && Number.isNaN(Date.parse(after[0] as string))) throw badCursor();
-      const rows = await repo.list(filter, sort, after as [string, string] | null, q.limit);
+      const after = decodeCursor(q.cursor, sort.endsWith('created_at') ? ['timestamp', 'id'] : ['text', 'id']);
+      const rows = await repo.list(filter, sort, after, q.limit);
       const page = toPage(rows, q.limit, (r) => [r.sort_value, r.id]);
       return { data: page.data.map(strip), next_cursor: page.next_cursor };
     },
@@ -197,10 +180,5 @@ export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepos
   };
   return service;
 }
-
-const badCursor = () =>
-  badRequest('The cursor is malformed', [
-    { path: 'querystring.cursor', message: 'is not a cursor returned by this API' },
-  ]);
 
 export type BeneficiariesService = ReturnType<typeof createBeneficiariesService>;

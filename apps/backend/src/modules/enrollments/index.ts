@@ -1,10 +1,21 @@
-// The enrolments module.
-import type { FastifyInstance } from 'fastify';
-import type { ModuleDeps } from '../../app.js';
+// The enrolments module: a beneficiary's enrolment in a project and the decisions on it.
+import { defineModule } from '../../platform/module.js';
 import { createEnrollmentsRepository } from './repository.js';
-import { createEnrollmentsService } from './service.js';
+import { createEnrollmentsService, type EnrollmentsService } from './service.js';
 import { enrollmentsRoutes } from './routes.js';
 
-export default async function enrollmentsModule(app: FastifyInstance, d: ModuleDeps) {
-  enrollmentsRoutes(app, createEnrollmentsService({ db: d.db, repo: createEnrollmentsRepository(d.db) }));
+export type { EnrollmentsService };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** For modules that declare 'enrollments' in their dependencies. */
+    enrollments: EnrollmentsService;
+  }
 }
+
+export default defineModule({
+  name: 'enrollments',
+  dependencies: ['db', 'auth-guard'],
+  service: (app) => createEnrollmentsService({ db: app.db, repo: createEnrollmentsRepository(app.db) }),
+  routes: enrollmentsRoutes,
+});

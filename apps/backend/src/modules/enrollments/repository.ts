@@ -1,6 +1,7 @@
 // SQL for enrolments.
 import type { Static } from '@sinclair/typebox';
 import type { Db, Executor } from '../../platform/db.js';
+import { SqlBuilder } from '../../platform/sql.js';
 import type { Enrollment } from './schemas.js';
 
 export type EnrollmentRow = Static<typeof Enrollment>;
@@ -20,18 +21,20 @@ export function createEnrollmentsRepository(db: Db) {
     list: (
       o: { beneficiaryId?: string; projectId?: string; status?: string; afterId: string | null; limit: number },
       ex?: Executor,
-    ) =>
-      db.many<EnrollmentRow>(
-        {
-          name: 'enrollments-list',
-          text: `SELECT ${COLUMNS} FROM ${FROM}
-                  WHERE ($1::bigint IS NULL OR e.beneficiary_id = $1) AND ($2::bigint IS NULL OR e.project_id = $2)
-                    AND ($3::text IS NULL OR e.status = $3) AND ($4::bigint IS NULL OR e.id > $4)
-                  ORDER BY e.id LIMIT $5`,
-          values: [o.beneficiaryId ?? null, o.projectId ?? null, o.status ?? null, o.afterId, o.limit + 1],
-        },
+    ) => {
+      const q = new SqlBuilder()
+        .filter('beneficiary', o.beneficiaryId, (v) => `e.beneficiary_id = ${v}::bigint`)
+        .filter('project', o.projectId, (v) => `e.project_id = ${v}::bigint`)
+        .filter('status', o.status, (v) => `e.status = ${v}`)
+        .filter('after', o.afterId, (v) => `e.id > ${v}::bigint`);
+      return db.many<EnrollmentRow>(
+        q.statement(
+          `SELECT ${COLUMNS} FROM ${FROM} ${q.whereClause()} ORDER BY e.id LIMIT ${q.param(o.limit + 1)}`,
+          'enrollments-list',
+        ),
         ex,
-      ),
+      );
+    },
 
     /** Beneficiary (not deleted) and project states, locked against concurrent archive / status change. */
     parties: (beneficiaryId: string, projectId: string, ex: Executor) =>

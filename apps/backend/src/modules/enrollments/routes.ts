@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { IdParam, problems } from '../../platform/schemas.js';
-import { etag, expectedVersion } from '../../platform/http.js';
+import { expectedVersion, sendVersioned } from '../../platform/http.js';
 import type { EnrollmentsService } from './service.js';
 import * as S from './schemas.js';
 
@@ -33,10 +33,7 @@ export function enrollmentsRoutes(app: FastifyInstance, service: EnrollmentsServ
         response: { 201: S.Enrollment, ...problems(400, 401, 403, 409, 422) },
       },
     },
-    async (req, reply) => {
-      const e = await service.create(app.requirePrincipal(req), req.body);
-      return reply.code(201).header('etag', etag(e.version)).send(e);
-    },
+    async (req, reply) => sendVersioned(reply, await service.create(app.requirePrincipal(req), req.body), 201),
   );
   r.get(
     '/enrollments/:id',
@@ -44,10 +41,7 @@ export function enrollmentsRoutes(app: FastifyInstance, service: EnrollmentsServ
       config: { permission: 'enrollments:read' },
       schema: { tags, params: IdParam, response: { 200: S.Enrollment, ...problems(400, 401, 403, 404) } },
     },
-    async (req, reply) => {
-      const e = await service.get(req.params.id);
-      return reply.header('etag', etag(e.version)).send(e);
-    },
+    async (req, reply) => sendVersioned(reply, await service.get(req.params.id)),
   );
   r.post(
     '/enrollments/:id/:action',
@@ -62,16 +56,16 @@ export function enrollmentsRoutes(app: FastifyInstance, service: EnrollmentsServ
         response: { 200: S.Enrollment, ...problems(400, 401, 403, 404, 409, 412) },
       },
     },
-    async (req, reply) => {
-      const body = req.body ?? {};
-      const e = await service.decide(
-        app.requirePrincipal(req),
-        req.params.id,
-        req.params.action,
-        body.note ?? null,
-        expectedVersion(req.headers['if-match'], body.version),
-      );
-      return reply.header('etag', etag(e.version)).send(e);
-    },
+    async (req, reply) =>
+      sendVersioned(
+        reply,
+        await service.decide(
+          app.requirePrincipal(req),
+          req.params.id,
+          req.params.action,
+          req.body?.note ?? null,
+          expectedVersion(req),
+        ),
+      ),
   );
 }

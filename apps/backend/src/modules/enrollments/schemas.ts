@@ -1,7 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, Timestamp } from '../../platform/schemas.js';
+import { Id, Nullable, Timestamp, Version } from '../../platform/schemas.js';
 import { Page, PageQuery } from '../../platform/pagination.js';
-import { Version } from '../beneficiaries/schemas.js';
 
 export const EnrollmentStatus = Type.Union(
   ['pending', 'approved', 'rejected', 'withdrawn', 'completed'].map((s) => Type.Literal(s)),
@@ -15,15 +14,15 @@ export const Enrollment = Type.Object({
   project_id: Type.String(),
   project_name: Type.String(),
   status: Type.String(),
-  notes: Type.Union([Type.String(), Type.Null()]),
-  decided_by: Type.Union([Type.String(), Type.Null()]),
-  decided_at: Type.Union([Timestamp, Type.Null()]),
-  decision_note: Type.Union([Type.String(), Type.Null()]),
+  notes: Nullable(Type.String()),
+  decided_by: Nullable(Type.String()),
+  decided_at: Nullable(Timestamp),
+  decision_note: Nullable(Type.String()),
   version: Type.Integer(),
   created_at: Timestamp,
   updated_at: Timestamp,
-  created_by: Type.Union([Type.String(), Type.Null()]),
-  updated_by: Type.Union([Type.String(), Type.Null()]),
+  created_by: Nullable(Type.String()),
+  updated_by: Nullable(Type.String()),
 });
 export const EnrollmentPage = Page(Enrollment);
 

@@ -3,7 +3,7 @@
 // is recorded on the row (the last decision) and in the audit trail (every one).
 import { DbError, type Db } from '../../platform/db.js';
 import type { Principal } from '../../platform/auth.js';
-import { badRequest, conflict, notFound, preconditionFailed, unprocessable } from '../../platform/errors.js';
+import { conflict, notFound, preconditionFailed, unprocessable } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
 import type { EnrollmentsRepository } from './repository.js';
 import type { CreateEnrollment, ListEnrollments } from './schemas.js';
@@ -27,16 +27,12 @@ export function createEnrollmentsService(d: { db: Db; repo: EnrollmentsRepositor
     },
 
     async list(q: ListEnrollments) {
-      const after = decodeCursor(q.cursor, 1);
-      if (after && !/^[0-9]{1,18}$/.test(String(after[0])))
-        throw badRequest('The cursor is malformed', [
-          { path: 'querystring.cursor', message: 'is not a cursor returned by this API' },
-        ]);
+      const after = decodeCursor(q.cursor, ['id']);
       const rows = await repo.list({
         beneficiaryId: q.beneficiary_id,
         projectId: q.project_id,
         status: q.status,
-        afterId: after ? String(after[0]) : null,
+        afterId: after?.[0] ?? null,
         limit: q.limit,
       });
       return toPage(rows, q.limit, (r) => [r.id]);

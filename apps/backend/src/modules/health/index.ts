@@ -1,8 +1,8 @@
 // Liveness and readiness probes (outside /api/v1: load balancers call them without tokens).
+import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { Db } from '../../platform/db.js';
-import { redisHealthy, type RedisClient } from '../../platform/redis.js';
+import { redisHealthy } from '../../platform/redis.js';
 import { AppError, sendProblem } from '../../platform/errors.js';
 import { problems } from '../../platform/schemas.js';
 import { readStatus } from '../../database/migrator.js';
@@ -16,7 +16,8 @@ const Ready = Type.Object({
   checks: Type.Object({ database: Check, migrations: Check, redis: Check }),
 });
 
-export default async function healthModule(app: FastifyInstance, o: { db: Db; redis: RedisClient | null }) {
+async function healthModule(app: FastifyInstance) {
+  const o = { db: app.db, redis: app.redis };
   app.get(
     '/health/live',
     { schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
@@ -70,3 +71,5 @@ export default async function healthModule(app: FastifyInstance, o: { db: Db; re
     },
   );
 }
+
+export default fp(healthModule, { name: 'health', dependencies: ['db', 'redis'] });

@@ -1,10 +1,21 @@
 // The ops module: operational insight into the database (metrics live in platform/metrics.ts).
-import type { FastifyInstance } from 'fastify';
-import type { ModuleDeps } from '../../app.js';
+import { defineModule } from '../../platform/module.js';
 import { createOpsRepository } from './repository.js';
-import { createOpsService } from './service.js';
+import { createOpsService, type OpsService } from './service.js';
 import { opsRoutes } from './routes.js';
 
-export default async function opsModule(app: FastifyInstance, d: ModuleDeps) {
-  opsRoutes(app, createOpsService({ db: d.db, repo: createOpsRepository(d.db) }));
+export type { OpsService };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** For modules that declare 'ops' in their dependencies. */
+    ops: OpsService;
+  }
 }
+
+export default defineModule({
+  name: 'ops',
+  dependencies: ['db', 'auth-guard'],
+  service: (app) => createOpsService({ db: app.db, repo: createOpsRepository(app.db) }),
+  routes: opsRoutes,
+});

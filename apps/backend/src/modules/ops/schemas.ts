@@ -1,8 +1,7 @@
 // GET /api/v1/admin/database: what a DBA looks at first.
 import { Type, type Static } from '@sinclair/typebox';
-import { Timestamp } from '../../platform/schemas.js';
+import { Nullable, Timestamp } from '../../platform/schemas.js';
 
-const Nullable = <T extends ReturnType<typeof Type.Number>>(t: T) => Type.Union([t, Type.Null()]);
 const Bytes = Type.Number({ description: 'bytes' });
 
 export const DatabaseInsightQuery = Type.Object(
@@ -44,12 +43,12 @@ const UnusedIndex = Type.Object({
 });
 const Activity = Type.Object({
   pid: Type.Integer(),
-  user: Type.Union([Type.String(), Type.Null()]),
+  user: Nullable(Type.String()),
   application_name: Type.String(),
-  state: Type.Union([Type.String(), Type.Null()]),
-  wait_event_type: Type.Union([Type.String(), Type.Null()]),
-  wait_event: Type.Union([Type.String(), Type.Null()]),
-  query_start: Type.Union([Timestamp, Type.Null()]),
+  state: Nullable(Type.String()),
+  wait_event_type: Nullable(Type.String()),
+  wait_event: Nullable(Type.String()),
+  query_start: Nullable(Timestamp),
   duration_seconds: Type.Number(),
   query: Type.Union([Type.String(), Type.Null()], {
     description: 'first 1000 characters; null without pg_read_all_stats',

@@ -1,10 +1,21 @@
-// The projects module.
-import type { FastifyInstance } from 'fastify';
-import type { ModuleDeps } from '../../app.js';
+// The projects module: the programmes the organisation runs.
+import { defineModule } from '../../platform/module.js';
 import { createProjectsRepository } from './repository.js';
-import { createProjectsService } from './service.js';
+import { createProjectsService, type ProjectsService } from './service.js';
 import { projectsRoutes } from './routes.js';
 
-export default async function projectsModule(app: FastifyInstance, d: ModuleDeps) {
-  projectsRoutes(app, createProjectsService({ db: d.db, repo: createProjectsRepository(d.db) }));
+export type { ProjectsService };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** For modules that declare 'projects' in their dependencies. */
+    projects: ProjectsService;
+  }
 }
+
+export default defineModule({
+  name: 'projects',
+  dependencies: ['db', 'auth-guard'],
+  service: (app) => createProjectsService({ db: app.db, repo: createProjectsRepository(app.db) }),
+  routes: projectsRoutes,
+});

@@ -1,6 +1,6 @@
 // SQL for projects.
 import type { Db, Executor } from '../../platform/db.js';
-import { likePattern } from '../../platform/sql.js';
+import { likePattern, SqlBuilder } from '../../platform/sql.js';
 import type { Static } from '@sinclair/typebox';
 import type { CreateProject, Project } from './schemas.js';
 
@@ -24,19 +24,23 @@ export function createProjectsRepository(db: Db) {
         ex,
       ),
 
-    list: (o: { status?: string; q?: string; afterId: string | null; limit: number }, ex?: Executor) =>
-      db.many<ProjectRow>(
-        {
-          name: 'projects-list',
-          text: `SELECT ${COLUMNS} FROM ${FROM}
-                  WHERE ($1::text IS NULL OR p.status = $1)
-                    AND ($2::text IS NULL OR immutable_unaccent(p.name::text) ILIKE immutable_unaccent($2) ESCAPE '\\')
-                    AND ($3::bigint IS NULL OR p.id > $3)
-                  ORDER BY p.id LIMIT $4`,
-          values: [o.status ?? null, o.q ? likePattern(o.q) : null, o.afterId, o.limit + 1],
-        },
+    list: (o: { status?: string; q?: string; afterId: string | null; limit: number }, ex?: Executor) => {
+      const q = new SqlBuilder()
+        .filter('status', o.status, (v) => `p.status = ${v}`)
+        .filter(
+          'q',
+          o.q ? likePattern(o.q) : null,
+          (v) => `immutable_unaccent(p.name::text) ILIKE immutable_unaccent(${v}) ESCAPE '\\'`,
+        )
+        .filter('after', o.afterId, (v) => `p.id > ${v}::bigint`);
+      return db.many<ProjectRow>(
+        q.statement(
+          `SELECT ${COLUMNS} FROM ${FROM} ${q.whereClause()} ORDER BY p.id LIMIT ${q.param(o.limit + 1)}`,
+          'projects-list',
+        ),
         ex,
-      ),
+      );
+    },
 
     insert: (p: CreateProject, actorId: string, ex: Executor) =>
       db.one<{ id: string }>(

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { IdParam, problems } from '../../platform/schemas.js';
-import { etag, expectedVersion } from '../../platform/http.js';
+import { expectedVersion, sendVersioned } from '../../platform/http.js';
 import type { ProjectsService } from './service.js';
 import * as S from './schemas.js';
 
@@ -26,18 +26,12 @@ export function projectsRoutes(app: FastifyInstance, service: ProjectsService) {
       config: write,
       schema: { tags, body: S.CreateProjectBody, response: { 201: S.Project, ...problems(400, 401, 403, 409, 422) } },
     },
-    async (req, reply) => {
-      const p = await service.create(app.requirePrincipal(req), req.body);
-      return reply.code(201).header('etag', etag(p.version)).send(p);
-    },
+    async (req, reply) => sendVersioned(reply, await service.create(app.requirePrincipal(req), req.body), 201),
   );
   r.get(
     '/projects/:id',
     { config: read, schema: { tags, params: IdParam, response: { 200: S.Project, ...problems(400, 401, 403, 404) } } },
-    async (req, reply) => {
-      const p = await service.get(req.params.id);
-      return reply.header('etag', etag(p.version)).send(p);
-    },
+    async (req, reply) => sendVersioned(reply, await service.get(req.params.id)),
   );
   r.patch(
     '/projects/:id',
@@ -51,14 +45,10 @@ export function projectsRoutes(app: FastifyInstance, service: ProjectsService) {
         response: { 200: S.Project, ...problems(400, 401, 403, 404, 409, 412, 422) },
       },
     },
-    async (req, reply) => {
-      const p = await service.update(
-        app.requirePrincipal(req),
-        req.params.id,
-        req.body,
-        expectedVersion(req.headers['if-match'], req.body.version),
-      );
-      return reply.header('etag', etag(p.version)).send(p);
-    },
+    async (req, reply) =>
+      sendVersioned(
+        reply,
+        await service.update(app.requirePrincipal(req), req.params.id, req.body, expectedVersion(req)),
+      ),
   );
 }

@@ -1,7 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, Timestamp } from '../../platform/schemas.js';
+import { DateString, Id, Nullable, Timestamp, Version } from '../../platform/schemas.js';
 import { Page, PageQuery } from '../../platform/pagination.js';
-import { DateString, Version } from '../beneficiaries/schemas.js';
 
 export const ProjectStatus = Type.Union(['planning', 'active', 'completed', 'cancelled'].map((s) => Type.Literal(s)));
 
@@ -17,8 +16,8 @@ export const Project = Type.Object({
   version: Type.Integer(),
   created_at: Timestamp,
   updated_at: Timestamp,
-  created_by: Type.Union([Type.String(), Type.Null()]),
-  updated_by: Type.Union([Type.String(), Type.Null()]),
+  created_by: Nullable(Type.String()),
+  updated_by: Nullable(Type.String()),
 });
 export const ProjectPage = Page(Project);
 

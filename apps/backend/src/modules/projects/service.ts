@@ -2,7 +2,7 @@
 // (all enforced by the database; errors name the field). Optimistic concurrency on updates.
 import type { Db } from '../../platform/db.js';
 import type { Principal } from '../../platform/auth.js';
-import { badRequest, notFound, preconditionFailed, unprocessable } from '../../platform/errors.js';
+import { notFound, preconditionFailed, unprocessable } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
 import type { ProjectsRepository } from './repository.js';
 import type { CreateProject, ListProjects, UpdateProject } from './schemas.js';
@@ -22,15 +22,11 @@ export function createProjectsService(d: { db: Db; repo: ProjectsRepository }) {
       return p;
     },
     async list(q: ListProjects) {
-      const after = decodeCursor(q.cursor, 1);
-      if (after && !/^[0-9]{1,18}$/.test(String(after[0])))
-        throw badRequest('The cursor is malformed', [
-          { path: 'querystring.cursor', message: 'is not a cursor returned by this API' },
-        ]);
+      const after = decodeCursor(q.cursor, ['id']);
       const rows = await repo.list({
         status: q.status,
         q: q.q,
-        afterId: after ? String(after[0]) : null,
+        afterId: after?.[0] ?? null,
         limit: q.limit,
       });
       return toPage(rows, q.limit, (r) => [r.id]);

@@ -1,16 +1,22 @@
 // The users module: staff accounts.
-import type { FastifyInstance } from 'fastify';
-import type { ModuleDeps } from '../../app.js';
+import { defineModule } from '../../platform/module.js';
 import { createUsersRepository } from './repository.js';
-import { createUsersService } from './service.js';
+import { createUsersService, type UsersService } from './service.js';
 import { usersRoutes } from './routes.js';
 
-export default async function usersModule(app: FastifyInstance, d: ModuleDeps) {
-  const service = createUsersService({
-    db: d.db,
-    repo: createUsersRepository(d.db),
-    access: d.access,
-    auth: d.auth,
-  });
-  usersRoutes(app, service);
+export type { UsersService };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** For modules that declare 'users' in their dependencies. */
+    users: UsersService;
+  }
 }
+
+export default defineModule({
+  name: 'users',
+  dependencies: ['db', 'auth-guard', 'access', 'auth'],
+  service: (app) =>
+    createUsersService({ db: app.db, repo: createUsersRepository(app.db), access: app.access, auth: app.auth }),
+  routes: usersRoutes,
+});

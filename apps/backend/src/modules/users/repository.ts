@@ -1,6 +1,6 @@
 // SQL for staff accounts.
 import type { Db, Executor } from '../../platform/db.js';
-import { likePattern } from '../../platform/sql.js';
+import { likePattern, SqlBuilder } from '../../platform/sql.js';
 
 export interface UserRow {
   id: string;
@@ -17,18 +17,23 @@ const COLUMNS = 'id, email, name, role, active, last_login_at, created_at, updat
 
 export function createUsersRepository(db: Db) {
   return {
-    list: (o: { q?: string; afterId: string | null; limit: number }, ex?: Executor) =>
-      db.many<UserRow>(
-        {
-          name: 'users-list',
-          text: `SELECT ${COLUMNS} FROM users
-                  WHERE ($1::text IS NULL OR immutable_unaccent(name) ILIKE immutable_unaccent($1) ESCAPE '\\' OR email::text ILIKE $1 ESCAPE '\\')
-                    AND ($2::bigint IS NULL OR id > $2)
-                  ORDER BY id LIMIT $3`,
-          values: [o.q ? likePattern(o.q) : null, o.afterId, o.limit + 1],
-        },
+    list: (o: { q?: string; afterId: string | null; limit: number }, ex?: Executor) => {
+      const q = new SqlBuilder()
+        .filter(
+          'q',
+          o.q ? likePattern(o.q) : null,
+          (v) =>
+            `(immutable_unaccent(name) ILIKE immutable_unaccent(${v}) ESCAPE '\\' OR email::text ILIKE ${v} ESCAPE '\\')`,
+        )
+        .filter('after', o.afterId, (v) => `id > ${v}::bigint`);
+      return db.many<UserRow>(
+        q.statement(
+          `SELECT ${COLUMNS} FROM users ${q.whereClause()} ORDER BY id LIMIT ${q.param(o.limit + 1)}`,
+          'users-list',
+        ),
         ex,
-      ),
+      );
+    },
 
     get: (id: string, ex?: Executor) =>
       db.maybeOne<UserRow>({ name: 'users-get', text: `SELECT ${COLUMNS} FROM users WHERE id = $1`, values: [id] }, ex),

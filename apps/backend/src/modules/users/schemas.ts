@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import { Email, Timestamp } from '../../platform/schemas.js';
+import { Email, Nullable, Timestamp } from '../../platform/schemas.js';
 import { Page, PageQuery } from '../../platform/pagination.js';
-import { PASSWORD_MAX } from '../auth/password-policy.js';
+import { PASSWORD_MAX } from '../../platform/password-policy.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const RoleName = Type.String({ pattern: '^[a-z][a-z0-9_]{1,39}$', maxLength: 40 });
@@ -12,7 +12,7 @@ export const User = Type.Object({
   name: Type.String(),
   role: Type.String(),
   active: Type.Boolean(),
-  last_login_at: Type.Union([Timestamp, Type.Null()]),
+  last_login_at: Nullable(Timestamp),
   created_at: Timestamp,
   updated_at: Timestamp,
 });

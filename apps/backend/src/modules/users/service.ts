@@ -4,10 +4,10 @@
 import type { Db, Executor } from '../../platform/db.js';
 import { forbidden, notFound, conflict } from '../../platform/errors.js';
 import type { Principal } from '../../platform/auth.js';
-import type { AccessService } from '../access/service.js';
-import type { AuthService } from '../auth/service.js';
-import { assertPasswordPolicy } from '../auth/password-policy.js';
-import { hashPassword } from '../auth/passwords.js';
+import type { AccessService } from '../access/index.js';
+import type { AuthService } from '../auth/index.js';
+import { assertPasswordPolicy } from '../../platform/password-policy.js';
+import { hashPassword } from '../../platform/passwords.js';
 import { toPage, decodeCursor } from '../../platform/pagination.js';
 import type { UsersRepository } from './repository.js';
 
@@ -26,8 +26,8 @@ export function createUsersService(d: { db: Db; repo: UsersRepository; access: A
 
   return {
     async list(q: { q?: string; limit: number; cursor?: string }) {
-      const after = decodeCursor(q.cursor, 1);
-      const rows = await repo.list({ q: q.q, afterId: after ? String(after[0]) : null, limit: q.limit });
+      const after = decodeCursor(q.cursor, ['id']);
+      const rows = await repo.list({ q: q.q, afterId: after?.[0] ?? null, limit: q.limit });
       return toPage(rows, q.limit, (r) => [r.id]);
     },
 

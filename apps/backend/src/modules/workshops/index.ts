@@ -1,10 +1,21 @@
 // The workshops module: workshops of a project and their participants.
-import type { FastifyInstance } from 'fastify';
-import type { ModuleDeps } from '../../app.js';
+import { defineModule } from '../../platform/module.js';
 import { createWorkshopsRepository } from './repository.js';
-import { createWorkshopsService } from './service.js';
+import { createWorkshopsService, type WorkshopsService } from './service.js';
 import { workshopsRoutes } from './routes.js';
 
-export default async function workshopsModule(app: FastifyInstance, d: ModuleDeps) {
-  workshopsRoutes(app, createWorkshopsService({ db: d.db, repo: createWorkshopsRepository(d.db) }));
+export type { WorkshopsService };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** For modules that declare 'workshops' in their dependencies. */
+    workshops: WorkshopsService;
+  }
 }
+
+export default defineModule({
+  name: 'workshops',
+  dependencies: ['db', 'auth-guard'],
+  service: (app) => createWorkshopsService({ db: app.db, repo: createWorkshopsRepository(app.db) }),
+  routes: workshopsRoutes,
+});

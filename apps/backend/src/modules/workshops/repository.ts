@@ -1,5 +1,6 @@
 // SQL for workshops and their participants.
 import type { Db, Executor } from '../../platform/db.js';
+import { SqlBuilder } from '../../platform/sql.js';
 import type { Static } from '@sinclair/typebox';
 import type { CreateWorkshop, Participant, UpdateWorkshop, Workshop } from './schemas.js';
 
@@ -40,18 +41,20 @@ export function createWorkshopsRepository(db: Db) {
     list: (
       o: { projectId?: string; facilitatorId?: string; status?: string; afterId: string | null; limit: number },
       ex?: Executor,
-    ) =>
-      db.many<WorkshopRow>(
-        {
-          name: 'workshops-list',
-          text: `SELECT ${COLUMNS} FROM ${FROM}
-                  WHERE ($1::bigint IS NULL OR w.project_id = $1) AND ($2::bigint IS NULL OR w.facilitator_id = $2)
-                    AND ($3::text IS NULL OR w.status = $3) AND ($4::bigint IS NULL OR w.id > $4)
-                  ORDER BY w.id LIMIT $5`,
-          values: [o.projectId ?? null, o.facilitatorId ?? null, o.status ?? null, o.afterId, o.limit + 1],
-        },
+    ) => {
+      const q = new SqlBuilder()
+        .filter('project', o.projectId, (v) => `w.project_id = ${v}::bigint`)
+        .filter('facilitator', o.facilitatorId, (v) => `w.facilitator_id = ${v}::bigint`)
+        .filter('status', o.status, (v) => `w.status = ${v}`)
+        .filter('after', o.afterId, (v) => `w.id > ${v}::bigint`);
+      return db.many<WorkshopRow>(
+        q.statement(
+          `SELECT ${COLUMNS} FROM ${FROM} ${q.whereClause()} ORDER BY w.id LIMIT ${q.param(o.limit + 1)}`,
+          'workshops-list',
+        ),
         ex,
-      ),
+      );
+    },
 
     insert: (w: CreateWorkshop, actorId: string, ex: Executor) =>
       db.one<{ id: string }>(
@@ -122,20 +125,26 @@ export function createWorkshopsRepository(db: Db) {
         to: string;
       },
       ex?: Executor,
-    ) =>
-      db.maybeOne<{ id: string; title: string }>(
-        {
-          name: 'workshops-find-overlap',
-          text: `SELECT w.id, w.title FROM workshops w
-                  WHERE w.facilitator_id = $1 AND ($2::bigint IS NULL OR w.id <> $2) AND w.status <> 'cancelled'
-                    AND daterange(w.start_date, w.end_date, '[]') && daterange($3::date, $4::date, '[]')
-                    AND w.weekdays && $5::smallint[]
-                    AND timerange(w.start_time, w.end_time, '[)') && timerange($6::time, $7::time, '[)')
-                  ORDER BY w.id LIMIT 1`,
-          values: [o.facilitatorId, o.id, o.start, o.end, o.weekdays, o.from, o.to],
-        },
+    ) => {
+      const q = new SqlBuilder();
+      q.where(`w.facilitator_id = ${q.param(o.facilitatorId)}`)
+        .filter('other', o.id, (v) => `w.id <> ${v}::bigint`)
+        .where(`w.status <> 'cancelled'`)
+        .where(
+          `daterange(w.start_date, w.end_date, '[]') && daterange(${q.param(o.start)}::date, ${q.param(o.end)}::date, '[]')`,
+        )
+        .where(`w.weekdays && ${q.param(o.weekdays)}::smallint[]`)
+        .where(
+          `timerange(w.start_time, w.end_time, '[)') && timerange(${q.param(o.from)}::time, ${q.param(o.to)}::time, '[)')`,
+        );
+      return db.maybeOne<{ id: string; title: string }>(
+        q.statement(
+          `SELECT w.id, w.title FROM workshops w ${q.whereClause()} ORDER BY w.id LIMIT 1`,
+          'workshops-find-overlap',
+        ),
         ex,
-      ),
+      );
+    },
 
     approvedEnrollment: (beneficiaryId: string, projectId: string, ex: Executor) =>
       db.maybeOne<{ id: string }>(
@@ -182,18 +191,21 @@ export function createWorkshopsRepository(db: Db) {
       workshopId: string,
       o: { afterId: string | null; beneficiaryId?: string; limit: number },
       ex?: Executor,
-    ) =>
-      db.many<Static<typeof Participant>>(
-        {
-          name: 'workshops-participants',
-          text: `SELECT wp.workshop_id, wp.beneficiary_id, b.code, b.full_name, b.social_name, wp.enrollment_id, wp.created_at
-                   FROM workshop_participants wp JOIN beneficiaries b ON b.id = wp.beneficiary_id
-                  WHERE wp.workshop_id = $1 AND ($2::bigint IS NULL OR wp.beneficiary_id > $2) AND ($3::bigint IS NULL OR wp.beneficiary_id = $3)
-                  ORDER BY wp.beneficiary_id LIMIT $4`,
-          values: [workshopId, o.afterId, o.beneficiaryId ?? null, o.limit + 1],
-        },
+    ) => {
+      const q = new SqlBuilder();
+      q.where(`wp.workshop_id = ${q.param(workshopId)}`)
+        .filter('after', o.afterId, (v) => `wp.beneficiary_id > ${v}::bigint`)
+        .filter('beneficiary', o.beneficiaryId, (v) => `wp.beneficiary_id = ${v}::bigint`);
+      return db.many<Static<typeof Participant>>(
+        q.statement(
+          `SELECT wp.workshop_id, wp.beneficiary_id, b.code, b.full_name, b.social_name, wp.enrollment_id, wp.created_at
+             FROM workshop_participants wp JOIN beneficiaries b ON b.id = wp.beneficiary_id
+           ${q.whereClause()} ORDER BY wp.beneficiary_id LIMIT ${q.param(o.limit + 1)}`,
+          'workshops-participants',
+        ),
         ex,
-      ),
+      );
+    },
   };
 }
 

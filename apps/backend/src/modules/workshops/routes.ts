@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { IdParam, NoContent, problems } from '../../platform/schemas.js';
-import { etag, expectedVersion } from '../../platform/http.js';
+import { expectedVersion, sendVersioned } from '../../platform/http.js';
 import type { WorkshopsService } from './service.js';
 import * as S from './schemas.js';
 
@@ -36,18 +36,12 @@ export function workshopsRoutes(app: FastifyInstance, service: WorkshopsService)
         response: { 201: S.Workshop, ...problems(400, 401, 403, 409, 422) },
       },
     },
-    async (req, reply) => {
-      const w = await service.create(app.requirePrincipal(req), req.body);
-      return reply.code(201).header('etag', etag(w.version)).send(w);
-    },
+    async (req, reply) => sendVersioned(reply, await service.create(app.requirePrincipal(req), req.body), 201),
   );
   r.get(
     '/workshops/:id',
     { config: read, schema: { tags, params: IdParam, response: { 200: S.Workshop, ...problems(400, 401, 403, 404) } } },
-    async (req, reply) => {
-      const w = await service.get(req.params.id);
-      return reply.header('etag', etag(w.version)).send(w);
-    },
+    async (req, reply) => sendVersioned(reply, await service.get(req.params.id)),
   );
   r.patch(
     '/workshops/:id',
@@ -60,15 +54,11 @@ export function workshopsRoutes(app: FastifyInstance, service: WorkshopsService)
         response: { 200: S.Workshop, ...problems(400, 401, 403, 404, 409, 412, 422) },
       },
     },
-    async (req, reply) => {
-      const w = await service.update(
-        app.requirePrincipal(req),
-        req.params.id,
-        req.body,
-        expectedVersion(req.headers['if-match'], req.body.version),
-      );
-      return reply.header('etag', etag(w.version)).send(w);
-    },
+    async (req, reply) =>
+      sendVersioned(
+        reply,
+        await service.update(app.requirePrincipal(req), req.params.id, req.body, expectedVersion(req)),
+      ),
   );
 
   r.get(

@@ -1,7 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, Timestamp } from '../../platform/schemas.js';
+import { DateString, Id, Nullable, Timestamp, Version } from '../../platform/schemas.js';
 import { Page, PageQuery } from '../../platform/pagination.js';
-import { DateString, Version } from '../beneficiaries/schemas.js';
 
 const Time = Type.String({
   pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$',
@@ -36,8 +35,8 @@ export const Workshop = Type.Object({
   version: Type.Integer(),
   created_at: Timestamp,
   updated_at: Timestamp,
-  created_by: Type.Union([Type.String(), Type.Null()]),
-  updated_by: Type.Union([Type.String(), Type.Null()]),
+  created_by: Nullable(Type.String()),
+  updated_by: Nullable(Type.String()),
 });
 export const WorkshopPage = Page(Workshop);
 
@@ -95,7 +94,7 @@ export const Participant = Type.Object({
   beneficiary_id: Type.String(),
   code: Type.String(),
   full_name: Type.String(),
-  social_name: Type.Union([Type.String(), Type.Null()]),
+  social_name: Nullable(Type.String()),
   enrollment_id: Type.String(),
   created_at: Timestamp,
 });

@@ -3,21 +3,14 @@
 // beneficiaries with an approved enrolment in the project, never more than the capacity, also under concurrency.
 import { DbError, type Db } from '../../platform/db.js';
 import type { Principal } from '../../platform/auth.js';
-import { badRequest, conflict, notFound, preconditionFailed, unprocessable } from '../../platform/errors.js';
+import { conflict, notFound, preconditionFailed, unprocessable } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
 import type { WorkshopsRepository } from './repository.js';
 import type { CreateWorkshop, ListWorkshops, UpdateWorkshop } from './schemas.js';
 
 const OVERLAP_CONSTRAINT = 'workshop_schedule_facilitator_id_excl';
 
-function afterId(cursor: string | undefined): string | null {
-  const after = decodeCursor(cursor, 1);
-  if (after && !/^[0-9]{1,18}$/.test(String(after[0])))
-    throw badRequest('The cursor is malformed', [
-      { path: 'querystring.cursor', message: 'is not a cursor returned by this API' },
-    ]);
-  return after ? String(after[0]) : null;
-}
+const afterId = (cursor: string | undefined) => decodeCursor(cursor, ['id'])?.[0] ?? null;
 
 export function createWorkshopsService(d: { db: Db; repo: WorkshopsRepository }) {
   const { db, repo } = d;

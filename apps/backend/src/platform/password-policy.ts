@@ -1,6 +1,6 @@
 // Password rules (issue #4): 10 to 256 characters, not a common password, not the e-mail.
 import fs from 'node:fs';
-import { unprocessable } from '../../platform/errors.js';
+import { unprocessable } from './errors.js';
 
 const COMMON = new Set(
   fs
