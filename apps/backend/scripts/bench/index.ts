@@ -1,5 +1,6 @@
 // npm run bench [-- scenario ...]: every figure the issues ask for, measured side by side in one run.
-// Scenarios: http, platform, auth, startup, migrations, beneficiaries, seeds (default: all).
+// Scenarios: http, platform, auth, startup, migrations, beneficiaries, seeds (default: all), and scale (only
+// when named: it loads 1,000,000 beneficiaries).
 // HTTP is measured one way only: wrk in its own process against servers in their own processes (wrk.ts).
 import os from 'node:os';
 import { table, type Row } from './compare.js';
@@ -11,14 +12,14 @@ import { openStage, type Stage } from './stage.js';
 import { benchStartup } from './startup.js';
 
 const log = (line: string) => console.log(line);
-const all = ['http', 'platform', 'auth', 'startup', 'migrations', 'beneficiaries', 'seeds'];
+const all = ['http', 'platform', 'auth', 'startup', 'migrations', 'beneficiaries', 'seeds', 'scale'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => !all.includes(w));
 if (unknown.length) {
   console.error(`unknown scenario ${unknown.join(', ')}; choose from ${all.join(', ')}`);
   process.exit(2);
 }
-const run = (name: string) => wanted.length === 0 || wanted.includes(name);
+const run = (name: string) => (wanted.length === 0 && name !== 'scale') || wanted.includes(name);
 
 const env = await startBenchEnv(log);
 const rows: Row[] = [];
@@ -61,6 +62,10 @@ try {
     await benchSeeds({ adminUrl: env.adminUrl, log });
   }
   if (run('startup')) rows.push(...(await benchStartup(env)));
+  if (run('scale')) {
+    const { benchScale } = await import('./scale.js');
+    await benchScale(env);
+  }
   if (rows.length) {
     log('\n## summary (paste into docs/benchmarks.md)\n');
     for (const line of table(rows)) log(line);
