@@ -14,10 +14,10 @@ import { backup } from '../backup.js';
 import { verifyBackup } from '../backup-verify.js';
 import { withClient } from '../lib/database.js';
 import { FEMALE_FIRST, SURNAMES } from '../staging/names.js';
-import { fmt } from './compare.js';
+import { compare, fmt } from './compare.js';
 import { scratchDatabase, type BenchEnv } from './env.js';
 import { median, ROUNDS, SECONDS } from './knobs.js';
-import { startApi, type Proc } from './processes.js';
+import { startApi, startRawPool, type Proc } from './processes.js';
 import { ensureWrk, wrk, type WrkRequest } from './wrk.js';
 
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? '100000,1000000').split(',').map(Number);
@@ -219,6 +219,35 @@ async function redisPerSession(env: BenchEnv, size: Size): Promise<number> {
   }
 }
 
+/**
+ * What DATABASE_PREPARED_STATEMENTS=false costs (a Parse per statement): the point read's statement, named and
+ * unnamed, over a raw pool of 10 on the largest database, alternating over the rounds.
+ */
+async function preparedVersusUnnamed(env: BenchEnv, size: Size): Promise<void> {
+  const fixture = path.join(env.dir, 'scale-fixture.json');
+  fs.writeFileSync(fixture, JSON.stringify({ actorId: '1', ids: size.ids, pages: [] }));
+  const raw = await startRawPool(
+    { DATABASE_URL: size.url, BENCH_FIXTURE: fixture },
+    path.join(env.dir, 'scale-raw.log'),
+  );
+  const side = (name: string, kind: string) => ({
+    name,
+    measure: async (s: number) => {
+      const r = await raw.run(kind, s, 10);
+      return { rps: r.qps, p99Ms: r.p99Ms };
+    },
+  });
+  try {
+    await compare(env.log, {
+      title: `statements: prepared (named) vs unnamed (DATABASE_PREPARED_STATEMENTS=false), raw pool, ${big(size.n)}`,
+      sides: [side('prepared', 'point'), side('unnamed', 'point-unnamed')],
+      ratios: [['unnamed', 'prepared', null]],
+    });
+  } finally {
+    await raw.stop();
+  }
+}
+
 export async function benchScale(env: BenchEnv): Promise<void> {
   ensureWrk(env.log);
   if (!env.redisUrl) throw new Error('the scale benchmark needs redis-server on the PATH');
@@ -270,6 +299,8 @@ export async function benchScale(env: BenchEnv): Promise<void> {
         );
       }
     }
+
+    await preparedVersusUnnamed(env, sizes.at(-1)!);
 
     const per = new Map<number, Record<string, number>>();
     for (const s of sizes) {
