@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from '../../apps/backend/src/platform/embedded.js';
+import { onTestServer } from './db.js';
 import { services } from './services.js';
 import { privateDir, unprivileged, writePrivate } from './unprivileged.js';
 import { waitFor } from './wait.js';
@@ -29,16 +30,6 @@ export interface Replica {
 
 const REPLICATION_ROLE = 'acolhe_test_replicator';
 
-async function onPrimary<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: services().pgUrl });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** Settings a hot standby must hold at least as high as its primary, or it refuses to start. */
 const AT_LEAST_PRIMARY = [
   'max_connections',
@@ -54,7 +45,7 @@ const AT_LEAST_PRIMARY = [
  */
 async function prepareReplication(): Promise<{ password: string; settings: string[] }> {
   const password = randomBytes(18).toString('hex');
-  return onPrimary(async (c) => {
+  return onTestServer(async (c) => {
     const { rows } = await c.query<{ level: string }>("SELECT current_setting('wal_level') AS level");
     if (rows[0]!.level === 'minimal')
       throw new Error('the test server runs with wal_level=minimal: no replica possible');

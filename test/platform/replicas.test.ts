@@ -33,17 +33,20 @@ t.test('routing and falling back, on a real primary', async (t) => {
   t.teardown(() => database.drop());
   const closed = await freePort(); // nothing listens there: a replica that is down
   const replicaUrl = (name: string) => `postgres://app:pw@127.0.0.1:${closed}/${name}`;
-  const db = createDb({
-    connectionString: database.url,
-    max: 3,
-    statementTimeoutMs: 5_000,
-    idleTimeoutMs: 10_000,
-    connectTimeoutMs: 2_000,
-    applicationName: 'acolhe-replicas-test',
-    slowQueryMs: 10_000,
-    log: pino({ level: 'silent' }),
-    replicas: { urls: [replicaUrl('a'), replicaUrl('b')], maxLagMs: 1_000 },
-  });
+  /** A pool on the test database whose replicas are `urls`; the background checks are never started here. */
+  const withReplicas = (urls: string[]) =>
+    createDb({
+      connectionString: database.url,
+      max: 3,
+      statementTimeoutMs: 5_000,
+      idleTimeoutMs: 10_000,
+      connectTimeoutMs: 2_000,
+      applicationName: 'acolhe-replicas-test',
+      slowQueryMs: 10_000,
+      log: pino({ level: 'silent' }),
+      replicas: { urls, maxLagMs: 1_000 },
+    });
+  const db = withReplicas([replicaUrl('a'), replicaUrl('b')]);
   t.teardown(() => db.close());
   const set = db.replicas!;
   const [a, b] = set.replicas as [Replica, Replica];
@@ -92,17 +95,7 @@ t.test('routing and falling back, on a real primary', async (t) => {
 
     // The replica answers at first, then its connection dies inside the transaction: the whole transaction is
     // run again on the primary. (The "replica" here is the primary itself, so the test can kill the connection.)
-    const selfAsReplica = createDb({
-      connectionString: database.url,
-      max: 2,
-      statementTimeoutMs: 5_000,
-      idleTimeoutMs: 10_000,
-      connectTimeoutMs: 2_000,
-      applicationName: 'acolhe-replicas-test',
-      slowQueryMs: 10_000,
-      log: pino({ level: 'silent' }),
-      replicas: { urls: [database.url], maxLagMs: 1_000 },
-    });
+    const selfAsReplica = withReplicas([database.url]);
     t.teardown(() => selfAsReplica.close());
     const r = state(selfAsReplica.replicas!.replicas[0]!, {});
     let attempts = 0;

@@ -4,12 +4,21 @@
 // from one request to another; the statement_timeout the pooler drops is reported at start.
 import pino from 'pino';
 import pg from 'pg';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createDb, DbError } from '../../apps/backend/src/platform/db.js';
 import { buildTestApp } from '../helpers/app.js';
 import { admin, userWith } from '../helpers/auth.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { startPgBouncer } from '../helpers/pgbouncer.js';
+
+/** A fresh test database and a PgBouncer in transaction mode with `poolSize` server connections, both gone at the end. */
+async function databaseBehindPooler(t: Test, poolSize: number) {
+  const database = await createTestDatabase();
+  t.teardown(() => database.drop());
+  const bouncer = await startPgBouncer({ poolSize });
+  t.teardown(() => bouncer.stop());
+  return { database, bouncer };
+}
 
 const dbOptions = (connectionString: string, preparedStatements: boolean) => ({
   connectionString,
@@ -26,10 +35,7 @@ const dbOptions = (connectionString: string, preparedStatements: boolean) => ({
 t.test(
   'named statements break through a transaction pooler; DATABASE_PREPARED_STATEMENTS=false sends them unnamed',
   async (t) => {
-    const database = await createTestDatabase();
-    t.teardown(() => database.drop());
-    const bouncer = await startPgBouncer({ poolSize: 1 });
-    t.teardown(() => bouncer.stop());
+    const { database, bouncer } = await databaseBehindPooler(t, 1);
     const statement = {
       name: 'pooler-probe',
       text: 'SELECT count(*)::int AS n FROM roles WHERE name = $1',
@@ -73,10 +79,7 @@ t.test(
 );
 
 t.test('200 concurrent requests over 20 client connections sharing 5 server connections', async (t) => {
-  const database = await createTestDatabase();
-  t.teardown(() => database.drop());
-  const bouncer = await startPgBouncer({ poolSize: 5 });
-  t.teardown(() => bouncer.stop());
+  const { database, bouncer } = await databaseBehindPooler(t, 5);
   const ctx = await buildTestApp(t, {
     database,
     poolUrl: bouncer.url(database.name),
@@ -154,10 +157,7 @@ t.test('200 concurrent requests over 20 client connections sharing 5 server conn
 });
 
 t.test('the statement_timeout a pooler drops is reported at start, until it is set on the database', async (t) => {
-  const database = await createTestDatabase();
-  t.teardown(() => database.drop());
-  const bouncer = await startPgBouncer({ poolSize: 2 });
-  t.teardown(() => bouncer.stop());
+  const { database, bouncer } = await databaseBehindPooler(t, 2);
   const env = {
     DB_STATEMENT_TIMEOUT_MS: '15000',
     DATABASE_PREPARED_STATEMENTS: 'false',

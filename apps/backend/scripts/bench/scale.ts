@@ -18,6 +18,7 @@ import { compare, fmt } from './compare.js';
 import { scratchDatabase, type BenchEnv } from './env.js';
 import { median, ROUNDS, SECONDS } from './knobs.js';
 import { startApi, startRawPool, type Proc } from './processes.js';
+import { call, productionEnv, signInBenchUsers, spreadIds, VIEWER } from './stage.js';
 import { ensureWrk, wrk, type WrkRequest } from './wrk.js';
 
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? '100000,1000000').split(',').map(Number);
@@ -83,19 +84,6 @@ async function seedStaging(env: BenchEnv, url: string, n: number): Promise<{ sec
   return { seconds: (performance.now() - t0) / 1000, rows };
 }
 
-async function call<T>(baseUrl: string, method: string, url: string, body?: unknown, token?: string): Promise<T> {
-  const res = await fetch(`${baseUrl}${url}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
 /** Names from the staging lists with one letter dropped and one accent lost: searches with typos. */
 function typoQueries(): string[] {
   const plain = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '');
@@ -114,38 +102,10 @@ async function prepare(env: BenchEnv, n: number): Promise<Size> {
   env.log(
     `  ${big(seeded.rows)} rows in ${seconds(seeded.seconds * 1000)} s (${big(Math.round(seeded.rows / seeded.seconds))} rows/s)`,
   );
-  const api = await startApi(
-    {
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: db.url,
-      REDIS_URL: env.redisUrl!,
-      JWT_SECRET: env.jwtSecret,
-      ANONYMOUS_MAX_PER_IP: '1000000',
-    },
-    path.join(env.dir, `api-${n}.log`),
-  );
-  const admin = await call<{ access_token: string }>(api.baseUrl, 'POST', '/api/v1/auth/login', {
-    email: env.adminEmail,
-    password: env.adminPassword,
-  });
-  const viewer = { email: 'bench-viewer@acolhe.test', password: 'Bench-viewer-passphrase-2026' };
-  await call(
-    api.baseUrl,
-    'POST',
-    '/api/v1/users',
-    { ...viewer, name: 'Bench Viewer', role: 'viewer' },
-    admin.access_token,
-  );
-  const token = (await call<{ access_token: string }>(api.baseUrl, 'POST', '/api/v1/auth/login', viewer)).access_token;
+  const api = await startApi(productionEnv(env, db.url), path.join(env.dir, `api-${n}.log`));
+  const { viewerToken: token } = await signInBenchUsers(api.baseUrl, env);
   const headers = { authorization: `Bearer ${token}` };
-  const ids = await withClient(db.url, async (c) =>
-    (
-      await c.query<{ id: string }>(
-        'SELECT id::text FROM beneficiaries WHERE deleted_at IS NULL ORDER BY md5(id::text) LIMIT 1000',
-      )
-    ).rows.map((r) => r.id),
-  );
+  const ids = await spreadIds(db.url, 1_000);
   // Page 500 of the name-sorted list, reached the way a client does: following next_cursor.
   let cursor = '';
   for (let page = 1; page < FAR_PAGE; page++) {
@@ -192,8 +152,8 @@ async function redisPerSession(env: BenchEnv, size: Size): Promise<number> {
     const hash = await withClient(
       size.url,
       async (c) =>
-        (await c.query<{ h: string }>("SELECT password_hash AS h FROM users WHERE email = 'bench-viewer@acolhe.test'"))
-          .rows[0]!.h,
+        (await c.query<{ h: string }>('SELECT password_hash AS h FROM users WHERE email = $1', [VIEWER.email])).rows[0]!
+          .h,
     );
     // Users made in SQL with the viewer's hash (one argon2 hash, not SESSIONS of them), then signed in over HTTP.
     await withClient(size.url, (c) =>
@@ -209,7 +169,7 @@ async function redisPerSession(env: BenchEnv, size: Size): Promise<number> {
     for (let i = 1; i <= SESSIONS; i++) {
       const { access_token } = await call<{ access_token: string }>(size.api.baseUrl, 'POST', '/api/v1/auth/login', {
         email: `bench-session-${i}@acolhe.test`,
-        password: 'Bench-viewer-passphrase-2026',
+        password: VIEWER.password,
       });
       await call(size.api.baseUrl, 'GET', '/api/v1/auth/me', undefined, access_token); // the session check fills Redis
     }
