@@ -11,7 +11,7 @@ import { admin, userWith } from '../helpers/auth.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { startPgBouncer } from '../helpers/pgbouncer.js';
 
-/** A fresh test database and a PgBouncer in transaction mode with `poolSize` server connections, both gone at the end. */
+/** A fresh test database behind a PgBouncer (transaction mode, `poolSize` server connections), both gone at the end. */
 async function databaseBehindPooler(t: Test, poolSize: number) {
   const database = await createTestDatabase();
   t.teardown(() => database.drop());
