@@ -1,4 +1,6 @@
-// Issue 18's many-instances proof: three API processes on one PostgreSQL and one Redis behave as one service.
+// Issue 18's many-instances proof: three API processes on one PostgreSQL and one Redis behave as one service,
+// deployed as issue 18 deploys them: their pools through one PgBouncer in transaction mode (5 server connections),
+// their sessions (migrations, locks) on PostgreSQL itself (DIRECT_DATABASE_URL).
 // Here: a role's permission change applies on every instance at the next request; a session ended by an
 // administrator (deactivation) fails on every instance at the next request; the sign-in throttle counts
 // failures made on different instances together. (Sign-out through one instance ending the session on all
@@ -7,10 +9,24 @@
 // (settings-cache), an event written through one instance reaching stream clients of all three (events), each
 // scheduled job running once (jobs).
 import t from 'tap';
+import { createTestDatabase } from '../helpers/db.js';
 import { signIn, startInstances, type Instance } from '../helpers/instances.js';
+import { startPgBouncer } from '../helpers/pgbouncer.js';
 
 t.test('three instances, one service: permissions, revocation, sign-in throttle', async (t) => {
-  const { instances } = await startInstances(t, 3, { env: { LOGIN_MAX_ATTEMPTS: '3' } });
+  const database = await createTestDatabase();
+  t.teardown(() => database.drop());
+  const bouncer = await startPgBouncer({ poolSize: 5 });
+  t.teardown(() => bouncer.stop());
+  const { instances } = await startInstances(t, 3, {
+    database,
+    env: {
+      DATABASE_URL: bouncer.url(database.name),
+      DATABASE_PREPARED_STATEMENTS: 'false',
+      DIRECT_DATABASE_URL: database.url,
+      LOGIN_MAX_ATTEMPTS: '3',
+    },
+  });
   const [one, two, three] = instances as [Instance, Instance, Instance];
   const admin = await signIn(one);
   const json = (body: string) => JSON.parse(body) as Record<string, unknown>;
@@ -58,4 +74,9 @@ t.test('three instances, one service: permissions, revocation, sign-in throttle'
     t.equal(refused.status, 429, `instance on port ${i.port} counts the failures made on the others`);
     t.ok(Number(refused.headers['retry-after']) > 0, 'with Retry-After');
   }
+
+  const clients = (await bouncer.show('SHOW CLIENTS')).filter((c) => c.database === database.name);
+  const servers = (await bouncer.show('SHOW SERVERS')).filter((s) => s.database === database.name);
+  t.ok(clients.length >= 3, `the instances' pools are PgBouncer's clients (${clients.length})`);
+  t.ok(servers.length <= 5, `sharing at most 5 server connections (${servers.length})`);
 });
