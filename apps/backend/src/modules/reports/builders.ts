@@ -229,7 +229,7 @@ export function vulnerabilityBlock(rows: VulnerabilityViewRow[], minCell: number
       };
     });
   protect(withs.map((w) => relate(served, [w.cell, w.without])));
-  const row = (r: VulnerabilityViewRow, people: Cell, prevalence: CellOut | null) => ({
+  const row = (r: VulnerabilityViewRow, people: Cell, prevalence: CellOut) => ({
     month: r.month,
     project_id: r.project_id,
     vulnerability_code: r.vulnerability_code,
@@ -237,7 +237,10 @@ export function vulnerabilityBlock(rows: VulnerabilityViewRow[], minCell: number
     people: out(people),
     prevalence,
   });
-  return [row(totalRow, served, null), ...withs.map((w) => row(w.r, w.cell, rate(w.cell, served)))];
+  return [
+    row(totalRow, served, { value: null, suppressed: false }),
+    ...withs.map((w) => row(w.r, w.cell, rate(w.cell, served))),
+  ];
 }
 
 /** Capacity use: the project's seats and capacity are the sums of its workshops'. */

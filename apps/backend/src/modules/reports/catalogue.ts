@@ -153,7 +153,7 @@ export const REPORTS: Record<ReportName, ReportDefinition> = {
       },
       { name: 'vulnerability_name', kind: 'dimension', description: 'its name in the catalogue' },
       count('people', 'women served with the vulnerability (on the first row: women served)'),
-      { name: 'prevalence', kind: 'rate', description: 'people ÷ women served' },
+      { name: 'prevalence', kind: 'rate', description: 'people ÷ women served (null on the row of women served)' },
     ],
     block: vulnerabilityBlock as ReportDefinition['block'],
     blockKey: byMonthAndProject,

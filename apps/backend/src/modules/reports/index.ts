@@ -7,6 +7,7 @@ import { reportsRoutes } from './routes.js';
 
 export type { ReportsService, RefreshTrigger, ReportsConfig } from './service.js';
 export { createReportsRepository, createReportsService };
+export { REFRESH_LOCK_KEY } from './repository.js';
 export { REPORT_NAMES, REPORT_VIEWS, REPORTS, type ReportName } from './catalogue.js';
 export type { Row as ReportRow } from './builders.js';
 export type { CellOut } from './suppression.js';

@@ -39,7 +39,7 @@ const FUNCTIONS: Record<ReportView, string> = {
 };
 
 /** Any constant distinct from the other advisory locks: one refresh at a time per database. */
-const REFRESH_LOCK_KEY = '5201948613370926411';
+export const REFRESH_LOCK_KEY = '5201948613370926411';
 
 const REFRESH_COLUMNS = `id, trigger, requested_by, source, status, error_code, timezone, started_at, finished_at,
   duration_ms, views`;
@@ -56,7 +56,8 @@ function rowsStatement(name: ReportName, f: ReportFilter, source: Source): State
   const scope = (alias: string) =>
     f.projectId === null ? `${alias}.project_id IS NULL` : `${alias}.project_id = ${q.param(f.projectId)}::bigint`;
   const project = (alias: string) => (f.projectId === null ? 'true' : scope(alias));
-  const label = `reports-${name}-${source}`;
+  // Prepared once per connection for each shape (with or without a project).
+  const label = `reports-${name}-${source}${f.projectId === null ? '' : '-project'}`;
   switch (name) {
     case 'attendance':
       return q.statement(
