@@ -93,7 +93,7 @@ export async function createReportFixture(ctx: TestContext, size = 48): Promise<
     const month = w.n % 2 ? '2026-02' : '2026-03';
     const status = (['approved', 'approved', 'approved', 'rejected', 'pending', 'withdrawn', 'completed'] as const)[
       w.n % 7
-    ];
+    ]!;
     enrolments.push({ woman: w.n, project, month, status });
     if (status !== 'approved') continue;
     // Project 0: the small workshop takes four women, the others go to the big one.

@@ -189,8 +189,8 @@ t.test('filters: period, project; bad ones are 400, an unknown project 404', asy
   t.equal(all.body.from, '2026-03');
   const def = await get(ctx, boss, '/capacity_use');
   t.equal(def.status, 200);
-  t.equal(def.body.from < def.body.to, true, 'default: the last 12 months');
-  for (const [q, path] of [
+  t.equal(String(def.body.from) < String(def.body.to), true, 'default: the last 12 months');
+  for (const [q, path] of <[string, string][]>[
     ['from=2026-05&to=2026-04', 'querystring.from'],
     ['from=2020-01&to=2026-04', 'querystring.from'],
     ['from=2026-13', 'querystring.from'],
@@ -325,7 +325,7 @@ t.test('XLSX export: opens, text stays text, the row cap refuses before sending 
   t.equal(res.statusCode, 200);
   t.equal(res.headers['content-type'], 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
   const book = new ExcelJS.Workbook();
-  await book.xlsx.load(res.rawPayload);
+  await book.xlsx.load(res.rawPayload as unknown as ArrayBuffer);
   const sheet = book.worksheets[0]!;
   const json = await get(ctx, boss, '/attendance?from=2026-03&to=2026-03');
   t.equal(sheet.rowCount, json.body.rows.length + 1);
