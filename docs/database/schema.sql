@@ -300,6 +300,154 @@ END;
 $$;
 
 --
+-- Name: report_age_band(date, date); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.report_age_band(birth date, on_day date) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  SELECT CASE
+    WHEN birth IS NULL OR birth > on_day THEN 'unknown'
+    WHEN date_part('year', age(on_day, birth)) < 18 THEN '0-17'
+    WHEN date_part('year', age(on_day, birth)) < 30 THEN '18-29'
+    WHEN date_part('year', age(on_day, birth)) < 45 THEN '30-44'
+    WHEN date_part('year', age(on_day, birth)) < 60 THEN '45-59'
+    ELSE '60+'
+  END
+$$;
+
+--
+-- Name: FUNCTION report_age_band(birth date, on_day date); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.report_age_band(birth date, on_day date) IS 'age band of someone born on birth, on the given day (whole years)';
+
+--
+-- Name: report_attendance_rows(date, date); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.report_attendance_rows(from_day date, to_day date) RETURNS TABLE(month date, project_id bigint, workshop_id bigint, sessions_held integer, participants integer, marks integer, present integer)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  SELECT date_trunc('month', a.session_date::timestamp)::date, w.project_id, w.id,
+         count(DISTINCT (a.workshop_id, a.session_date))::integer,
+         count(DISTINCT a.beneficiary_id)::integer,
+         count(*)::integer,
+         count(*) FILTER (WHERE a.present)::integer
+    FROM attendance a
+    JOIN workshops w ON w.id = a.workshop_id
+   WHERE a.session_date >= from_day AND a.session_date < to_day
+   GROUP BY GROUPING SETS ((date_trunc('month', a.session_date::timestamp), w.project_id, w.id),
+                           (date_trunc('month', a.session_date::timestamp), w.project_id))
+$$;
+
+--
+-- Name: report_capacity_rows(date, date); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.report_capacity_rows(from_day date, to_day date) RETURNS TABLE(month date, project_id bigint, workshop_id bigint, capacity integer, seats integer)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  SELECT m.month::date, w.project_id, w.id, w.capacity,
+         (SELECT count(*) FROM workshop_participants p
+           WHERE p.workshop_id = w.id
+             AND p.created_at < (m.month + interval '1 month') AT TIME ZONE report_timezone())::integer
+    FROM workshops w
+   CROSS JOIN LATERAL generate_series(date_trunc('month', w.start_date::timestamp),
+                                      LEAST(w.end_date, (now() AT TIME ZONE report_timezone())::date)::timestamp,
+                                      interval '1 month') AS m(month)
+   WHERE w.status <> 'cancelled' AND m.month >= from_day AND m.month < to_day
+$$;
+
+--
+-- Name: report_enrollment_rows(date, date); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.report_enrollment_rows(from_day date, to_day date) RETURNS TABLE(month date, project_id bigint, requested integer, pending integer, rejected integer, approved integer, active integer, withdrawn integer, completed integer)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  SELECT date_trunc('month', e.created_at AT TIME ZONE report_timezone())::date, e.project_id,
+         count(*)::integer,
+         count(*) FILTER (WHERE e.status = 'pending')::integer,
+         count(*) FILTER (WHERE e.status = 'rejected')::integer,
+         count(*) FILTER (WHERE e.status IN ('approved', 'withdrawn', 'completed'))::integer,
+         count(*) FILTER (WHERE e.status = 'approved')::integer,
+         count(*) FILTER (WHERE e.status = 'withdrawn')::integer,
+         count(*) FILTER (WHERE e.status = 'completed')::integer
+    FROM enrollments e
+   WHERE e.created_at >= from_day::timestamp AT TIME ZONE report_timezone()
+     AND e.created_at < to_day::timestamp AT TIME ZONE report_timezone()
+   GROUP BY 1, 2
+$$;
+
+--
+-- Name: report_place_key(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.report_place_key(place text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT COALESCE(lower(immutable_unaccent(btrim(place))), '') $$;
+
+--
+-- Name: report_served_rows(date, date); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.report_served_rows(from_day date, to_day date) RETURNS TABLE(month date, project_id bigint, state text, city_key text, city text, neighbourhood_key text, neighbourhood text, age_band text, people integer)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  WITH served AS (
+    SELECT DISTINCT date_trunc('month', a.session_date::timestamp)::date AS month, w.project_id, a.beneficiary_id
+      FROM attendance a
+      JOIN workshops w ON w.id = a.workshop_id
+     WHERE a.present AND a.session_date >= from_day AND a.session_date < to_day
+  )
+  SELECT p.month, p.project_id, p.state, p.city_key, min(p.city), p.neighbourhood_key, min(p.neighbourhood),
+         p.age_band, count(DISTINCT p.beneficiary_id)::integer
+    FROM (SELECT s.month, s.project_id, s.beneficiary_id, COALESCE(b.address_state, '') AS state,
+                 report_place_key(b.address_city) AS city_key, btrim(b.address_city) AS city,
+                 report_place_key(b.address_neighbourhood) AS neighbourhood_key,
+                 btrim(b.address_neighbourhood) AS neighbourhood,
+                 report_age_band(b.birth_date, (s.month + interval '1 month' - interval '1 day')::date) AS age_band
+            FROM served s
+            JOIN beneficiaries b ON b.id = s.beneficiary_id) AS p
+   GROUP BY GROUPING SETS ((p.month, p.project_id, p.state, p.city_key, p.neighbourhood_key, p.age_band),
+                           (p.month, p.state, p.city_key, p.neighbourhood_key, p.age_band))
+$$;
+
+--
+-- Name: report_timezone(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.report_timezone() RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT COALESCE(NULLIF(current_setting('app.org_timezone', true), ''), 'America/Sao_Paulo') $$;
+
+--
+-- Name: FUNCTION report_timezone(); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.report_timezone() IS 'the organisation''s time zone for report months (app.org_timezone, else America/Sao_Paulo)';
+
+--
+-- Name: report_vulnerability_rows(date, date); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.report_vulnerability_rows(from_day date, to_day date) RETURNS TABLE(month date, project_id bigint, vulnerability_id bigint, people integer)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  WITH served AS (
+    SELECT DISTINCT date_trunc('month', a.session_date::timestamp)::date AS month, w.project_id, a.beneficiary_id
+      FROM attendance a
+      JOIN workshops w ON w.id = a.workshop_id
+     WHERE a.present AND a.session_date >= from_day AND a.session_date < to_day
+  )
+  SELECT s.month, s.project_id, bv.vulnerability_id, count(DISTINCT s.beneficiary_id)::integer
+    FROM served s
+    JOIN beneficiary_vulnerabilities bv ON bv.beneficiary_id = s.beneficiary_id
+   GROUP BY GROUPING SETS ((s.month, s.project_id, bv.vulnerability_id), (s.month, bv.vulnerability_id))
+$$;
+
+--
 -- Name: role_is_administrator(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -712,6 +860,121 @@ ALTER TABLE public.projects ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 --
+-- Name: report_attendance; Type: MATERIALIZED VIEW; Schema: public; Owner: -
+--
+
+CREATE MATERIALIZED VIEW public.report_attendance AS
+ SELECT report_attendance_rows.month,
+    report_attendance_rows.project_id,
+    report_attendance_rows.workshop_id,
+    report_attendance_rows.sessions_held,
+    report_attendance_rows.participants,
+    report_attendance_rows.marks,
+    report_attendance_rows.present
+   FROM public.report_attendance_rows('-infinity'::date, 'infinity'::date) report_attendance_rows(month, project_id, workshop_id, sessions_held, participants, marks, present)
+  WITH NO DATA;
+
+--
+-- Name: report_capacity; Type: MATERIALIZED VIEW; Schema: public; Owner: -
+--
+
+CREATE MATERIALIZED VIEW public.report_capacity AS
+ SELECT report_capacity_rows.month,
+    report_capacity_rows.project_id,
+    report_capacity_rows.workshop_id,
+    report_capacity_rows.capacity,
+    report_capacity_rows.seats
+   FROM public.report_capacity_rows('-infinity'::date, 'infinity'::date) report_capacity_rows(month, project_id, workshop_id, capacity, seats)
+  WITH NO DATA;
+
+--
+-- Name: report_enrollments; Type: MATERIALIZED VIEW; Schema: public; Owner: -
+--
+
+CREATE MATERIALIZED VIEW public.report_enrollments AS
+ SELECT report_enrollment_rows.month,
+    report_enrollment_rows.project_id,
+    report_enrollment_rows.requested,
+    report_enrollment_rows.pending,
+    report_enrollment_rows.rejected,
+    report_enrollment_rows.approved,
+    report_enrollment_rows.active,
+    report_enrollment_rows.withdrawn,
+    report_enrollment_rows.completed
+   FROM public.report_enrollment_rows('-infinity'::date, 'infinity'::date) report_enrollment_rows(month, project_id, requested, pending, rejected, approved, active, withdrawn, completed)
+  WITH NO DATA;
+
+--
+-- Name: report_refreshes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.report_refreshes (
+    id bigint NOT NULL,
+    trigger text NOT NULL,
+    requested_by bigint,
+    source text,
+    status text NOT NULL,
+    error_code text,
+    timezone text NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone NOT NULL,
+    duration_ms integer NOT NULL,
+    views jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT report_refreshes_duration_ms_check CHECK ((duration_ms >= 0)),
+    CONSTRAINT report_refreshes_error_code_check CHECK ((error_code ~ '^[0-9A-Z]{5}$'::text)),
+    CONSTRAINT report_refreshes_error_code_status_check CHECK (((status = 'failed'::text) = (error_code IS NOT NULL))),
+    CONSTRAINT report_refreshes_finished_at_check CHECK ((finished_at >= started_at)),
+    CONSTRAINT report_refreshes_source_check CHECK (((length(source) >= 1) AND (length(source) <= 100))),
+    CONSTRAINT report_refreshes_source_trigger_check CHECK (((trigger = 'user'::text) = (source IS NULL))),
+    CONSTRAINT report_refreshes_status_check CHECK ((status = ANY (ARRAY['succeeded'::text, 'failed'::text]))),
+    CONSTRAINT report_refreshes_timezone_check CHECK (((length(timezone) >= 1) AND (length(timezone) <= 64))),
+    CONSTRAINT report_refreshes_trigger_check CHECK ((trigger = ANY (ARRAY['user'::text, 'schedule'::text, 'system'::text])))
+);
+
+--
+-- Name: report_refreshes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.report_refreshes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.report_refreshes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: report_served; Type: MATERIALIZED VIEW; Schema: public; Owner: -
+--
+
+CREATE MATERIALIZED VIEW public.report_served AS
+ SELECT report_served_rows.month,
+    report_served_rows.project_id,
+    report_served_rows.state,
+    report_served_rows.city_key,
+    report_served_rows.city,
+    report_served_rows.neighbourhood_key,
+    report_served_rows.neighbourhood,
+    report_served_rows.age_band,
+    report_served_rows.people
+   FROM public.report_served_rows('-infinity'::date, 'infinity'::date) report_served_rows(month, project_id, state, city_key, city, neighbourhood_key, neighbourhood, age_band, people)
+  WITH NO DATA;
+
+--
+-- Name: report_vulnerabilities; Type: MATERIALIZED VIEW; Schema: public; Owner: -
+--
+
+CREATE MATERIALIZED VIEW public.report_vulnerabilities AS
+ SELECT report_vulnerability_rows.month,
+    report_vulnerability_rows.project_id,
+    report_vulnerability_rows.vulnerability_id,
+    report_vulnerability_rows.people
+   FROM public.report_vulnerability_rows('-infinity'::date, 'infinity'::date) report_vulnerability_rows(month, project_id, vulnerability_id, people)
+  WITH NO DATA;
+
+--
 -- Name: role_permissions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1006,6 +1269,13 @@ ALTER TABLE ONLY public.projects
     ADD CONSTRAINT projects_pkey PRIMARY KEY (id);
 
 --
+-- Name: report_refreshes report_refreshes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.report_refreshes
+    ADD CONSTRAINT report_refreshes_pkey PRIMARY KEY (id);
+
+--
 -- Name: role_permissions role_permissions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1282,6 +1552,48 @@ CREATE INDEX projects_status_idx ON public.projects USING btree (status);
 --
 
 CREATE INDEX projects_updated_by_idx ON public.projects USING btree (updated_by);
+
+--
+-- Name: report_attendance_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX report_attendance_key ON public.report_attendance USING btree (month, project_id, workshop_id) NULLS NOT DISTINCT;
+
+--
+-- Name: report_capacity_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX report_capacity_key ON public.report_capacity USING btree (month, project_id, workshop_id);
+
+--
+-- Name: report_enrollments_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX report_enrollments_key ON public.report_enrollments USING btree (month, project_id);
+
+--
+-- Name: report_refreshes_requested_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX report_refreshes_requested_by_idx ON public.report_refreshes USING btree (requested_by);
+
+--
+-- Name: report_refreshes_succeeded_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX report_refreshes_succeeded_idx ON public.report_refreshes USING btree (started_at DESC, id DESC) WHERE (status = 'succeeded'::text);
+
+--
+-- Name: report_served_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX report_served_key ON public.report_served USING btree (month, project_id, state, city_key, neighbourhood_key, age_band) NULLS NOT DISTINCT;
+
+--
+-- Name: report_vulnerabilities_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX report_vulnerabilities_key ON public.report_vulnerabilities USING btree (month, project_id, vulnerability_id) NULLS NOT DISTINCT;
 
 --
 -- Name: role_permissions_permission_idx; Type: INDEX; Schema: public; Owner: -
@@ -1693,6 +2005,13 @@ ALTER TABLE ONLY public.projects
     ADD CONSTRAINT projects_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES public.users(id) ON DELETE SET NULL;
 
 --
+-- Name: report_refreshes report_refreshes_requested_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.report_refreshes
+    ADD CONSTRAINT report_refreshes_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
 -- Name: role_permissions role_permissions_permission_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1841,3 +2160,4 @@ ALTER TABLE ONLY public.workshops
 -- 202612011003 password_resets_user_id_key
 -- 202612011004 drop_password_resets_user_idx
 -- 202612011200 enrolment_and_participant_states
+-- 202612021200 reports

@@ -6,7 +6,7 @@ import ExcelJS from 'exceljs';
 import { buildTestApp, type TestContext } from '../helpers/app.js';
 import { admin, userWith, type TestUser } from '../helpers/auth.js';
 import { waitFor } from '../helpers/wait.js';
-import { createReportFixture, type ReportFixture } from './report-fixtures.js';
+import { createReportFixture } from './report-fixtures.js';
 import { REFRESH_LOCK_KEY, REPORT_NAMES } from '../../apps/backend/src/modules/reports/index.js';
 import { defuse } from '../../apps/backend/src/modules/reports/export.js';
 
@@ -206,7 +206,7 @@ t.test('filters: period, project; bad ones are 400, an unknown project 404', asy
 });
 
 t.test('refresh: logged with who asked, as_of moves, one at a time, reads go on during a refresh', async (t) => {
-  const { ctx, fx, boss } = await setup(t, { REPORT_REFRESH_TIMEOUT_MS: '1500' });
+  const { ctx, fx } = await setup(t, { REPORT_REFRESH_TIMEOUT_MS: '1500' });
   const coordinator = await userWith(ctx, { role: 'coordinator' });
   const viewer = await userWith(ctx, { role: 'viewer' });
   t.equal(
@@ -350,12 +350,16 @@ function parseCsvLine(line: string): string[] {
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
     if (quoted) {
-      if (c === '"' && line[i + 1] === '"') ((cur += '"'), i++);
-      else if (c === '"') quoted = false;
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else cur += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') (out.push(cur), (cur = ''));
-    else cur += c;
+    else if (c === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
   }
   out.push(cur);
   return out;
