@@ -389,18 +389,25 @@ CREATE FUNCTION public.report_place_key(place text) RETURNS text
     AS $$ SELECT COALESCE(lower(immutable_unaccent(btrim(place))), '') $$;
 
 --
+-- Name: report_served_people(date, date); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.report_served_people(from_day date, to_day date) RETURNS TABLE(month date, project_id bigint, beneficiary_id bigint)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  SELECT DISTINCT date_trunc('month', a.session_date::timestamp)::date, w.project_id, a.beneficiary_id
+    FROM attendance a
+    JOIN workshops w ON w.id = a.workshop_id
+   WHERE a.present AND a.session_date >= from_day AND a.session_date < to_day
+$$;
+
+--
 -- Name: report_served_rows(date, date); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.report_served_rows(from_day date, to_day date) RETURNS TABLE(month date, project_id bigint, state text, city_key text, city text, neighbourhood_key text, neighbourhood text, age_band text, people integer)
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
-  WITH served AS (
-    SELECT DISTINCT date_trunc('month', a.session_date::timestamp)::date AS month, w.project_id, a.beneficiary_id
-      FROM attendance a
-      JOIN workshops w ON w.id = a.workshop_id
-     WHERE a.present AND a.session_date >= from_day AND a.session_date < to_day
-  )
   SELECT p.month, p.project_id, p.state, p.city_key, min(p.city), p.neighbourhood_key, min(p.neighbourhood),
          p.age_band, count(DISTINCT p.beneficiary_id)::integer
     FROM (SELECT s.month, s.project_id, s.beneficiary_id, COALESCE(b.address_state, '') AS state,
@@ -408,7 +415,7 @@ CREATE FUNCTION public.report_served_rows(from_day date, to_day date) RETURNS TA
                  report_place_key(b.address_neighbourhood) AS neighbourhood_key,
                  btrim(b.address_neighbourhood) AS neighbourhood,
                  report_age_band(b.birth_date, (s.month + interval '1 month' - interval '1 day')::date) AS age_band
-            FROM served s
+            FROM report_served_people(from_day, to_day) s
             JOIN beneficiaries b ON b.id = s.beneficiary_id) AS p
    GROUP BY GROUPING SETS ((p.month, p.project_id, p.state, p.city_key, p.neighbourhood_key, p.age_band),
                            (p.month, p.state, p.city_key, p.neighbourhood_key, p.age_band))
@@ -435,14 +442,8 @@ COMMENT ON FUNCTION public.report_timezone() IS 'the organisation''s time zone f
 CREATE FUNCTION public.report_vulnerability_rows(from_day date, to_day date) RETURNS TABLE(month date, project_id bigint, vulnerability_id bigint, people integer)
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
-  WITH served AS (
-    SELECT DISTINCT date_trunc('month', a.session_date::timestamp)::date AS month, w.project_id, a.beneficiary_id
-      FROM attendance a
-      JOIN workshops w ON w.id = a.workshop_id
-     WHERE a.present AND a.session_date >= from_day AND a.session_date < to_day
-  )
   SELECT s.month, s.project_id, bv.vulnerability_id, count(DISTINCT s.beneficiary_id)::integer
-    FROM served s
+    FROM report_served_people(from_day, to_day) s
     JOIN beneficiary_vulnerabilities bv ON bv.beneficiary_id = s.beneficiary_id
    GROUP BY GROUPING SETS ((s.month, s.project_id, bv.vulnerability_id), (s.month, bv.vulnerability_id))
 $$;

@@ -71,6 +71,17 @@ AS $$
    GROUP BY 1, 2
 $$;
 
+-- Who was served: women present at one session or more, per month and project (of the session's workshop).
+CREATE FUNCTION report_served_people(from_day date, to_day date)
+  RETURNS TABLE (month date, project_id bigint, beneficiary_id bigint)
+  LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+  SELECT DISTINCT date_trunc('month', a.session_date::timestamp)::date, w.project_id, a.beneficiary_id
+    FROM attendance a
+    JOIN workshops w ON w.id = a.workshop_id
+   WHERE a.present AND a.session_date >= from_day AND a.session_date < to_day
+$$;
+
 -- 3. People served (present at one session or more) per month, per project and for the whole organisation
 -- (project_id NULL), by state, city, neighbourhood and age band at the month's last day.
 CREATE FUNCTION report_served_rows(from_day date, to_day date)
@@ -78,12 +89,6 @@ CREATE FUNCTION report_served_rows(from_day date, to_day date)
                  neighbourhood text, age_band text, people integer)
   LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-  WITH served AS (
-    SELECT DISTINCT date_trunc('month', a.session_date::timestamp)::date AS month, w.project_id, a.beneficiary_id
-      FROM attendance a
-      JOIN workshops w ON w.id = a.workshop_id
-     WHERE a.present AND a.session_date >= from_day AND a.session_date < to_day
-  )
   SELECT p.month, p.project_id, p.state, p.city_key, min(p.city), p.neighbourhood_key, min(p.neighbourhood),
          p.age_band, count(DISTINCT p.beneficiary_id)::integer
     FROM (SELECT s.month, s.project_id, s.beneficiary_id, COALESCE(b.address_state, '') AS state,
@@ -91,7 +96,7 @@ AS $$
                  report_place_key(b.address_neighbourhood) AS neighbourhood_key,
                  btrim(b.address_neighbourhood) AS neighbourhood,
                  report_age_band(b.birth_date, (s.month + interval '1 month' - interval '1 day')::date) AS age_band
-            FROM served s
+            FROM report_served_people(from_day, to_day) s
             JOIN beneficiaries b ON b.id = s.beneficiary_id) AS p
    GROUP BY GROUPING SETS ((p.month, p.project_id, p.state, p.city_key, p.neighbourhood_key, p.age_band),
                            (p.month, p.state, p.city_key, p.neighbourhood_key, p.age_band))
@@ -102,14 +107,8 @@ CREATE FUNCTION report_vulnerability_rows(from_day date, to_day date)
   RETURNS TABLE (month date, project_id bigint, vulnerability_id bigint, people integer)
   LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-  WITH served AS (
-    SELECT DISTINCT date_trunc('month', a.session_date::timestamp)::date AS month, w.project_id, a.beneficiary_id
-      FROM attendance a
-      JOIN workshops w ON w.id = a.workshop_id
-     WHERE a.present AND a.session_date >= from_day AND a.session_date < to_day
-  )
   SELECT s.month, s.project_id, bv.vulnerability_id, count(DISTINCT s.beneficiary_id)::integer
-    FROM served s
+    FROM report_served_people(from_day, to_day) s
     JOIN beneficiary_vulnerabilities bv ON bv.beneficiary_id = s.beneficiary_id
    GROUP BY GROUPING SETS ((s.month, s.project_id, bv.vulnerability_id), (s.month, bv.vulnerability_id))
 $$;
@@ -211,6 +210,7 @@ DROP MATERIALIZED VIEW report_attendance;
 DROP FUNCTION report_capacity_rows(date, date);
 DROP FUNCTION report_vulnerability_rows(date, date);
 DROP FUNCTION report_served_rows(date, date);
+DROP FUNCTION report_served_people(date, date);
 DROP FUNCTION report_enrollment_rows(date, date);
 DROP FUNCTION report_attendance_rows(date, date);
 DROP FUNCTION report_place_key(text);

@@ -56,6 +56,8 @@ const workshop: Field = {
 };
 const workshopTitle: Field = { name: 'workshop_title', kind: 'dimension', description: 'the workshop’s title now' };
 const count = (name: string, description: string): Field => ({ name, kind: 'count', description });
+/** What a row per workshop (and per project, its total) starts with. */
+const perWorkshop = [month, project, projectName, workshop, workshopTitle];
 const byMonthAndProject = (r: { month: string; project_id: string | null }) => `${r.month}/${r.project_id ?? ''}`;
 
 export const REPORTS: Record<ReportName, ReportDefinition> = {
@@ -67,11 +69,7 @@ export const REPORTS: Record<ReportName, ReportDefinition> = {
     scope: 'projects',
     views: ['report_attendance'],
     fields: [
-      month,
-      project,
-      projectName,
-      workshop,
-      workshopTitle,
+      ...perWorkshop,
       {
         name: 'sessions_held',
         kind: 'number',
@@ -166,11 +164,7 @@ export const REPORTS: Record<ReportName, ReportDefinition> = {
     scope: 'projects',
     views: ['report_capacity'],
     fields: [
-      month,
-      project,
-      projectName,
-      workshop,
-      workshopTitle,
+      ...perWorkshop,
       { name: 'capacity', kind: 'number', description: 'seats the workshop offers (now); on a project’s row, the sum' },
       count('seats', 'participants who had joined by the month’s last day and are still participants'),
       { name: 'use_rate', kind: 'rate', description: 'seats ÷ capacity' },
