@@ -203,11 +203,13 @@ export function servedBlock(rows: ServedViewRow[], minCell: number): Row[] {
   }));
 }
 
+const collator = new Intl.Collator('pt-BR');
+
 function byLabel(a: PlaceNode, b: PlaceNode): number {
   if (a.level === 'age_band') return AGE_BANDS.indexOf(a.age_band!) - AGE_BANDS.indexOf(b.age_band!);
   const label = (n: PlaceNode) =>
     n.level === 'city' ? `${n.city ?? '\uffff'}/${n.state ?? ''}` : (n.neighbourhood ?? '\uffff');
-  return label(a).localeCompare(label(b), 'pt-BR');
+  return collator.compare(label(a), label(b));
 }
 
 /**

@@ -42,26 +42,44 @@ function currentMonth(timezone: string): string {
   return `${parts.find((p) => p.type === 'year')!.value}-${parts.find((p) => p.type === 'month')!.value}`;
 }
 
-/** The rows of a report in block order → its answer rows, each block protected on its own. */
-export async function* protectBlocks(
-  def: ReportDefinition,
-  rows:
-    | AsyncIterable<{ month: string; project_id: string | null }>
-    | Iterable<{ month: string; project_id: string | null }>,
-  minCell: number,
-): AsyncGenerator<Row> {
-  let block: { month: string; project_id: string | null }[] = [];
+type ViewRow = { month: string; project_id: string | null };
+
+/** Groups a report's rows (in block order) into blocks and protects each block as it completes. */
+function blockProtector(def: ReportDefinition, minCell: number) {
+  let block: ViewRow[] = [];
   let key: string | null = null;
-  for await (const row of rows) {
-    const k = def.blockKey(row);
-    if (key !== null && k !== key) {
-      yield* def.block(block as never[], minCell);
-      block = [];
-    }
-    key = k;
-    block.push(row);
-  }
-  if (block.length) yield* def.block(block as never[], minCell);
+  const done = () => (block.length ? def.block(block as never[], minCell) : []);
+  return {
+    /** The answer rows of the block this row closes, if any. */
+    push(row: ViewRow): Row[] {
+      const k = def.blockKey(row);
+      let closed: Row[] = [];
+      if (key !== null && k !== key) {
+        closed = done();
+        block = [];
+      }
+      key = k;
+      block.push(row);
+      return closed;
+    },
+    flush: done,
+  };
+}
+
+/** A report's rows in block order → its answer rows, each block protected on its own. */
+export function protectBlocks(def: ReportDefinition, rows: Iterable<ViewRow>, minCell: number): Row[] {
+  const p = blockProtector(def, minCell);
+  const out: Row[] = [];
+  for (const row of rows) for (const r of p.push(row)) out.push(r);
+  for (const r of p.flush()) out.push(r);
+  return out;
+}
+
+/** The same over a stream of rows (exports): one block in memory at a time. */
+export async function* protectStream(def: ReportDefinition, rows: AsyncIterable<ViewRow>, minCell: number) {
+  const p = blockProtector(def, minCell);
+  for await (const row of rows) yield* p.push(row);
+  yield* p.flush();
 }
 
 export function createReportsService(d: {
@@ -132,12 +150,11 @@ export function createReportsService(d: {
       const { latest, rows } = await db.transaction(
         async (tx) => ({
           latest: await repo.latestRefresh(tx),
-          rows: await repo.rows<{ month: string; project_id: string | null }>(def.name, f, source, tx),
+          rows: await repo.rows<ViewRow>(def.name, f, source, tx),
         }),
         { isolation: 'repeatable read', readOnly: true },
       );
-      const answer: Row[] = [];
-      for await (const row of protectBlocks(def, rows, config.REPORT_MIN_CELL)) answer.push(row);
+      const answer = protectBlocks(def, rows, config.REPORT_MIN_CELL);
       return {
         report: def.name,
         title: def.title,
@@ -172,7 +189,7 @@ export function createReportsService(d: {
         definition: def,
         asOf: latest?.started_at ?? null,
         filename: `${def.name}_${f.fromMonth}_${f.toMonth}${f.projectId ? `_project-${f.projectId}` : ''}.${format}`,
-        rows: protectBlocks(def, repo.stream(def.name, f), config.REPORT_MIN_CELL),
+        rows: protectStream(def, repo.stream<ViewRow>(def.name, f), config.REPORT_MIN_CELL),
         maxRows: format === 'xlsx' ? config.REPORT_XLSX_MAX_ROWS : Infinity,
       };
     },
