@@ -334,8 +334,8 @@ CREATE FUNCTION public.report_attendance_rows(from_day date, to_day date) RETURN
          count(DISTINCT a.beneficiary_id)::integer,
          count(*)::integer,
          count(*) FILTER (WHERE a.present)::integer
-    FROM attendance a
-    JOIN workshops w ON w.id = a.workshop_id
+    FROM public.attendance a
+    JOIN public.workshops w ON w.id = a.workshop_id
    WHERE a.session_date >= from_day AND a.session_date < to_day
    GROUP BY GROUPING SETS ((date_trunc('month', a.session_date::timestamp), w.project_id, w.id),
                            (date_trunc('month', a.session_date::timestamp), w.project_id))
@@ -349,12 +349,12 @@ CREATE FUNCTION public.report_capacity_rows(from_day date, to_day date) RETURNS 
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
   SELECT m.month::date, w.project_id, w.id, w.capacity,
-         (SELECT count(*) FROM workshop_participants p
+         (SELECT count(*) FROM public.workshop_participants p
            WHERE p.workshop_id = w.id
-             AND p.created_at < (m.month + interval '1 month') AT TIME ZONE report_timezone())::integer
-    FROM workshops w
+             AND p.created_at < (m.month + interval '1 month') AT TIME ZONE public.report_timezone())::integer
+    FROM public.workshops w
    CROSS JOIN LATERAL generate_series(date_trunc('month', w.start_date::timestamp),
-                                      LEAST(w.end_date, (now() AT TIME ZONE report_timezone())::date)::timestamp,
+                                      LEAST(w.end_date, (now() AT TIME ZONE public.report_timezone())::date)::timestamp,
                                       interval '1 month') AS m(month)
    WHERE w.status <> 'cancelled' AND m.month >= from_day AND m.month < to_day
 $$;
@@ -366,7 +366,7 @@ $$;
 CREATE FUNCTION public.report_enrollment_rows(from_day date, to_day date) RETURNS TABLE(month date, project_id bigint, requested integer, pending integer, rejected integer, approved integer, active integer, withdrawn integer, completed integer)
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
-  SELECT date_trunc('month', e.created_at AT TIME ZONE report_timezone())::date, e.project_id,
+  SELECT date_trunc('month', e.created_at AT TIME ZONE public.report_timezone())::date, e.project_id,
          count(*)::integer,
          count(*) FILTER (WHERE e.status = 'pending')::integer,
          count(*) FILTER (WHERE e.status = 'rejected')::integer,
@@ -374,9 +374,9 @@ CREATE FUNCTION public.report_enrollment_rows(from_day date, to_day date) RETURN
          count(*) FILTER (WHERE e.status = 'approved')::integer,
          count(*) FILTER (WHERE e.status = 'withdrawn')::integer,
          count(*) FILTER (WHERE e.status = 'completed')::integer
-    FROM enrollments e
-   WHERE e.created_at >= from_day::timestamp AT TIME ZONE report_timezone()
-     AND e.created_at < to_day::timestamp AT TIME ZONE report_timezone()
+    FROM public.enrollments e
+   WHERE e.created_at >= from_day::timestamp AT TIME ZONE public.report_timezone()
+     AND e.created_at < to_day::timestamp AT TIME ZONE public.report_timezone()
    GROUP BY 1, 2
 $$;
 
@@ -386,7 +386,7 @@ $$;
 
 CREATE FUNCTION public.report_place_key(place text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT COALESCE(lower(immutable_unaccent(btrim(place))), '') $$;
+    AS $$ SELECT COALESCE(lower(public.immutable_unaccent(btrim(place))), '') $$;
 
 --
 -- Name: report_served_people(date, date); Type: FUNCTION; Schema: public; Owner: -
@@ -396,8 +396,8 @@ CREATE FUNCTION public.report_served_people(from_day date, to_day date) RETURNS 
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
   SELECT DISTINCT date_trunc('month', a.session_date::timestamp)::date, w.project_id, a.beneficiary_id
-    FROM attendance a
-    JOIN workshops w ON w.id = a.workshop_id
+    FROM public.attendance a
+    JOIN public.workshops w ON w.id = a.workshop_id
    WHERE a.present AND a.session_date >= from_day AND a.session_date < to_day
 $$;
 
@@ -411,12 +411,13 @@ CREATE FUNCTION public.report_served_rows(from_day date, to_day date) RETURNS TA
   SELECT p.month, p.project_id, p.state, p.city_key, min(p.city), p.neighbourhood_key, min(p.neighbourhood),
          p.age_band, count(DISTINCT p.beneficiary_id)::integer
     FROM (SELECT s.month, s.project_id, s.beneficiary_id, COALESCE(b.address_state, '') AS state,
-                 report_place_key(b.address_city) AS city_key, btrim(b.address_city) AS city,
-                 report_place_key(b.address_neighbourhood) AS neighbourhood_key,
+                 public.report_place_key(b.address_city) AS city_key, btrim(b.address_city) AS city,
+                 public.report_place_key(b.address_neighbourhood) AS neighbourhood_key,
                  btrim(b.address_neighbourhood) AS neighbourhood,
-                 report_age_band(b.birth_date, (s.month + interval '1 month' - interval '1 day')::date) AS age_band
-            FROM report_served_people(from_day, to_day) s
-            JOIN beneficiaries b ON b.id = s.beneficiary_id) AS p
+                 public.report_age_band(b.birth_date, (s.month + interval '1 month' - interval '1 day')::date)
+                   AS age_band
+            FROM public.report_served_people(from_day, to_day) s
+            JOIN public.beneficiaries b ON b.id = s.beneficiary_id) AS p
    GROUP BY GROUPING SETS ((p.month, p.project_id, p.state, p.city_key, p.neighbourhood_key, p.age_band),
                            (p.month, p.state, p.city_key, p.neighbourhood_key, p.age_band))
 $$;
@@ -443,8 +444,8 @@ CREATE FUNCTION public.report_vulnerability_rows(from_day date, to_day date) RET
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
   SELECT s.month, s.project_id, bv.vulnerability_id, count(DISTINCT s.beneficiary_id)::integer
-    FROM report_served_people(from_day, to_day) s
-    JOIN beneficiary_vulnerabilities bv ON bv.beneficiary_id = s.beneficiary_id
+    FROM public.report_served_people(from_day, to_day) s
+    JOIN public.beneficiary_vulnerabilities bv ON bv.beneficiary_id = s.beneficiary_id
    GROUP BY GROUPING SETS ((s.month, s.project_id, bv.vulnerability_id), (s.month, bv.vulnerability_id))
 $$;
 

@@ -3,6 +3,8 @@
 -- range of days; a materialized view holds that function over all time, refreshed CONCURRENTLY by the reports
 -- module (its unique index makes CONCURRENTLY possible); report_refreshes logs every refresh and is the
 -- source of a report's as_of (PostgreSQL records no refresh time).
+-- Function bodies name their schema (public.): pg_restore refreshes the views with an empty search_path, and a SET
+-- clause would stop the planner from inlining them (the period filters would no longer reach the base tables).
 -- Months are calendar months of ORG_TIMEZONE: the refresh sets app.org_timezone (set_config(..., true)); without
 -- it America/Sao_Paulo is assumed, like the birth-date guard.
 SET LOCAL lock_timeout = '5s';
@@ -10,7 +12,8 @@ SET LOCAL lock_timeout = '5s';
 CREATE FUNCTION report_timezone() RETURNS text
   LANGUAGE sql STABLE PARALLEL SAFE
 AS $$ SELECT COALESCE(NULLIF(current_setting('app.org_timezone', true), ''), 'America/Sao_Paulo') $$;
-COMMENT ON FUNCTION report_timezone() IS 'the organisation''s time zone for report months (app.org_timezone, else America/Sao_Paulo)';
+COMMENT ON FUNCTION report_timezone() IS
+  'the organisation''s time zone for report months (app.org_timezone, else America/Sao_Paulo)';
 
 -- Age bands: 18–29 is youth (Estatuto da Juventude: up to 29), 60+ is older age (Estatuto da Pessoa Idosa).
 CREATE FUNCTION report_age_band(birth date, on_day date) RETURNS text
@@ -30,7 +33,7 @@ COMMENT ON FUNCTION report_age_band(date, date) IS 'age band of someone born on 
 -- A place name as reports group it: trimmed, case and accents ignored; '' when not informed.
 CREATE FUNCTION report_place_key(place text) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT COALESCE(lower(immutable_unaccent(btrim(place))), '') $$;
+AS $$ SELECT COALESCE(lower(public.immutable_unaccent(btrim(place))), '') $$;
 
 -- 1. Attendance per workshop (and per project: workshop_id NULL) per month of session_date.
 CREATE FUNCTION report_attendance_rows(from_day date, to_day date)
@@ -43,8 +46,8 @@ AS $$
          count(DISTINCT a.beneficiary_id)::integer,
          count(*)::integer,
          count(*) FILTER (WHERE a.present)::integer
-    FROM attendance a
-    JOIN workshops w ON w.id = a.workshop_id
+    FROM public.attendance a
+    JOIN public.workshops w ON w.id = a.workshop_id
    WHERE a.session_date >= from_day AND a.session_date < to_day
    GROUP BY GROUPING SETS ((date_trunc('month', a.session_date::timestamp), w.project_id, w.id),
                            (date_trunc('month', a.session_date::timestamp), w.project_id))
@@ -57,7 +60,7 @@ CREATE FUNCTION report_enrollment_rows(from_day date, to_day date)
                  approved integer, active integer, withdrawn integer, completed integer)
   LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-  SELECT date_trunc('month', e.created_at AT TIME ZONE report_timezone())::date, e.project_id,
+  SELECT date_trunc('month', e.created_at AT TIME ZONE public.report_timezone())::date, e.project_id,
          count(*)::integer,
          count(*) FILTER (WHERE e.status = 'pending')::integer,
          count(*) FILTER (WHERE e.status = 'rejected')::integer,
@@ -65,9 +68,9 @@ AS $$
          count(*) FILTER (WHERE e.status = 'approved')::integer,
          count(*) FILTER (WHERE e.status = 'withdrawn')::integer,
          count(*) FILTER (WHERE e.status = 'completed')::integer
-    FROM enrollments e
-   WHERE e.created_at >= from_day::timestamp AT TIME ZONE report_timezone()
-     AND e.created_at < to_day::timestamp AT TIME ZONE report_timezone()
+    FROM public.enrollments e
+   WHERE e.created_at >= from_day::timestamp AT TIME ZONE public.report_timezone()
+     AND e.created_at < to_day::timestamp AT TIME ZONE public.report_timezone()
    GROUP BY 1, 2
 $$;
 
@@ -77,8 +80,8 @@ CREATE FUNCTION report_served_people(from_day date, to_day date)
   LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
   SELECT DISTINCT date_trunc('month', a.session_date::timestamp)::date, w.project_id, a.beneficiary_id
-    FROM attendance a
-    JOIN workshops w ON w.id = a.workshop_id
+    FROM public.attendance a
+    JOIN public.workshops w ON w.id = a.workshop_id
    WHERE a.present AND a.session_date >= from_day AND a.session_date < to_day
 $$;
 
@@ -92,12 +95,13 @@ AS $$
   SELECT p.month, p.project_id, p.state, p.city_key, min(p.city), p.neighbourhood_key, min(p.neighbourhood),
          p.age_band, count(DISTINCT p.beneficiary_id)::integer
     FROM (SELECT s.month, s.project_id, s.beneficiary_id, COALESCE(b.address_state, '') AS state,
-                 report_place_key(b.address_city) AS city_key, btrim(b.address_city) AS city,
-                 report_place_key(b.address_neighbourhood) AS neighbourhood_key,
+                 public.report_place_key(b.address_city) AS city_key, btrim(b.address_city) AS city,
+                 public.report_place_key(b.address_neighbourhood) AS neighbourhood_key,
                  btrim(b.address_neighbourhood) AS neighbourhood,
-                 report_age_band(b.birth_date, (s.month + interval '1 month' - interval '1 day')::date) AS age_band
-            FROM report_served_people(from_day, to_day) s
-            JOIN beneficiaries b ON b.id = s.beneficiary_id) AS p
+                 public.report_age_band(b.birth_date, (s.month + interval '1 month' - interval '1 day')::date)
+                   AS age_band
+            FROM public.report_served_people(from_day, to_day) s
+            JOIN public.beneficiaries b ON b.id = s.beneficiary_id) AS p
    GROUP BY GROUPING SETS ((p.month, p.project_id, p.state, p.city_key, p.neighbourhood_key, p.age_band),
                            (p.month, p.state, p.city_key, p.neighbourhood_key, p.age_band))
 $$;
@@ -108,8 +112,8 @@ CREATE FUNCTION report_vulnerability_rows(from_day date, to_day date)
   LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
   SELECT s.month, s.project_id, bv.vulnerability_id, count(DISTINCT s.beneficiary_id)::integer
-    FROM report_served_people(from_day, to_day) s
-    JOIN beneficiary_vulnerabilities bv ON bv.beneficiary_id = s.beneficiary_id
+    FROM public.report_served_people(from_day, to_day) s
+    JOIN public.beneficiary_vulnerabilities bv ON bv.beneficiary_id = s.beneficiary_id
    GROUP BY GROUPING SETS ((s.month, s.project_id, bv.vulnerability_id), (s.month, bv.vulnerability_id))
 $$;
 
@@ -121,12 +125,12 @@ CREATE FUNCTION report_capacity_rows(from_day date, to_day date)
   LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
   SELECT m.month::date, w.project_id, w.id, w.capacity,
-         (SELECT count(*) FROM workshop_participants p
+         (SELECT count(*) FROM public.workshop_participants p
            WHERE p.workshop_id = w.id
-             AND p.created_at < (m.month + interval '1 month') AT TIME ZONE report_timezone())::integer
-    FROM workshops w
+             AND p.created_at < (m.month + interval '1 month') AT TIME ZONE public.report_timezone())::integer
+    FROM public.workshops w
    CROSS JOIN LATERAL generate_series(date_trunc('month', w.start_date::timestamp),
-                                      LEAST(w.end_date, (now() AT TIME ZONE report_timezone())::date)::timestamp,
+                                      LEAST(w.end_date, (now() AT TIME ZONE public.report_timezone())::date)::timestamp,
                                       interval '1 month') AS m(month)
    WHERE w.status <> 'cancelled' AND m.month >= from_day AND m.month < to_day
 $$;
@@ -172,7 +176,8 @@ CREATE UNIQUE INDEX report_capacity_key ON report_capacity (month, project_id, w
 -- succeeds, so a report's as_of and the data it describes commit together; after the rollback when it fails).
 CREATE TABLE report_refreshes (
   id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  trigger      text NOT NULL CONSTRAINT report_refreshes_trigger_check CHECK (trigger IN ('user', 'schedule', 'system')),
+  trigger      text NOT NULL
+               CONSTRAINT report_refreshes_trigger_check CHECK (trigger IN ('user', 'schedule', 'system')),
   -- Who asked (trigger = 'user'), or which schedule or system step (trigger = 'schedule' | 'system').
   requested_by bigint CONSTRAINT report_refreshes_requested_by_fkey REFERENCES users (id) ON DELETE SET NULL,
   source       text CONSTRAINT report_refreshes_source_check CHECK (length(source) BETWEEN 1 AND 100),
