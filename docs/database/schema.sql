@@ -877,6 +877,48 @@ CREATE MATERIALIZED VIEW public.report_attendance AS
   WITH NO DATA;
 
 --
+-- Name: COLUMN report_attendance.month; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_attendance.month IS 'operational: first day of the month of the sessions';
+
+--
+-- Name: COLUMN report_attendance.project_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_attendance.project_id IS 'operational: the project';
+
+--
+-- Name: COLUMN report_attendance.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_attendance.workshop_id IS 'operational: the workshop (NULL: the project''s total)';
+
+--
+-- Name: COLUMN report_attendance.sessions_held; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_attendance.sessions_held IS 'operational: distinct (workshop, day) sessions with a sheet';
+
+--
+-- Name: COLUMN report_attendance.participants; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_attendance.participants IS 'personal: women on the month''s sheets (count, unsuppressed)';
+
+--
+-- Name: COLUMN report_attendance.marks; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_attendance.marks IS 'personal: attendance marks (count, unsuppressed)';
+
+--
+-- Name: COLUMN report_attendance.present; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_attendance.present IS 'personal: marks present (count, unsuppressed)';
+
+--
 -- Name: report_capacity; Type: MATERIALIZED VIEW; Schema: public; Owner: -
 --
 
@@ -888,6 +930,36 @@ CREATE MATERIALIZED VIEW public.report_capacity AS
     report_capacity_rows.seats
    FROM public.report_capacity_rows('-infinity'::date, 'infinity'::date) report_capacity_rows(month, project_id, workshop_id, capacity, seats)
   WITH NO DATA;
+
+--
+-- Name: COLUMN report_capacity.month; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_capacity.month IS 'operational: first day of a month of the workshop''s run';
+
+--
+-- Name: COLUMN report_capacity.project_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_capacity.project_id IS 'operational: the project';
+
+--
+-- Name: COLUMN report_capacity.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_capacity.workshop_id IS 'operational: the workshop';
+
+--
+-- Name: COLUMN report_capacity.capacity; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_capacity.capacity IS 'operational: the workshop''s capacity (now)';
+
+--
+-- Name: COLUMN report_capacity.seats; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_capacity.seats IS 'personal: participants joined by the month''s end (count, unsuppressed)';
 
 --
 -- Name: report_enrollments; Type: MATERIALIZED VIEW; Schema: public; Owner: -
@@ -905,6 +977,60 @@ CREATE MATERIALIZED VIEW public.report_enrollments AS
     report_enrollment_rows.completed
    FROM public.report_enrollment_rows('-infinity'::date, 'infinity'::date) report_enrollment_rows(month, project_id, requested, pending, rejected, approved, active, withdrawn, completed)
   WITH NO DATA;
+
+--
+-- Name: COLUMN report_enrollments.month; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_enrollments.month IS 'operational: first day of the month the enrolments were requested';
+
+--
+-- Name: COLUMN report_enrollments.project_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_enrollments.project_id IS 'operational: the project';
+
+--
+-- Name: COLUMN report_enrollments.requested; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_enrollments.requested IS 'personal: enrolments requested (count, unsuppressed)';
+
+--
+-- Name: COLUMN report_enrollments.pending; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_enrollments.pending IS 'personal: of those, pending now (count, unsuppressed)';
+
+--
+-- Name: COLUMN report_enrollments.rejected; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_enrollments.rejected IS 'personal: of those, rejected (count, unsuppressed)';
+
+--
+-- Name: COLUMN report_enrollments.approved; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_enrollments.approved IS 'personal: of those, ever approved (count, unsuppressed)';
+
+--
+-- Name: COLUMN report_enrollments.active; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_enrollments.active IS 'personal: of those, approved now (count, unsuppressed)';
+
+--
+-- Name: COLUMN report_enrollments.withdrawn; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_enrollments.withdrawn IS 'personal: of those, withdrawn (count, unsuppressed)';
+
+--
+-- Name: COLUMN report_enrollments.completed; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_enrollments.completed IS 'personal: of those, completed (count, unsuppressed)';
 
 --
 -- Name: report_refreshes; Type: TABLE; Schema: public; Owner: -
@@ -933,6 +1059,78 @@ CREATE TABLE public.report_refreshes (
     CONSTRAINT report_refreshes_timezone_check CHECK (((length(timezone) >= 1) AND (length(timezone) <= 64))),
     CONSTRAINT report_refreshes_trigger_check CHECK ((trigger = ANY (ARRAY['user'::text, 'schedule'::text, 'system'::text])))
 );
+
+--
+-- Name: COLUMN report_refreshes.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.id IS 'operational: key';
+
+--
+-- Name: COLUMN report_refreshes.trigger; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.trigger IS 'operational: user, schedule or system';
+
+--
+-- Name: COLUMN report_refreshes.requested_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.requested_by IS 'operational: the staff user who asked (trigger user)';
+
+--
+-- Name: COLUMN report_refreshes.source; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.source IS 'operational: the schedule or system step (migration, startup, smoke)';
+
+--
+-- Name: COLUMN report_refreshes.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.status IS 'operational: succeeded or failed';
+
+--
+-- Name: COLUMN report_refreshes.error_code; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.error_code IS 'operational: SQLSTATE of a failure (never its message)';
+
+--
+-- Name: COLUMN report_refreshes.timezone; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.timezone IS 'operational: ORG_TIMEZONE the months were computed in';
+
+--
+-- Name: COLUMN report_refreshes.started_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.started_at IS 'operational: start of the refresh (the as_of of the reports)';
+
+--
+-- Name: COLUMN report_refreshes.finished_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.finished_at IS 'operational: end of the refresh';
+
+--
+-- Name: COLUMN report_refreshes.duration_ms; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.duration_ms IS 'operational: how long it took';
+
+--
+-- Name: COLUMN report_refreshes.views; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.views IS 'operational: rows and milliseconds per view';
+
+--
+-- Name: COLUMN report_refreshes.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.created_at IS 'operational: when the row was written';
 
 --
 -- Name: report_refreshes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -965,6 +1163,60 @@ CREATE MATERIALIZED VIEW public.report_served AS
   WITH NO DATA;
 
 --
+-- Name: COLUMN report_served.month; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_served.month IS 'operational: first day of the month served';
+
+--
+-- Name: COLUMN report_served.project_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_served.project_id IS 'operational: the project (NULL: the whole organisation)';
+
+--
+-- Name: COLUMN report_served.state; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_served.state IS 'personal: UF of the women counted (aggregate, beside an unsuppressed count)';
+
+--
+-- Name: COLUMN report_served.city_key; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_served.city_key IS 'personal: city as grouped (aggregate, beside an unsuppressed count)';
+
+--
+-- Name: COLUMN report_served.city; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_served.city IS 'personal: a spelling of the city (aggregate, beside an unsuppressed count)';
+
+--
+-- Name: COLUMN report_served.neighbourhood_key; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_served.neighbourhood_key IS 'personal: neighbourhood as grouped (aggregate)';
+
+--
+-- Name: COLUMN report_served.neighbourhood; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_served.neighbourhood IS 'personal: a spelling of the neighbourhood (aggregate)';
+
+--
+-- Name: COLUMN report_served.age_band; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_served.age_band IS 'personal: age band on the month''s last day (aggregate)';
+
+--
+-- Name: COLUMN report_served.people; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_served.people IS 'personal: women served (count, unsuppressed)';
+
+--
 -- Name: report_vulnerabilities; Type: MATERIALIZED VIEW; Schema: public; Owner: -
 --
 
@@ -975,6 +1227,30 @@ CREATE MATERIALIZED VIEW public.report_vulnerabilities AS
     report_vulnerability_rows.people
    FROM public.report_vulnerability_rows('-infinity'::date, 'infinity'::date) report_vulnerability_rows(month, project_id, vulnerability_id, people)
   WITH NO DATA;
+
+--
+-- Name: COLUMN report_vulnerabilities.month; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_vulnerabilities.month IS 'operational: first day of the month served';
+
+--
+-- Name: COLUMN report_vulnerabilities.project_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_vulnerabilities.project_id IS 'operational: the project (NULL: the whole organisation)';
+
+--
+-- Name: COLUMN report_vulnerabilities.vulnerability_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_vulnerabilities.vulnerability_id IS 'operational: the catalogue''s vulnerability';
+
+--
+-- Name: COLUMN report_vulnerabilities.people; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_vulnerabilities.people IS 'sensitive: women served with the vulnerability (count, unsuppressed)';
 
 --
 -- Name: role_permissions; Type: TABLE; Schema: public; Owner: -

@@ -7,7 +7,7 @@ import { buildTestApp, type TestContext } from '../helpers/app.js';
 import { admin, userWith, type TestUser } from '../helpers/auth.js';
 import { waitFor } from '../helpers/wait.js';
 import { createReportFixture } from './report-fixtures.js';
-import { REFRESH_LOCK_KEY, REPORT_NAMES } from '../../apps/backend/src/modules/reports/index.js';
+import { REFRESH_LOCK_KEY, REPORT_NAMES, type ReportsService } from '../../apps/backend/src/modules/reports/index.js';
 import { defuse } from '../../apps/backend/src/modules/reports/export.js';
 
 type Cell = { value: number | null; suppressed: boolean };
@@ -206,7 +206,7 @@ t.test('filters: period, project; bad ones are 400, an unknown project 404', asy
 });
 
 t.test('refresh: logged with who asked, as_of moves, one at a time, reads go on during a refresh', async (t) => {
-  const { ctx, fx } = await setup(t, { REPORT_REFRESH_TIMEOUT_MS: '1500' });
+  const { ctx, fx } = await setup(t, { REPORT_REFRESH_TIMEOUT_MS: '5000' });
   const coordinator = await userWith(ctx, { role: 'coordinator' });
   const viewer = await userWith(ctx, { role: 'viewer' });
   t.equal(
@@ -261,17 +261,20 @@ t.test('refresh: logged with who asked, as_of moves, one at a time, reads go on 
   const stuck = ctx.app
     .inject({ method: 'POST', url: '/api/v1/reports/refresh', headers: coordinator.headers })
     .then((r) => r);
-  await waitFor(
-    async () =>
-      (
-        await other.query(
-          "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'REFRESH MATERIALIZED VIEW CONCURRENTLY%' AND wait_event_type = 'Lock'",
-        )
-      ).rowCount === 1,
-    { timeout: 10_000, what: 'the refresh waiting for the lock' },
-  );
+  const refreshWaiting = async () => {
+    // `other` is inside a transaction, where pg_stat_activity is a snapshot taken once: clear it each time.
+    await other.query('SELECT pg_stat_clear_snapshot()');
+    const { rowCount } = await other.query(
+      `SELECT 1 FROM pg_stat_activity
+        WHERE datname = current_database() AND query LIKE 'REFRESH MATERIALIZED VIEW CONCURRENTLY%'
+          AND wait_event_type = 'Lock'`,
+    );
+    return rowCount === 1;
+  };
+  await waitFor(refreshWaiting, { timeout: 10_000, what: 'the refresh waiting for the lock' });
   const during = await get(ctx, viewer, '/capacity_use?from=2026-03&to=2026-03');
   t.equal(during.status, 200, 'read while a refresh runs');
+  t.ok(await refreshWaiting(), 'the refresh was still running during the read');
   const failed = await stuck;
   await other.query('ROLLBACK');
   t.equal(failed.statusCode, 503, 'the statement timeout');
@@ -279,6 +282,37 @@ t.test('refresh: logged with who asked, as_of moves, one at a time, reads go on 
   t.match(latest.data[0], { status: 'failed', error_code: '57014', requested_by: coordinator.id });
   t.equal((await get(ctx, viewer, '/attendance')).body.refresh_id, refresh.id, 'as_of still the last success');
 });
+
+t.test(
+  'refreshAll(trigger) is the service function a schedule calls: logged by its name, skipped while one runs',
+  async (t) => {
+    // The jobs module (issue 14) reaches the service as `app.reports` inside /api/v1, as this test does.
+    let reports: ReportsService | undefined;
+    const ctx = await buildTestApp(t, { extendApi: (api) => (reports = api.reports) });
+    await createReportFixture(ctx);
+    const viewer = await userWith(ctx, { role: 'viewer' });
+    const scheduled = await reports!.refreshAll({ schedule: 'reports.refresh' });
+    t.match(scheduled, { trigger: 'schedule', source: 'reports.refresh', requested_by: null, status: 'succeeded' });
+    t.ok(scheduled.views.report_attendance!.rows > 0, 'the fixture is in the views');
+    const after = await get(ctx, viewer, '/attendance?from=2026-03&to=2026-03');
+    t.equal(after.body.refresh_id, scheduled.id, "the schedule's refresh is the as_of");
+    t.equal(after.body.as_of, scheduled.started_at.toISOString());
+    t.ok(after.body.rows.length > 0);
+
+    const other = new pg.Client({ connectionString: ctx.database.url });
+    await other.connect();
+    t.teardown(() => other.end());
+    await other.query('BEGIN');
+    await other.query('SELECT pg_advisory_xact_lock($1::bigint)', [REFRESH_LOCK_KEY]);
+    await t.rejects(reports!.refreshAll({ schedule: 'reports.refresh' }), { status: 409, code: 'refresh_running' });
+    await other.query('ROLLBACK');
+    const log = (await get(ctx, viewer, '/refreshes?limit=1')).body as unknown as { data: { id: string }[] };
+    t.equal(log.data[0]!.id, scheduled.id, 'a skipped turn is not logged as a refresh');
+
+    const startup = await reports!.refreshAll({ system: 'startup' });
+    t.match(startup, { trigger: 'system', source: 'startup', requested_by: null, status: 'succeeded' });
+  },
+);
 
 const exportOf = (ctx: TestContext, u: TestUser, url: string) =>
   ctx.app.inject({ method: 'GET', url: `/api/v1/reports${url}`, headers: u.headers });

@@ -199,6 +199,55 @@ CREATE TABLE report_refreshes (
 CREATE INDEX report_refreshes_succeeded_idx ON report_refreshes (started_at DESC, id DESC) WHERE status = 'succeeded';
 CREATE INDEX report_refreshes_requested_by_idx ON report_refreshes (requested_by);
 
+-- The column classification (issue 16, one comment per column: '<class>: <what it holds>'). The views hold
+-- unsuppressed aggregate counts: only the reports module reads them, and it suppresses small ones.
+COMMENT ON COLUMN report_attendance.month IS 'operational: first day of the month of the sessions';
+COMMENT ON COLUMN report_attendance.project_id IS 'operational: the project';
+COMMENT ON COLUMN report_attendance.workshop_id IS 'operational: the workshop (NULL: the project''s total)';
+COMMENT ON COLUMN report_attendance.sessions_held IS 'operational: distinct (workshop, day) sessions with a sheet';
+COMMENT ON COLUMN report_attendance.participants IS 'personal: women on the month''s sheets (count, unsuppressed)';
+COMMENT ON COLUMN report_attendance.marks IS 'personal: attendance marks (count, unsuppressed)';
+COMMENT ON COLUMN report_attendance.present IS 'personal: marks present (count, unsuppressed)';
+COMMENT ON COLUMN report_enrollments.month IS 'operational: first day of the month the enrolments were requested';
+COMMENT ON COLUMN report_enrollments.project_id IS 'operational: the project';
+COMMENT ON COLUMN report_enrollments.requested IS 'personal: enrolments requested (count, unsuppressed)';
+COMMENT ON COLUMN report_enrollments.pending IS 'personal: of those, pending now (count, unsuppressed)';
+COMMENT ON COLUMN report_enrollments.rejected IS 'personal: of those, rejected (count, unsuppressed)';
+COMMENT ON COLUMN report_enrollments.approved IS 'personal: of those, ever approved (count, unsuppressed)';
+COMMENT ON COLUMN report_enrollments.active IS 'personal: of those, approved now (count, unsuppressed)';
+COMMENT ON COLUMN report_enrollments.withdrawn IS 'personal: of those, withdrawn (count, unsuppressed)';
+COMMENT ON COLUMN report_enrollments.completed IS 'personal: of those, completed (count, unsuppressed)';
+COMMENT ON COLUMN report_served.month IS 'operational: first day of the month served';
+COMMENT ON COLUMN report_served.project_id IS 'operational: the project (NULL: the whole organisation)';
+COMMENT ON COLUMN report_served.state IS 'personal: UF of the women counted (aggregate, beside an unsuppressed count)';
+COMMENT ON COLUMN report_served.city_key IS 'personal: city as grouped (aggregate, beside an unsuppressed count)';
+COMMENT ON COLUMN report_served.city IS 'personal: a spelling of the city (aggregate, beside an unsuppressed count)';
+COMMENT ON COLUMN report_served.neighbourhood_key IS 'personal: neighbourhood as grouped (aggregate)';
+COMMENT ON COLUMN report_served.neighbourhood IS 'personal: a spelling of the neighbourhood (aggregate)';
+COMMENT ON COLUMN report_served.age_band IS 'personal: age band on the month''s last day (aggregate)';
+COMMENT ON COLUMN report_served.people IS 'personal: women served (count, unsuppressed)';
+COMMENT ON COLUMN report_vulnerabilities.month IS 'operational: first day of the month served';
+COMMENT ON COLUMN report_vulnerabilities.project_id IS 'operational: the project (NULL: the whole organisation)';
+COMMENT ON COLUMN report_vulnerabilities.vulnerability_id IS 'operational: the catalogue''s vulnerability';
+COMMENT ON COLUMN report_vulnerabilities.people IS 'sensitive: women served with the vulnerability (count, unsuppressed)';
+COMMENT ON COLUMN report_capacity.month IS 'operational: first day of a month of the workshop''s run';
+COMMENT ON COLUMN report_capacity.project_id IS 'operational: the project';
+COMMENT ON COLUMN report_capacity.workshop_id IS 'operational: the workshop';
+COMMENT ON COLUMN report_capacity.capacity IS 'operational: the workshop''s capacity (now)';
+COMMENT ON COLUMN report_capacity.seats IS 'personal: participants joined by the month''s end (count, unsuppressed)';
+COMMENT ON COLUMN report_refreshes.id IS 'operational: key';
+COMMENT ON COLUMN report_refreshes.trigger IS 'operational: user, schedule or system';
+COMMENT ON COLUMN report_refreshes.requested_by IS 'operational: the staff user who asked (trigger user)';
+COMMENT ON COLUMN report_refreshes.source IS 'operational: the schedule or system step (migration, startup, smoke)';
+COMMENT ON COLUMN report_refreshes.status IS 'operational: succeeded or failed';
+COMMENT ON COLUMN report_refreshes.error_code IS 'operational: SQLSTATE of a failure (never its message)';
+COMMENT ON COLUMN report_refreshes.timezone IS 'operational: ORG_TIMEZONE the months were computed in';
+COMMENT ON COLUMN report_refreshes.started_at IS 'operational: start of the refresh (the as_of of the reports)';
+COMMENT ON COLUMN report_refreshes.finished_at IS 'operational: end of the refresh';
+COMMENT ON COLUMN report_refreshes.duration_ms IS 'operational: how long it took';
+COMMENT ON COLUMN report_refreshes.views IS 'operational: rows and milliseconds per view';
+COMMENT ON COLUMN report_refreshes.created_at IS 'operational: when the row was written';
+
 -- The views as created here hold the data of this moment: logged like any refresh.
 INSERT INTO report_refreshes (trigger, source, status, timezone, started_at, finished_at, duration_ms)
 VALUES ('system', 'migration', 'succeeded', report_timezone(), now(), clock_timestamp(),
