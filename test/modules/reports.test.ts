@@ -317,7 +317,7 @@ t.test(
 const exportOf = (ctx: TestContext, u: TestUser, url: string) =>
   ctx.app.inject({ method: 'GET', url: `/api/v1/reports${url}`, headers: u.headers });
 
-t.test('CSV export: BOM, the same rows and suppression as the JSON, formulas defused', async (t) => {
+t.test('CSV export: BOM, the same rows and suppression as the JSON, formulas defused, no names', async (t) => {
   const { ctx, boss } = await setup(t);
   for (const name of REPORT_NAMES) {
     const json = await get(ctx, boss, `/${name}?from=2026-02&to=2026-04`);
@@ -327,6 +327,15 @@ t.test('CSV export: BOM, the same rows and suppression as the JSON, formulas def
     t.match(res.headers['content-disposition'], new RegExp(`attachment; filename="${name}_2026-02_2026-04\\.csv"`));
     t.equal(res.headers['x-report-as-of'], json.body.as_of);
     const raw = res.rawPayload;
+    // No report lists a person: the fixture's women are all "Pessoa <n>"; no field is about one woman.
+    t.notMatch(JSON.stringify(json.body), /Pessoa/, `${name}: no names in the JSON`);
+    t.notMatch(raw.toString('utf8'), /Pessoa/, `${name}: no names in the CSV`);
+    t.notOk(
+      json.body.rows.some((r) =>
+        Object.keys(r).some((k) => /beneficiar|name$/.test(k) && !/^(project|vulnerability)_name$/.test(k)),
+      ),
+      `${name}: no field names a woman`,
+    );
     t.same([...raw.subarray(0, 3)], [0xef, 0xbb, 0xbf], `${name}: UTF-8 BOM`);
     const lines = raw.toString('utf8').slice(1).trimEnd().split('\r\n');
     t.equal(lines.length, json.body.rows.length + 1, `${name}: a header and every row`);
