@@ -380,6 +380,7 @@ t.test('XLSX export: opens, text stays text, the row cap refuses before sending 
   const titleCol = header.indexOf('workshop_title') + 1;
   const titles = sheet.getColumn(titleCol).values.filter(Boolean);
   t.ok(titles.includes('=SOMA(1;2) Costura'), 'the title is a text cell');
+  t.ok(titles.includes('Bordado, "avançado"'), 'accents and quotes kept');
   const big = await exportOf(ctx, boss, '/people_served/export?format=xlsx&from=2026-02&to=2026-04');
   t.equal(big.statusCode, 422);
   t.match(big.json(), { errors: [{ path: 'querystring.format' }] });
