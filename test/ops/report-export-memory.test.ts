@@ -49,6 +49,8 @@ t.test(
     await client.end();
 
     const redisUrl = await testRedisUrl();
+    const dataDir = `/tmp/acolhe-export-${randomBytes(4).toString('hex')}`;
+    t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }));
     const server = spawnServer({
       ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
       NODE_ENV: 'test',
@@ -56,7 +58,7 @@ t.test(
       JWT_SECRET: 'export-memory-test-secret-long-enough-1234',
       SEED_ADMIN_EMAIL: TEST_ADMIN.email,
       SEED_ADMIN_PASSWORD: TEST_ADMIN.password,
-      DATA_DIR: `/tmp/acolhe-export-${randomBytes(4).toString('hex')}`,
+      DATA_DIR: dataDir,
     });
     t.teardown(() => {
       if (server.child.exitCode === null) server.child.kill('SIGKILL');
