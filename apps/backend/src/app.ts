@@ -33,6 +33,7 @@ import enrollmentsModule from './modules/enrollments/index.js';
 import attendanceModule from './modules/attendance/index.js';
 import auditModule from './modules/audit/index.js';
 import opsModule from './modules/ops/index.js';
+import reportsModule from './modules/reports/index.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -143,6 +144,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       await api.register(attendanceModule);
       await api.register(auditModule);
       await api.register(opsModule);
+      await api.register(reportsModule);
       overrides.extendApi?.(api);
     },
     { prefix: API_PREFIX },
