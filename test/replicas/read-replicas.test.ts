@@ -1,7 +1,8 @@
 // Read replicas with read-your-writes, on a real streaming replica of the test server (test/helpers/replica.ts):
-// lists and searches move to the replica once it has caught up; a caller's own write is seen at once (the read
-// goes to the primary while the replica has not replayed it); a replica lagging beyond REPLICA_MAX_LAG_MS is
-// skipped; stopping the replica keeps every read working; the lag and the reads by target are in /metrics.
+// lists, searches, reports and exports move to the replica once it has caught up; a caller's own write (a record,
+// a report refresh) is seen at once (the read goes to the primary while the replica has not replayed it); a
+// replica lagging beyond REPLICA_MAX_LAG_MS is skipped; stopping the replica keeps every read working; the lag
+// and the reads by target are in /metrics.
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
 import { admin, userWith, type TestUser } from '../helpers/auth.js';
@@ -53,6 +54,34 @@ t.test('read replicas: read-your-writes, lag, failover to the primary', async (t
       /only a read-only transaction may run on a replica/,
       'a transaction that may write never runs on a replica',
     );
+  });
+
+  await t.test('reports and their exports run on the replica; a refresh is read back at once', async (t) => {
+    const report = () => ctx.app.inject({ method: 'GET', url: '/api/v1/reports/attendance', headers: writer.headers });
+    const csv = async () => {
+      const res = await ctx.app.inject({
+        method: 'GET',
+        url: '/api/v1/reports/attendance/export?format=csv',
+        headers: writer.headers,
+      });
+      if (res.statusCode !== 200) throw new Error(`export answered ${res.statusCode}: ${res.body}`);
+      return res;
+    };
+    await servedBy('replica', report, 'a report served by the replica');
+    await servedBy('replica', csv, 'an export (a cursor) streamed from the replica');
+    t.match((await csv()).headers['content-type'], /text\/csv/);
+
+    await replica.pauseReplay();
+    const refreshed = await ctx.app.inject({ method: 'POST', url: '/api/v1/reports/refresh', headers: writer.headers });
+    t.equal(refreshed.statusCode, 200, 'refreshed through the primary');
+    const before = onReplica();
+    const answer = await report();
+    t.equal(answer.statusCode, 200);
+    t.equal(answer.json().refresh_id, refreshed.json().id, 'the report is as of the refresh just made');
+    t.equal(onReplica(), before, 'read on the primary: the replica has not replayed the refresh');
+    await replica.resumeReplay();
+    await servedBy('replica', report, 'reports back on the replica once it has replayed the refresh');
+    t.equal((await report()).json().refresh_id, refreshed.json().id, 'the replica has it too');
   });
 
   await t.test('a write is read back at once, from the primary until the replica has replayed it', async (t) => {

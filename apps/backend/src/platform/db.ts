@@ -225,11 +225,13 @@ export function createDb(opts: DbOptions) {
    * The rows of one statement, fetched `batchSize` at a time through a cursor on a client of its own: memory stays
    * constant however many rows there are, and the reader's pace sets the fetching (exports). The client goes back
    * to the pool when the rows end; a reader that stops early or fails closes it instead (its cursor is half read).
+   * `reader`: a request's routed reads (app.reader): the client comes from its replica when that one accepts it.
    */
-  async function* stream<R>(stmt: Statement, batchSize = 500): AsyncGenerator<R> {
+  async function* stream<R>(stmt: Statement, o: { batchSize?: number; reader?: Executor } = {}): AsyncGenerator<R> {
+    const batchSize = o.batchSize ?? 500;
     let client: pg.PoolClient;
     try {
-      client = await pool.connect();
+      client = await (o.reader instanceof RoutedRead ? o.reader.connect() : pool.connect());
     } catch (err) {
       throw mapPgError(err);
     }
