@@ -2,8 +2,8 @@
 // (BENCH_SCALE_SIZES). Each size gets its own database on the bench server, filled by `npm run seed:staging`
 // itself (a child process, its progress lines in the log), and its own API process as production runs it;
 // the HTTP figures come from wrk in its own process, the sizes alternating over the rounds so the machine's
-// drifting load hits them alike. Then backup and verify of each, and Redis memory per signed-in session.
-// Report refresh times: the reports module (issue 15) is not in this build yet; the scenario says so.
+// drifting load hits them alike. Then the report refresh (POST /reports/refresh, each view's time from its log),
+// backup and verify of each, and Redis memory per signed-in session.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -176,6 +176,21 @@ async function redisPerSession(env: BenchEnv, size: Size): Promise<number> {
   }
 }
 
+/** One refresh of every report view through the size's API, as an administrator asks for it: total and per view. */
+async function refreshReports(env: BenchEnv, size: Size) {
+  const { access_token } = await call<{ access_token: string }>(size.api.baseUrl, 'POST', '/api/v1/auth/login', {
+    email: env.adminEmail,
+    password: env.adminPassword,
+  });
+  return call<{ duration_ms: number; views: Record<string, { rows: number; duration_ms: number }> }>(
+    size.api.baseUrl,
+    'POST',
+    '/api/v1/reports/refresh',
+    undefined,
+    access_token,
+  );
+}
+
 /**
  * What DATABASE_PREPARED_STATEMENTS=false costs (a Parse per statement): the point read's statement, named and
  * unnamed, over a raw pool of 10 on the largest database, alternating over the rounds.
@@ -262,6 +277,28 @@ export async function benchScale(env: BenchEnv): Promise<void> {
 
     await preparedVersusUnnamed(env, sizes.at(-1)!);
 
+    // The report refresh, sizes alternating (at most 3 rounds: one takes about a minute at 1,000,000).
+    const refreshes = new Map<number, number[]>(sizes.map((s) => [s.n, []]));
+    const viewTimes = new Map<number, Map<string, number[]>>(sizes.map((s) => [s.n, new Map()]));
+    for (let round = 0; round < Math.min(ROUNDS, 3); round++) {
+      for (let i = 0; i < sizes.length; i++) {
+        const s = sizes[(i + round) % sizes.length]!;
+        const r = await refreshReports(env, s);
+        refreshes.get(s.n)!.push(r.duration_ms);
+        for (const [view, v] of Object.entries(r.views)) {
+          const times = viewTimes.get(s.n)!;
+          times.set(view, [...(times.get(view) ?? []), v.duration_ms]);
+        }
+        env.log(
+          `report refresh round ${round + 1}, ${big(s.n)}: ${r.duration_ms} ms (` +
+            Object.entries(r.views)
+              .map(([view, v]) => `${view} ${v.duration_ms} ms, ${big(v.rows)} rows`)
+              .join('; ') +
+            ')',
+        );
+      }
+    }
+
     const per = new Map<number, Record<string, number>>();
     for (const s of sizes) {
       const f = figures.get(s.n)!;
@@ -291,6 +328,10 @@ export async function benchScale(env: BenchEnv): Promise<void> {
         p1: median(f.p1),
         p500: median(f.p500),
         far: median(f.p500.map((x, i) => x / f.p1[i]!)),
+        refresh: median(refreshes.get(s.n)!) / 1000,
+        ...Object.fromEntries(
+          [...viewTimes.get(s.n)!].map(([view, times]) => [`refresh:${view}`, median(times) / 1000]),
+        ),
         size: size.total,
         benef: size.tables.find((t) => t.name === 'beneficiaries')?.total ?? 0,
         dump,
@@ -322,7 +363,11 @@ export async function benchScale(env: BenchEnv): Promise<void> {
     line('backup (s)', 'backup', (v) => v.toFixed(1));
     line('backup dump size', 'dump', mb);
     line('backup:verify (s)', 'verify', (v) => v.toFixed(1));
-    rows.push(['report refresh', 'n/a', 'n/a', 'the reports module (issue 15) is not in this build']);
+    line('report refresh, every view (s)', 'refresh', (v) => v.toFixed(1));
+    for (const key of Object.keys(a)
+      .filter((k) => k.startsWith('refresh:'))
+      .sort())
+      line(`  ${key.slice('refresh:'.length)} (s)`, key, (v) => v.toFixed(1));
     rows.push(['Redis per signed-in session (bytes)', String(Math.round(sessionBytes)), '', 'independent of the data']);
     env.log(`\n## scale summary (paste into docs/benchmarks.md)\n`);
     env.log(`| figure | ${big(SIZES[0]!)} | ${big(SIZES.at(-1)!)} | growth |`);
