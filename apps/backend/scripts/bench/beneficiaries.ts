@@ -10,12 +10,7 @@
 import autocannon from 'autocannon';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
-import {
-  GET_PUBLIC,
-  GET_SENSITIVE,
-  SEARCH_THRESHOLD,
-  searchStatement,
-} from '../../src/modules/beneficiaries/repository.js';
+import { beneficiaryStatements, SEARCH_THRESHOLD } from '../../src/modules/beneficiaries/repository.js';
 import { CONNECTIONS, median, ROUNDS, SECONDS } from './knobs.js';
 import { CITIES, FEMALE_FIRST, MIDDLE, SURNAMES } from '../staging/names.js';
 
@@ -138,8 +133,9 @@ export async function benchBeneficiaries(ctx: BenchContext): Promise<void> {
     if (me.statusCode !== 200) throw new Error(`GET /beneficiaries/:id answered ${me.statusCode}: ${me.body}`);
     const sensitive = 'cpf' in (me.json() as object);
     const actor = actorOf(headers);
-    const stmt = sensitive ? GET_SENSITIVE : GET_PUBLIC;
-    const params = (id: string) => (sensitive ? [id, actor] : [id]);
+    const statements = beneficiaryStatements(app.classification);
+    const stmt = sensitive ? statements.getSensitive : statements.getPublic;
+    const params = (id: string) => (sensitive ? [id, actor, statements.sensitiveFields] : [id]);
     log(
       `GET /beneficiaries/:id as ${sensitive ? 'a read_sensitive holder (each read also writes its audit row)' : 'a reader without read_sensitive'}`,
     );
@@ -221,7 +217,12 @@ export async function benchBeneficiaries(ctx: BenchContext): Promise<void> {
     );
 
     // 4. The search plan.
-    const s = searchStatement({ text: TYPO_QUERY, code: null }, { timezone: 'America/Sao_Paulo' }, null, PAGE_SIZE);
+    const s = beneficiaryStatements(app.classification).search(
+      { text: TYPO_QUERY, code: null },
+      { timezone: 'America/Sao_Paulo' },
+      null,
+      PAGE_SIZE,
+    );
     const client = await pool.connect();
     try {
       await client.query('BEGIN READ ONLY');

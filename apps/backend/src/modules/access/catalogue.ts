@@ -20,6 +20,7 @@ export const PERMISSIONS = {
   'attendance:write': 'Record attendance',
   'audit:read': 'Read the audit trail',
   'ops:read': 'See database and operational insight',
+  'privacy:manage': 'Data-subject requests, exports of everything held about a person, anonymisation, privacy notices',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
