@@ -62,7 +62,7 @@ interface Subject {
 const TEXT_TYPES = /^(text|citext|character varying.*)$/;
 
 /** What anonymisation writes into one column: NULL, the pseudonym (NOT NULL text), or the 1st of January. */
-function erasedValue(c: ClassifiedColumn, pseudonym: string): string {
+function erasedValue(c: ClassifiedColumn, pseudonym: () => string): string {
   const col = ident(c.column_name);
   if (c.anonymise === 'year') {
     if (c.data_type !== 'date') throw new Error(`${c.table_name}.${c.column_name}: anonymise=year needs a date column`);
@@ -71,7 +71,7 @@ function erasedValue(c: ClassifiedColumn, pseudonym: string): string {
   if (c.nullable) return 'NULL';
   if (!TEXT_TYPES.test(c.data_type))
     throw new Error(`${c.table_name}.${c.column_name}: a NOT NULL ${c.data_type} column cannot be erased`);
-  return pseudonym;
+  return pseudonym();
 }
 
 export function createPrivacyRepository(db: Db, classification: Classification) {
@@ -80,7 +80,7 @@ export function createPrivacyRepository(db: Db, classification: Classification) 
     ...classification.subjectTables().map((table) => ({ table, by: 'beneficiary_id' as const })),
   ].map((s) => ({ ...s, erase: classification.anonymised(s.table) }));
   // Checked once at start: a classification anonymisation cannot apply refuses to start the module.
-  for (const s of subjects) for (const c of s.erase) erasedValue(c, '$1');
+  for (const s of subjects) for (const c of s.erase) erasedValue(c, () => '$1');
 
   /** table → its audit trigger's key columns (the parts of audit_log.row_id), read once. */
   let auditKeys: Promise<Map<string, string[]>> | undefined;
@@ -420,7 +420,8 @@ export function createPrivacyRepository(db: Db, classification: Classification) 
       for (const s of ordered) {
         const q = new SqlBuilder();
         const idsRef = q.param(ids);
-        const pseudonym = q.param(PSEUDONYM);
+        let ref: string | undefined; // the pseudonym's placeholder, added only if a column needs it
+        const pseudonym = () => (ref ??= q.param(PSEUDONYM));
         const set = s.erase.map((c) => `${ident(c.column_name)} = ${erasedValue(c, pseudonym)}`);
         const changed = s.erase.map((c) => `${ident(c.column_name)} IS DISTINCT FROM ${erasedValue(c, pseudonym)}`);
         if (s.by === 'id') {
