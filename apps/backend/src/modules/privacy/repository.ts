@@ -82,18 +82,27 @@ export function createPrivacyRepository(db: Db, classification: Classification) 
   // Checked once at start: a classification anonymisation cannot apply refuses to start the module.
   for (const s of subjects) for (const c of s.erase) erasedValue(c, () => '$1');
 
-  /** table → its audit trigger's key columns (the parts of audit_log.row_id), read once. */
+  /** table → its audit trigger's key columns (the parts of audit_log.row_id), read once (on the caller's executor). */
   let auditKeys: Promise<Map<string, string[]>> | undefined;
-  const loadAuditKeys = () =>
+  const loadAuditKeys = (ex: Executor) =>
     (auditKeys ??= db
-      .many<{ table: string; keys: string | null }>({
-        name: 'privacy-audit-keys',
-        text: `SELECT c.relname AS table, (string_to_array(encode(t.tgargs, 'escape'), '\\000'))[1] AS keys
+      .many<{ table: string; keys: string | null }>(
+        {
+          name: 'privacy-audit-keys',
+          text: `SELECT c.relname AS table, (string_to_array(encode(t.tgargs, 'escape'), '\\000'))[1] AS keys
                  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid
                 WHERE p.proname = 'audit_row_change' AND NOT t.tgisinternal
                   AND c.relnamespace = 'public'::regnamespace`,
-      })
-      .then((rows) => new Map(rows.map((r) => [r.table, (r.keys || 'id').split(',')]))));
+        },
+        ex,
+      )
+      .then(
+        (rows) => new Map(rows.map((r) => [r.table, (r.keys || 'id').split(',')])),
+        (err: unknown) => {
+          auditKeys = undefined; // a failed read is tried again next time
+          throw err;
+        },
+      ));
 
   /**
    * The audit_log rows (alias a) about the rows of the given people in one audited table: by the position of
@@ -345,7 +354,7 @@ export function createPrivacyRepository(db: Db, classification: Classification) 
 
     /** The audit trail of her rows, oldest first. */
     async auditTrail(id: string, ex: Executor) {
-      const keys = await loadAuditKeys();
+      const keys = await loadAuditKeys(ex);
       const q = new SqlBuilder();
       const ids = q.param([id]);
       const parts = subjects
@@ -443,7 +452,7 @@ export function createPrivacyRepository(db: Db, classification: Classification) 
           ex,
         );
       }
-      const keys = await loadAuditKeys();
+      const keys = await loadAuditKeys(ex);
       let scrubbed = 0;
       for (const s of subjects) {
         const columns = s.erase.map((c) => c.column_name);
