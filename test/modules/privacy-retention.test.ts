@@ -4,6 +4,7 @@ import t from 'tap';
 import { buildTestApp, type TestContext } from '../helpers/app.js';
 import { admin, type TestUser } from '../helpers/auth.js';
 import { runScript } from '../helpers/scripts.js';
+import { TEST_ADMIN } from '../setup/paths.js';
 import { newBeneficiary, setupProject } from './case-fixtures.js';
 import { createPrivacyRepository, createPrivacyService } from '../../apps/backend/src/modules/privacy/index.js';
 
@@ -152,4 +153,29 @@ t.test('npm run privacy:retention -- --dry-run, then for real', async (t) => {
   t.equal(real.code, 0, real.out);
   t.match(real.out, /batch 1: anonymised 1 of 1 \(1 so far\)/);
   t.same(await anonymisedIds(ctx), [due]);
+});
+
+t.test('the sample data (npm start in development) gives the privacy features someone to work on', async (t) => {
+  const ctx = await buildTestApp(t);
+  const { runInitialSeed } = await import('../../apps/backend/src/database/seed/initial-data.js');
+  const report = await runInitialSeed({
+    connectionString: ctx.database.url,
+    config: { ...ctx.config, SEED_ADMIN_EMAIL: TEST_ADMIN.email, SEED_ADMIN_PASSWORD: TEST_ADMIN.password },
+    log: () => {},
+    withSamples: true,
+  });
+  t.match(report, { beneficiaries: { inserted: 3 }, consents: { inserted: 1 }, enrollments: { inserted: 2 } });
+  const dry = await service(ctx).runRetention({ dryRun: true });
+  t.same(
+    dry.anonymised.map((c) => c.code),
+    ['B-000003'],
+    'the sample archived six years ago is due',
+  );
+  const again = await runInitialSeed({
+    connectionString: ctx.database.url,
+    config: { ...ctx.config, SEED_ADMIN_EMAIL: TEST_ADMIN.email, SEED_ADMIN_PASSWORD: TEST_ADMIN.password },
+    log: () => {},
+    withSamples: true,
+  });
+  t.match(again, { beneficiaries: { inserted: 0, unchanged: 3 } }, 'a second seed leaves them alone');
 });
