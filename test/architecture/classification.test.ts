@@ -2,12 +2,14 @@
 // the test that makes every migration classify what it adds, and proof that the audit trigger, masking in
 // responses and anonymisation read it rather than lists of their own.
 import t from 'tap';
+import fs from 'node:fs';
 import { testDatabaseClient } from '../helpers/db.js';
 import { buildTestApp } from '../helpers/app.js';
 import { userWith } from '../helpers/auth.js';
 import { beneficiaryStatements } from '../../apps/backend/src/modules/beneficiaries/repository.js';
 import { MASKABLE_FIELDS } from '../../apps/backend/src/modules/beneficiaries/schemas.js';
-import { Classification, DATA_CLASSES } from '../../apps/backend/src/platform/sensitive-data.js';
+import { Classification, DATA_CLASSES, parseColumnComment } from '../../apps/backend/src/platform/sensitive-data.js';
+import { parseSchema, PRIVACY_DOC, SCHEMA_SQL, withDataMap } from '../../apps/backend/scripts/privacy-data-map.js';
 
 const UNCLASSIFIED = `SELECT table_schema || '.' || table_name || '.' || column_name AS col, description
                         FROM data_classification WHERE class IS NULL ORDER BY 1`;
@@ -183,3 +185,32 @@ t.test('masking in responses follows the classification', async (t) => {
   t.equal(res.json().address_city, 'Olinda', 'a column no longer classified sensitive is returned to everyone');
   t.notOk('cpf' in res.json(), 'a sensitive one still is not');
 });
+
+t.test(
+  'the data map of docs/privacy.md is generated from the classification, and reads it as the database does',
+  async (t) => {
+    const { client } = await testDatabaseClient(t);
+    const { rows } = await client.query<{ col: string; class: string; anonymise: string; description: string }>(
+      `SELECT table_name || '.' || column_name AS col, class, anonymise, description FROM data_classification ORDER BY 1`,
+    );
+    for (const r of rows) {
+      const parsed = parseColumnComment(r.description);
+      t.same(
+        parsed && { class: parsed.class, anonymise: parsed.anonymise },
+        { class: r.class, anonymise: r.anonymise },
+        `${r.col}: the same reading in TypeScript and SQL`,
+      );
+    }
+    t.equal(parseColumnComment('Sensitive: not a class'), null);
+    t.equal(parseColumnComment('sensitive, anonymise=never: bad modifier'), null);
+
+    const doc = fs.readFileSync(PRIVACY_DOC, 'utf8');
+    t.ok(
+      doc === withDataMap(doc, fs.readFileSync(SCHEMA_SQL, 'utf8')),
+      'docs/privacy.md shows the current data map (if stale: npm run docs:privacy)',
+    );
+    const mapped = parseSchema(fs.readFileSync(SCHEMA_SQL, 'utf8'));
+    t.equal(mapped.length, rows.length, 'schema.sql holds every column comment the database has');
+    t.notOk(mapped.some((m) => m.class === 'UNCLASSIFIED'));
+  },
+);

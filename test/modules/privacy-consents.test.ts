@@ -2,6 +2,9 @@
 // with a derived current state, and no enrolment into a project whose purpose rests on consent without her
 // current consent: by the API (409 naming the purpose), by direct SQL, and when a revocation races an enrolment.
 import t from 'tap';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO } from '../setup/paths.js';
 import { buildTestApp, type TestContext } from '../helpers/app.js';
 import { admin, userWith, type TestUser } from '../helpers/auth.js';
 import { race, refusal } from '../helpers/db-rules.js';
@@ -31,6 +34,13 @@ t.test('the purpose catalogue: legal basis and retention of each', async (t) => 
   t.match(byCode.messaging_contact, { legal_basis: 'consent' });
   t.match(byCode.protection_of_life, { legal_basis: 'protection_of_life' });
   t.equal((await ctx.app.inject({ method: 'GET', url: '/api/v1/privacy/purposes' })).statusCode, 401);
+  const doc = fs.readFileSync(path.join(REPO, 'docs/privacy.md'), 'utf8');
+  for (const p of Object.values(byCode))
+    t.match(
+      doc,
+      new RegExp(`^\\| \`${p.code}\` \\|.*\\| ${p.retention_months} months \\|$`, 'm'),
+      `docs/privacy.md lists ${p.code} with its retention`,
+    );
 });
 
 t.test('consents: events, current state derived, only for consent purposes, never changed', async (t) => {

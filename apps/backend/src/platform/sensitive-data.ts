@@ -26,6 +26,20 @@ export interface ClassifiedColumn {
   description: string | null;
 }
 
+/**
+ * The classification a column comment states (the rule column_class() and column_anonymisation() apply in the
+ * database; a test keeps the two equal), for readers of docs/database/schema.sql such as the data map.
+ */
+export function parseColumnComment(
+  text: string,
+): { class: DataClass; anonymise: Anonymisation; meaning: string } | null {
+  const m = /^(identifier|sensitive|personal|operational)(?:, anonymise=(keep|year|erase))?: (\S.*)$/s.exec(text);
+  if (!m) return null;
+  const cls = m[1] as DataClass;
+  const anonymise = (m[2] ?? (cls === 'identifier' || cls === 'sensitive' ? 'erase' : 'keep')) as Anonymisation;
+  return { class: cls, anonymise, meaning: m[3]! };
+}
+
 /** What an erased NOT NULL text column becomes. */
 export const PSEUDONYM = '[anonimizado]';
 
