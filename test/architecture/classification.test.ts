@@ -1,4 +1,4 @@
-// One classification of every column of every table (COMMENT ON COLUMN, docs/adr/0005-column-classification.md):
+// One classification of every column of every table (COMMENT ON COLUMN, docs/adr/0006-column-classification.md):
 // the test that makes every migration classify what it adds, and proof that the audit trigger, masking in
 // responses and anonymisation read it rather than lists of their own.
 import t from 'tap';

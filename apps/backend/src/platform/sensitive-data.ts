@@ -1,6 +1,6 @@
 // The classification of personal data: one definition, in the database itself. Every column of every table
 // carries COMMENT ON COLUMN '<class>[, anonymise=<keep|year|erase>]: <meaning>', written by the migration that
-// adds it (docs/adr/0005-column-classification.md); the data_classification view parses it. The audit trigger
+// adds it (docs/adr/0006-column-classification.md); the data_classification view parses it. The audit trigger
 // reads it there (it never copies a sensitive column's values); this module loads it once at start for the
 // code that needs it: masking in responses (beneficiaries), the data-subject export, anonymisation and the
 // data map of docs/privacy.md. test/architecture/classification.test.ts fails when a column has no class.
@@ -91,13 +91,15 @@ export class Classification {
   }
 }
 
+/** Every column with its classification, from the database's own view. */
+export const CLASSIFICATION_QUERY = {
+  name: 'data-classification',
+  text: `SELECT table_schema, table_name, column_name, ordinal, data_type, nullable, class, anonymise, description
+           FROM data_classification ORDER BY table_schema, table_name, ordinal`,
+};
+
 export async function loadClassification(db: Db): Promise<Classification> {
-  const rows = await db.many<ClassifiedColumn>({
-    name: 'data-classification',
-    text: `SELECT table_schema, table_name, column_name, ordinal, data_type, nullable, class, anonymise, description
-             FROM data_classification ORDER BY table_schema, table_name, ordinal`,
-  });
-  return new Classification(rows);
+  return new Classification(await db.many<ClassifiedColumn>(CLASSIFICATION_QUERY));
 }
 
 declare module 'fastify' {

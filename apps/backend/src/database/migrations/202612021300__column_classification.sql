@@ -1,5 +1,5 @@
 -- migrate:up
--- One classification of every column of every table (issue 16; docs/adr/0005-column-classification.md):
+-- One classification of every column of every table (issue 16; docs/adr/0006-column-classification.md):
 -- COMMENT ON COLUMN t.c IS '<class>[, anonymise=<keep|year|erase>]: <what it holds>', class one of
 --   identifier   identifies a person on its own (name, phone, e-mail, free text about her)
 --   sensitive    LGPD-sensitive or confidential (CPF, NIS, income, address, vulnerabilities, secrets):

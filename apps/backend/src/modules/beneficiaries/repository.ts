@@ -154,7 +154,6 @@ export function beneficiaryStatements(classification: Classification) {
 
   return {
     sensitiveFields,
-    publicColumns: PUBLIC_COLUMNS,
 
     /** GET of one record without sensitive data ($1 id). */
     getPublic: {
@@ -172,6 +171,15 @@ export function beneficiaryStatements(classification: Classification) {
                                FROM found)
              SELECT ${PUBLIC_COLUMNS}${masked.length ? `, ${list(masked, 'b')}` : ''}, ${VULNERABILITIES_OF}, ${ENROLLMENTS_OF}
                FROM beneficiaries b JOIN found ON found.id = b.id`,
+    },
+
+    /** A keyset page: limit + 1 rows after the cursor's (sort value, id). */
+    list(f: ListFilter, sort: SortKey, after: [string, string] | null, limit: number) {
+      const s = SORTS[sort];
+      const q = filtered(f);
+      if (after) q.where(s.after(q.param(after[0]), q.param(after[1])));
+      return q.statement(`SELECT ${PUBLIC_COLUMNS}, ${s.key} AS sort_value FROM beneficiaries b
+                          ${q.whereClause()} ORDER BY ${s.order} LIMIT ${q.param(limit + 1)}`);
     },
 
     /**
@@ -310,16 +318,8 @@ export function createBeneficiariesRepository(db: Db, classification: Classifica
       );
     },
 
-    list: (f: ListFilter, sort: SortKey, after: [string, string] | null, limit: number, ex?: Executor) => {
-      const s = SORTS[sort];
-      const q = filtered(f);
-      if (after) q.where(s.after(q.param(after[0]), q.param(after[1])));
-      return db.many<ListRow & { sort_value: string }>(
-        q.statement(`SELECT ${st.publicColumns}, ${s.key} AS sort_value FROM beneficiaries b
-                      ${q.whereClause()} ORDER BY ${s.order} LIMIT ${q.param(limit + 1)}`),
-        ex,
-      );
-    },
+    list: (f: ListFilter, sort: SortKey, after: [string, string] | null, limit: number, ex?: Executor) =>
+      db.many<ListRow & { sort_value: string }>(st.list(f, sort, after, limit), ex),
 
     /**
      * Search by name, social name or code (see beneficiaryStatements). The threshold is set for this transaction
