@@ -11,18 +11,30 @@ import { MASKABLE_FIELDS } from '../../apps/backend/src/modules/beneficiaries/sc
 import { Classification, DATA_CLASSES, parseColumnComment } from '../../apps/backend/src/platform/sensitive-data.js';
 import { parseSchema, PRIVACY_DOC, SCHEMA_SQL, withDataMap } from '../../apps/backend/scripts/privacy-data-map.js';
 
-const UNCLASSIFIED = `SELECT table_schema || '.' || table_name || '.' || column_name AS col, description
-                        FROM data_classification WHERE class IS NULL ORDER BY 1`;
+const UNCLASSIFIED = `SELECT table_schema, table_name, column_name, description
+                        FROM data_classification WHERE class IS NULL ORDER BY 1, 2, 3`;
+type Unclassified = { table_schema: string; table_name: string; column_name: string; description: string | null };
+
+/** What the test says about one unclassified column: which one, why, and the line that fixes it. */
+function howToClassify(c: Unclassified): string {
+  const name = `${c.table_schema === 'public' ? '' : `${c.table_schema}.`}${c.table_name}.${c.column_name}`;
+  const why =
+    c.description === null
+      ? 'has no classification'
+      : `has a comment that is not a classification (${JSON.stringify(c.description.slice(0, 80))})`;
+  return (
+    `${name} ${why}. Add to a migration of your branch (your timestamp range): ` +
+    `COMMENT ON COLUMN ${name} IS '<${DATA_CLASSES.join('|')}>: <what it holds>'; ` +
+    'then npm run migrate -- dump and npm run docs:privacy (docs/database/migrations.md, "Classify every column you add")'
+  );
+}
 
 t.test('every column of every table has a classification', async (t) => {
   const { client } = await testDatabaseClient(t);
-  const { rows } = await client.query<{ col: string; description: string | null }>(UNCLASSIFIED);
-  t.same(
-    rows,
-    [],
-    'unclassified columns: the migration that adds a column classifies it with ' +
-      `COMMENT ON COLUMN t.c IS '<${DATA_CLASSES.join('|')}>: <what it holds>' (docs/database/migrations.md)`,
-  );
+  const { rows } = await client.query<Unclassified>(UNCLASSIFIED);
+  // One failure per column, each naming it and giving the line to add.
+  for (const c of rows) t.fail(howToClassify(c));
+  t.equal(rows.length, 0, `every column is classified (${rows.length} not)`);
   const { rows: tables } = await client.query<{ n: number }>(
     'SELECT count(DISTINCT table_name)::int AS n FROM data_classification',
   );
@@ -35,20 +47,30 @@ t.test('every column of every table has a classification', async (t) => {
   await client.query('CREATE SCHEMA probe_schema');
   await client.query('CREATE TABLE probe_schema.vendor (payload jsonb)');
   await client.query('ALTER TABLE beneficiaries ADD COLUMN probe text');
-  const { rows: caught } = await client.query<{ col: string }>(UNCLASSIFIED);
+  const { rows: caught } = await client.query<Unclassified>(UNCLASSIFIED);
+  const fix = (col: string) =>
+    ` Add to a migration of your branch (your timestamp range): COMMENT ON COLUMN ${col} IS ` +
+    `'<identifier|sensitive|personal|operational>: <what it holds>'; then npm run migrate -- dump and npm run ` +
+    'docs:privacy (docs/database/migrations.md, "Classify every column you add")';
   t.same(
-    caught.map((r) => r.col),
-    ['probe_schema.vendor.payload', 'public.beneficiaries.probe', 'public.guard_probe.note'],
-    'an unclassified column of a new table (any schema), a malformed comment and a new column are all reported',
+    caught.map(howToClassify),
+    [
+      'probe_schema.vendor.payload has no classification.' + fix('probe_schema.vendor.payload'),
+      'beneficiaries.probe has no classification.' + fix('beneficiaries.probe'),
+      'guard_probe.note has a comment that is not a classification ("Sensitive: typo in the class").' +
+        fix('guard_probe.note'),
+    ],
+    'an unclassified column of a new table (any schema), a malformed comment and a new column are each reported ' +
+      'by name, with the line that classifies it',
   );
   // Partitions follow their parent: a queue library's dynamic partitions need no comments of their own.
   await client.query('CREATE TABLE parted (id bigint, kind text) PARTITION BY LIST (kind)');
   await client.query("COMMENT ON COLUMN parted.id IS 'operational: key'");
   await client.query("COMMENT ON COLUMN parted.kind IS 'operational: kind'");
   await client.query("CREATE TABLE parted_a PARTITION OF parted FOR VALUES IN ('a')");
-  const { rows: after } = await client.query<{ col: string }>(UNCLASSIFIED);
+  const { rows: after } = await client.query<Unclassified>(UNCLASSIFIED);
   t.notOk(
-    after.some((r) => r.col.includes('parted')),
+    after.some((r) => r.table_name.startsWith('parted')),
     'a partition is covered by its classified parent',
   );
 });
@@ -210,7 +232,11 @@ t.test(
       'docs/privacy.md shows the current data map (if stale: npm run docs:privacy)',
     );
     const mapped = parseSchema(fs.readFileSync(SCHEMA_SQL, 'utf8'));
-    t.equal(mapped.length, rows.length, 'schema.sql holds every column comment the database has');
+    t.equal(
+      mapped.length,
+      rows.length,
+      'docs/database/schema.sql holds every column comment the database has (if not: npm run migrate -- dump)',
+    );
     t.notOk(mapped.some((m) => m.class === 'UNCLASSIFIED'));
   },
 );
