@@ -117,7 +117,11 @@ export const CreateRequestBody = Type.Object(
     type: literals(REQUEST_TYPES),
     channel: Type.Optional(literals(REQUEST_CHANNELS)),
     received_at: Type.Optional(
-      Type.String({ format: 'date-time', description: 'when it was received (default now; not in the future)' }),
+      Type.String({
+        format: 'date-time',
+        maxLength: 40,
+        description: 'when it was received (default now; not in the future)',
+      }),
     ),
     notes: Type.Optional(Nullable(Type.String({ maxLength: 5000 }))),
   },
@@ -141,7 +145,7 @@ export const ListRequestsQuery = Type.Object(
     ...PageQuery,
     status: Type.Optional(literals(REQUEST_STATUSES)),
     type: Type.Optional(literals(REQUEST_TYPES)),
-    beneficiary_id: Type.Optional(Type.String({ pattern: ID_PATTERN })),
+    beneficiary_id: Type.Optional(Id),
     overdue: Type.Optional(Type.Boolean({ description: 'only open requests past their due day' })),
   },
   { additionalProperties: false },
@@ -154,6 +158,7 @@ export const AnonymiseBody = Type.Object(
     request_id: Type.Optional(
       Type.String({
         pattern: ID_PATTERN,
+        maxLength: 18,
         description: 'her open anonymisation or deletion request, completed by this anonymisation',
       }),
     ),
