@@ -5,6 +5,7 @@
 // drifting load hits them alike. Then the report refresh (POST /reports/refresh, each view's time from its log),
 // backup and verify of each, and Redis memory per signed-in session.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -13,6 +14,7 @@ import { REPO_ROOT } from '../../src/config.js';
 import { backup } from '../backup.js';
 import { verifyBackup } from '../backup-verify.js';
 import { withClient } from '../lib/database.js';
+import { keyRing } from '../lib/encryption.js';
 import { FEMALE_FIRST, SURNAMES } from '../staging/names.js';
 import { compare, fmt } from './compare.js';
 import { scratchDatabase, type BenchEnv } from './env.js';
@@ -300,6 +302,8 @@ export async function benchScale(env: BenchEnv): Promise<void> {
     }
 
     const per = new Map<number, Record<string, number>>();
+    // Encrypted, as production writes them (BACKUP_ENCRYPTION_KEY): a key made for this run only.
+    const keys = keyRing(randomBytes(32).toString('hex'), '');
     for (const s of sizes) {
       const f = figures.get(s.n)!;
       const size = await databaseSize(s.url);
@@ -308,15 +312,15 @@ export async function benchScale(env: BenchEnv): Promise<void> {
         env.log(`  ${t.name.padEnd(28)} ${mb(t.total).padStart(10)} (indexes ${mb(t.indexes)})`);
       const dir = path.join(env.dir, `backups-${s.n}`);
       const t0 = performance.now();
-      const made = await backup(s.url, { dir, retentionDays: 30, log: () => {} });
+      const made = await backup(s.url, { dir, retentionDays: 30, key: keys.current, log: () => {} });
       const backupMs = performance.now() - t0;
       const t1 = performance.now();
-      const problems = await verifyBackup(s.url, dir, () => {});
+      const problems = await verifyBackup(s.url, dir, keys, () => {});
       const verifyMs = performance.now() - t1;
       if (problems.length) throw new Error(`backup:verify of ${s.n}: ${problems.join('; ')}`);
       const dump = fs.statSync(made.path).size;
       env.log(
-        `  backup ${seconds(backupMs)} s (${mb(dump)} dump), verify ${seconds(verifyMs)} s (restore, row counts, amcheck)`,
+        `  backup ${seconds(backupMs)} s (${mb(dump)} dump, encrypted), verify ${seconds(verifyMs)} s (restore, row counts, amcheck)`,
       );
       per.set(s.n, {
         seed: s.seedSeconds,

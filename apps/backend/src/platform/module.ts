@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 /** Platform plugins a module may depend on, and the modules (by name) registered in app.ts. */
 export type Dependency =
   | 'db'
+  | 'classification'
   | 'redis'
   | 'cache-invalidation'
   | 'mailer'
