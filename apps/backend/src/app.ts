@@ -31,6 +31,7 @@ import enrollmentsModule from './modules/enrollments/index.js';
 import attendanceModule from './modules/attendance/index.js';
 import auditModule from './modules/audit/index.js';
 import opsModule from './modules/ops/index.js';
+import eventsModule from './modules/events/index.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -136,6 +137,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       await api.register(attendanceModule);
       await api.register(auditModule);
       await api.register(opsModule);
+      await api.register(eventsModule);
       overrides.extendApi?.(api);
     },
     { prefix: API_PREFIX },

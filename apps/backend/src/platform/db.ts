@@ -15,8 +15,8 @@ export interface Statement {
   name?: string;
 }
 
-/** Pool or transaction client: repository functions accept either. */
-export type Executor = pg.Pool | pg.PoolClient;
+/** Pool or transaction client (or a dedicated session client, e.g. the events relay's): repository functions accept any. */
+export type Executor = pg.Pool | pg.PoolClient | pg.Client;
 
 export interface DbOptions {
   connectionString: string;
