@@ -147,8 +147,8 @@ export class Feed {
     const hub = this.o.hub;
     for (;;) {
       if (this.gap) {
+        this.gap = false; // a request made while this read runs asks for another one
         await this.catchUp();
-        this.gap = false;
         continue;
       }
       const batch = this.queue[0];
