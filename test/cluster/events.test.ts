@@ -42,7 +42,12 @@ t.test('three instances: every client sees every write, and the relay can die', 
     t.same(rows(c), written, `instance ${n + 1}'s client got every write, in order`);
   }
   const order = clients[0]!.events.map((e) => e.position);
-  for (const c of clients) t.same(c.events.map((e) => e.position), order, 'same positions everywhere');
+  for (const c of clients)
+    t.same(
+      c.events.map((e) => e.position),
+      order,
+      'same positions everywhere',
+    );
 
   // Kill the leader; keep writing through the others at once.
   const leaderIndex = instances.findIndex(leads);

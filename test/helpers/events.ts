@@ -100,13 +100,18 @@ export function socketClient(
 ): FeedClient & { socket: Socket; connected: Promise<void> } {
   const rec = recorder(t);
   const socket = io(`${baseUrl}/events`, {
-    auth: { token, ...(o.topics ? { topics: o.topics } : {}), ...(o.lastEventId ? { last_event_id: o.lastEventId } : {}) },
+    auth: {
+      token,
+      ...(o.topics ? { topics: o.topics } : {}),
+      ...(o.lastEventId ? { last_event_id: o.lastEventId } : {}),
+    },
     transports: o.transports ?? ['websocket'],
     reconnection: false,
     forceNew: true,
   });
   socket.on('change', (e: FeedEvent) => rec.onEvent(e));
-  for (const type of ['ready', 'reset', 'closing']) socket.on(type, (d: Record<string, unknown>) => rec.onControl(type, d));
+  for (const type of ['ready', 'reset', 'closing'])
+    socket.on(type, (d: Record<string, unknown>) => rec.onControl(type, d));
   socket.on('disconnect', () => rec.end());
   const connected = new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());

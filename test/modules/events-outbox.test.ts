@@ -16,9 +16,20 @@ async function withEvents(t: Test, env: Record<string, string> = {}) {
   return { ctx, events };
 }
 
-const call = (ctx: TestContext, u: TestUser, method: 'POST' | 'PUT' | 'DELETE' | 'PATCH', url: string, payload?: unknown) =>
+const call = (
+  ctx: TestContext,
+  u: TestUser,
+  method: 'POST' | 'PUT' | 'DELETE' | 'PATCH',
+  url: string,
+  payload?: unknown,
+) =>
   ctx.app
-    .inject({ method, url: `/api/v1${url}`, headers: u.headers, ...(payload === undefined ? {} : { payload: payload as object }) })
+    .inject({
+      method,
+      url: `/api/v1${url}`,
+      headers: u.headers,
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    })
     .then((r) => {
       if (r.statusCode >= 300) throw new Error(`${method} ${url}: ${r.statusCode} ${r.body}`);
       return r.body ? r.json() : null;
@@ -60,7 +71,10 @@ t.test('each business table writes its events in the writing transaction, with n
   const approve = got.events[4]!;
   t.same(approve.changed_columns, ['decided_at', 'decided_by', 'status', 'version'], 'column names only');
   t.same(got.events[6]!.changed_columns, ['participant_count']);
-  t.ok(got.events.every((e) => e.user_id === boss.id), 'the acting user on every event');
+  t.ok(
+    got.events.every((e) => e.user_id === boss.id),
+    'the acting user on every event',
+  );
 
   const all = await ctx.db.many({ text: 'SELECT * FROM change_events' });
   t.notMatch(JSON.stringify(all), /Lúcia|Confidencial|chegou/, 'no personal value in the outbox');
@@ -108,15 +122,24 @@ t.test('readAfter: the one reader, in pages, by topic, with the next position to
   const p = await setupProject(ctx, boss);
 
   const page1 = await events.readAfter(start, { limit: 2 });
-  t.same(page1.events.map((e) => e.row_id), ids.slice(0, 2));
+  t.same(
+    page1.events.map((e) => e.row_id),
+    ids.slice(0, 2),
+  );
   t.equal(page1.next, page1.events[1]!.position, 'a full page goes on from its last event');
   const page2 = await events.readAfter(page1.next, { limit: 10 });
-  t.same(page2.events.map((e) => e.row_id), [...ids.slice(2), p.id]);
+  t.same(
+    page2.events.map((e) => e.row_id),
+    [...ids.slice(2), p.id],
+  );
   const empty = await events.readAfter(page2.next, { limit: 10 });
   t.same(empty, { events: [], next: page2.next, reset: false }, 'nothing new: the same position');
 
   const projects = await events.readAfter(start, { limit: 10, topics: ['projects'] });
-  t.same(projects.events.map((e) => e.topic), ['projects']);
+  t.same(
+    projects.events.map((e) => e.topic),
+    ['projects'],
+  );
   const none = await events.readAfter(projects.next, { limit: 10, topics: ['enrollments'] });
   t.same(none.events, []);
   t.equal(none.next, page2.next, 'a filtered read still moves past the events of other topics');
@@ -141,7 +164,9 @@ t.test('retention: prune deletes the oldest events; a position from before them 
   await ctx.db.execute({ text: "UPDATE change_events SET created_at = created_at - interval '2 hours'" });
   const kept = await setupProject(ctx, boss);
   const { ticket } = await call(ctx, boss, 'POST', '/events/tickets');
-  await ctx.db.execute({ text: "UPDATE event_tickets SET created_at = now() - interval '2 minutes', expires_at = now() - interval '1 minute'" });
+  await ctx.db.execute({
+    text: "UPDATE event_tickets SET created_at = now() - interval '2 minutes', expires_at = now() - interval '1 minute'",
+  });
 
   const pruned = await events.prune();
   t.same(pruned, { events: oldEvents.events.length, tickets: 1 }, 'the old events and the expired ticket went');
@@ -155,7 +180,10 @@ t.test('retention: prune deletes the oldest events; a position from before them 
   t.same(fromNext.events, [], 'reset goes on from the newest position');
   const fromLast = await events.readAfter(before.position, { limit: 1000 });
   t.equal(fromLast.reset, false, 'the last pruned event itself: nothing after it was lost');
-  t.same(fromLast.events.map((e) => e.row_id), [kept.id]);
+  t.same(
+    fromLast.events.map((e) => e.row_id),
+    [kept.id],
+  );
   t.same(await events.prune(), { events: 0, tickets: 0 }, 'pruning again finds nothing');
 
   // A client resuming from before the retention gets `reset`, then goes on live.

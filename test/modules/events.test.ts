@@ -113,58 +113,72 @@ t.test('resume after a disconnect delivers exactly the missed events, in order',
   t.same(all.map(brief), [...missed, `beneficiaries/${b3.id}/insert`]);
 });
 
-t.test('positions follow commit order: a lower id that commits later is still delivered, before the higher', async (t) => {
-  const { ctx, url, events } = await listening(t);
-  const boss = await admin(ctx);
-  const client = sseClient(t, url, boss.access_token);
-  await client.ready;
-  const insert = (c: pg.Client, name: string) =>
-    c.query("INSERT INTO projects (name, start_date, end_date, coordinator_id) VALUES ($1, '2026-01-01', '2026-12-31', $2) RETURNING id", [
-      name,
-      boss.id,
-    ]);
-  const slow = new pg.Client({ connectionString: ctx.database.url });
-  const fast = new pg.Client({ connectionString: ctx.database.url });
-  await slow.connect();
-  await fast.connect();
-  t.teardown(() => Promise.all([slow.end(), fast.end()]));
+t.test(
+  'positions follow commit order: a lower id that commits later is still delivered, before the higher',
+  async (t) => {
+    const { ctx, url, events } = await listening(t);
+    const boss = await admin(ctx);
+    const client = sseClient(t, url, boss.access_token);
+    await client.ready;
+    const insert = (c: pg.Client, name: string) =>
+      c.query(
+        "INSERT INTO projects (name, start_date, end_date, coordinator_id) VALUES ($1, '2026-01-01', '2026-12-31', $2) RETURNING id",
+        [name, boss.id],
+      );
+    const slow = new pg.Client({ connectionString: ctx.database.url });
+    const fast = new pg.Client({ connectionString: ctx.database.url });
+    await slow.connect();
+    await fast.connect();
+    t.teardown(() => Promise.all([slow.end(), fast.end()]));
 
-  for (const variant of ['lower id and lower txid', 'lower id, higher txid'] as const) {
-    client.events.length = 0;
-    const mark = (await events.readAfter(null, { limit: 1000 })).next;
-    await slow.query('BEGIN');
-    await fast.query('BEGIN');
-    if (variant === 'lower id, higher txid') await fast.query('SELECT pg_current_xact_id()'); // fast gets its xid first
-    const a = (await insert(slow, `Slow ${variant}`)).rows[0].id as string; // the lower event id
-    const b = (await insert(fast, `Fast ${variant}`)).rows[0].id as string; // a higher event id
-    const ids = await ctx.db.many<{ id: string; row_id: string }>({
-      text: "SELECT id, row_id FROM change_events WHERE topic = 'projects' AND row_id = ANY($1) ORDER BY id",
-      values: [[a, b]],
-    });
-    t.equal(ids.length, 0, 'nothing is visible before either commits');
-    await fast.query('COMMIT'); // the higher id commits first
-    const reads = events.status().relayReads;
-    await waitFor(() => events.status().relayReads > reads + 1, { what: 'the relay reading after the commit' });
-    const early = await events.readAfter(mark, { topics: ['projects'], limit: 100 });
-    const fastFirst = variant === 'lower id, higher txid';
-    t.same(
-      early.events.map((e) => e.row_id),
-      fastFirst ? [b] : [],
-      fastFirst
-        ? 'fast took its transaction id first: its event is ordered first and delivered at once'
-        : 'held back while a transaction that could add a smaller position is still open',
-    );
-    t.same(client.events.map((e) => e.row_id), early.events.map((e) => e.row_id), 'the client saw the same');
-    await slow.query('COMMIT');
-    const got = await client.waitForEvents(2);
-    const order = fastFirst ? [b, a] : [a, b];
-    t.same(got.map((e) => e.row_id), order, `${variant}: both delivered, in position order`);
-    t.ok(got[0]!.position < got[1]!.position, 'positions strictly grow in delivery order');
-    // A client that resumes from the first never misses the second, and vice versa gets nothing older.
-    const after = await events.readAfter(got[0]!.position, { topics: ['projects'] });
-    t.same(after.events.map((e) => e.row_id), [order[1]]);
-  }
-});
+    for (const variant of ['lower id and lower txid', 'lower id, higher txid'] as const) {
+      client.events.length = 0;
+      const mark = (await events.readAfter(null, { limit: 1000 })).next;
+      await slow.query('BEGIN');
+      await fast.query('BEGIN');
+      if (variant === 'lower id, higher txid') await fast.query('SELECT pg_current_xact_id()'); // fast gets its xid first
+      const a = (await insert(slow, `Slow ${variant}`)).rows[0].id as string; // the lower event id
+      const b = (await insert(fast, `Fast ${variant}`)).rows[0].id as string; // a higher event id
+      const ids = await ctx.db.many<{ id: string; row_id: string }>({
+        text: "SELECT id, row_id FROM change_events WHERE topic = 'projects' AND row_id = ANY($1) ORDER BY id",
+        values: [[a, b]],
+      });
+      t.equal(ids.length, 0, 'nothing is visible before either commits');
+      await fast.query('COMMIT'); // the higher id commits first
+      const reads = events.status().relayReads;
+      await waitFor(() => events.status().relayReads > reads + 1, { what: 'the relay reading after the commit' });
+      const early = await events.readAfter(mark, { topics: ['projects'], limit: 100 });
+      const fastFirst = variant === 'lower id, higher txid';
+      t.same(
+        early.events.map((e) => e.row_id),
+        fastFirst ? [b] : [],
+        fastFirst
+          ? 'fast took its transaction id first: its event is ordered first and delivered at once'
+          : 'held back while a transaction that could add a smaller position is still open',
+      );
+      t.same(
+        client.events.map((e) => e.row_id),
+        early.events.map((e) => e.row_id),
+        'the client saw the same',
+      );
+      await slow.query('COMMIT');
+      const got = await client.waitForEvents(2);
+      const order = fastFirst ? [b, a] : [a, b];
+      t.same(
+        got.map((e) => e.row_id),
+        order,
+        `${variant}: both delivered, in position order`,
+      );
+      t.ok(got[0]!.position < got[1]!.position, 'positions strictly grow in delivery order');
+      // A client that resumes from the first never misses the second, and vice versa gets nothing older.
+      const after = await events.readAfter(got[0]!.position, { topics: ['projects'] });
+      t.same(
+        after.events.map((e) => e.row_id),
+        [order[1]],
+      );
+    }
+  },
+);
 
 t.test('a viewer without enrollments:read never sees enrolment events', async (t) => {
   const { ctx, url } = await listening(t);
@@ -217,7 +231,11 @@ t.test('a revoked session or a deactivated user: their streams close, others sta
   await waitFor(() => aliceStream.closed(), { what: "Alice's stream closing" });
   t.same(aliceStream.control.at(-1), { type: 'close', data: { reason: 'session_ended' } });
 
-  const off = await ctx.app.inject({ method: 'POST', url: `/api/v1/users/${bob.id}/deactivate`, headers: boss.headers });
+  const off = await ctx.app.inject({
+    method: 'POST',
+    url: `/api/v1/users/${bob.id}/deactivate`,
+    headers: boss.headers,
+  });
   t.equal(off.statusCode, 200);
   await waitFor(() => bobStream.closed(), { what: "Bob's stream closing" });
   t.match(bobStream.control.at(-1)?.data, { reason: /^(access_changed|session_ended)$/ });

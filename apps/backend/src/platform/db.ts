@@ -15,7 +15,7 @@ export interface Statement {
   name?: string;
 }
 
-/** Pool or transaction client (or a dedicated session client, e.g. the events relay's): repository functions accept any. */
+/** Pool, transaction client or a dedicated session client (the events relay's): repository functions take any. */
 export type Executor = pg.Pool | pg.PoolClient | pg.Client;
 
 export interface DbOptions {

@@ -52,7 +52,8 @@ export class Feed {
   async start(): Promise<void> {
     this.timer = setInterval(() => {
       if (!this.o.hub.ready) void this.init();
-      else if (!this.subscribed && !this.o.leading()) this.requestCatchUp();
+      // Polling while no batches can come; and a catch-up that failed (database away) is tried again.
+      else if (this.gap || (!this.subscribed && !this.o.leading())) this.requestCatchUp();
     }, this.o.pollMs);
     this.timer.unref();
     await this.init();

@@ -60,10 +60,12 @@ export class Hub {
     this.perUser.set(principal.userId, (this.perUser.get(principal.userId) ?? 0) + 1);
     if (from === null) sub.goLive();
     else
-      sub.catchUp(this.o.read, () => this.position).catch((err: unknown) => {
-        this.o.log.warn({ err: { message: (err as Error).message } }, 'event stream could not catch up');
-        sub.close('unavailable');
-      });
+      sub
+        .catchUp(this.o.read, () => this.position)
+        .catch((err: unknown) => {
+          this.o.log.warn({ err: { message: (err as Error).message } }, 'event stream could not catch up');
+          sub.close('unavailable');
+        });
     return sub;
   }
 
@@ -114,7 +116,8 @@ export class Hub {
 
   private async refreshAll() {
     const bySession = new Map<string, Subscription[]>();
-    for (const s of this.streams) bySession.set(s.principal.sessionId, [...(bySession.get(s.principal.sessionId) ?? []), s]);
+    for (const s of this.streams)
+      bySession.set(s.principal.sessionId, [...(bySession.get(s.principal.sessionId) ?? []), s]);
     for (const subs of bySession.values()) {
       const fresh = await this.o.refresh(subs[0]!.principal);
       for (const s of subs) {

@@ -35,6 +35,7 @@ export class Relay {
   relayed = 0;
   private stopped = false;
   private client: pg.Client | null = null;
+  private connected = false;
   private wake: (() => void) | null = null;
   private woken = false;
   private loop: Promise<void> | null = null;
@@ -48,7 +49,9 @@ export class Relay {
   async stop() {
     this.stopped = true;
     this.nudge();
-    await this.client?.end().catch(() => {});
+    // Ends a connection that waits for the lock or reads; one still connecting ends once connected (pg never
+    // settles a connect() interrupted by end()).
+    if (this.connected) await this.client?.end().catch(() => {});
     await this.loop;
   }
 
@@ -106,6 +109,7 @@ export class Relay {
     client.on('notification', () => this.nudge());
     try {
       await client.connect();
+      this.connected = true;
       if (this.stopped) return;
       // No statement timeout for the lock wait; and the server probes this connection every second once idle
       // for 2 s, so a leader whose machine vanished loses the lock in about 4 s instead of hours.
@@ -132,6 +136,7 @@ export class Relay {
       if (this.leading) this.o.log.info('events relay: this instance no longer leads');
       this.leading = false;
       this.client = null;
+      this.connected = false;
       await client.end().catch(() => {});
     }
   }

@@ -61,11 +61,15 @@ const READ = (where: string, after: { txid: string; id: string }, limit: string)
      ORDER BY e.txid DESC, e.id DESC LIMIT 1
   )
   SELECT p.txid::text AS txid, p.id, p.topic, p.row_id, p.action, p.user_id, p.changed_columns, p.created_at,
-         h.txid::text AS head_txid, h.id AS head_id, w.pruned_txid::text AS pruned_txid, w.pruned_id,
-         (${after.txid}::xid8, ${after.id}::bigint) < (w.pruned_txid, w.pruned_id) AS pruned,
+         h.txid::text AS head_txid, h.id AS head_id, mark.txid::text AS pruned_txid, mark.id AS pruned_id,
+         (${after.txid}::xid8, ${after.id}::bigint) < (mark.txid, mark.id) AS pruned,
          ${after.txid}::xid8 >= (SELECT xmax FROM snap) AS future,
          EXISTS (SELECT 1 FROM change_events e WHERE e.txid >= (SELECT xmin FROM snap)) AS held_back
-    FROM change_feed w LEFT JOIN head h ON true LEFT JOIN page p ON true
+    FROM change_feed w
+    -- A mark this cluster never handed out (the database restored into another cluster) marks nothing.
+    CROSS JOIN LATERAL (SELECT CASE WHEN w.pruned_txid < (SELECT xmax FROM snap) THEN w.pruned_txid ELSE '0' END AS txid,
+                               CASE WHEN w.pruned_txid < (SELECT xmax FROM snap) THEN w.pruned_id ELSE 0 END AS id) AS mark
+    LEFT JOIN head h ON true LEFT JOIN page p ON true
    ORDER BY p.txid, p.id`;
 
 export function createEventsRepository(db: Db) {
