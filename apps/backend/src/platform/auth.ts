@@ -179,16 +179,22 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
     }),
   );
 
+  // Callback-style hook: the promise of authenticate() is the only one per request.
   const guard =
     (permission: RoutePermission): onRequestHookHandler =>
-    async (request) => {
-      try {
-        request.principal = await authenticate(request);
-      } catch (err) {
-        if (err instanceof AppError && err.status === 401) await o.anonymous(request);
-        throw err;
-      }
-      if (permission !== 'authenticated' && !request.principal.permissions.has(permission)) throw forbidden();
+    (request, _reply, done) => {
+      authenticate(request).then(
+        (principal) => {
+          request.principal = principal;
+          done(permission !== 'authenticated' && !principal.permissions.has(permission) ? forbidden() : undefined);
+        },
+        (err: unknown) => {
+          // A refused token counts against the per-address limit for unauthenticated requests.
+          if (err instanceof AppError && err.status === 401)
+            o.anonymous(request).then(() => done(err as AppError), done);
+          else done(err as Error);
+        },
+      );
     };
 
   // Unknown routes are unauthenticated requests too. Callback-style: no promise for the requests that match.
