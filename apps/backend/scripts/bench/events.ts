@@ -76,14 +76,14 @@ export async function benchEvents(env: BenchEnv, stage: Stage): Promise<Row[]> {
       await clients.ask({ bare: 3 });
       const feed: number[] = [];
       const bare: number[] = [];
-      const perRound: { feed: number; bare: number }[] = [];
+      const roundP99: number[] = [];
       for (let round = 0; round < ROUNDS; round++) {
         const order = round % 2 ? (['bare', 'latency'] as const) : (['latency', 'bare'] as const);
         const got: Record<string, number[]> = {};
         for (const kind of order) got[kind] = (await clients.ask<{ ms: number[] }>({ [kind]: SAMPLES })).ms;
         feed.push(...got.latency!);
         bare.push(...got.bare!);
-        perRound.push({ feed: percentile(got.latency!, 99), bare: percentile(got.bare!, 99) });
+        roundP99.push(percentile(got.latency!, 99));
       }
       const [f50, f99, b50, b99] = [
         percentile(feed, 50),
@@ -91,7 +91,6 @@ export async function benchEvents(env: BenchEnv, stage: Stage): Promise<Row[]> {
         percentile(bare, 50),
         percentile(bare, 99),
       ];
-      const roundP99 = perRound.map((r) => r.feed);
       log(
         `${n} clients: feed p50 ${ms(f50)}, p99 ${ms(f99)} (per-round p99 ${ms(Math.min(...roundP99))}–${ms(Math.max(...roundP99))}); ` +
           `bare LISTEN/NOTIFY p50 ${ms(b50)}, p99 ${ms(b99)}`,
