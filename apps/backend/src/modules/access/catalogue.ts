@@ -20,6 +20,8 @@ export const PERMISSIONS = {
   'attendance:write': 'Record attendance',
   'audit:read': 'Read the audit trail',
   'ops:read': 'See database and operational insight',
+  'reports:read': 'See and export aggregate reports (counts only, small counts suppressed)',
+  'reports:refresh': 'Refresh the report views on demand',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -49,6 +51,8 @@ export const DEFAULT_ROLES: Record<string, { description: string; permissions: P
       'enrollments:decide',
       'attendance:write',
       'audit:read',
+      'reports:read',
+      'reports:refresh',
     ],
   },
   social_worker: {
@@ -60,11 +64,12 @@ export const DEFAULT_ROLES: Record<string, { description: string; permissions: P
       'beneficiaries:archive',
       'enrollments:write',
       'attendance:write',
+      'reports:read',
     ],
   },
   educator: {
     description: 'Runs workshops: participants and attendance, no sensitive data',
-    permissions: [...READ_CASES, 'workshops:write', 'attendance:write'],
+    permissions: [...READ_CASES, 'workshops:write', 'attendance:write', 'reports:read'],
   },
   receptionist: {
     description: 'Registers people and enrolment requests, no sensitive data',
@@ -77,5 +82,5 @@ export const DEFAULT_ROLES: Record<string, { description: string; permissions: P
       'enrollments:write',
     ],
   },
-  viewer: { description: 'Reads case records, no sensitive data', permissions: READ_CASES },
+  viewer: { description: 'Reads case records, no sensitive data', permissions: [...READ_CASES, 'reports:read'] },
 };
