@@ -26,6 +26,9 @@ const SESSION_OWNERS: Record<string, string> = {
   'apps/backend/scripts/staging/generate.ts': 'the generator’s lock and session settings, on its own client',
   'apps/backend/scripts/staging/sql.ts': 'the generator’s staging temp tables, on its own client',
   'apps/backend/scripts/bench/seeds.ts': 'benchmark scratch databases, on their own clients',
+  'apps/backend/src/modules/events/relay.ts':
+    'the relay leader’s advisory lock, LISTEN and session timeouts, on its own client from DIRECT_DATABASE_URL',
+  'apps/backend/scripts/bench/sides/sse-clients.ts': 'the bare LISTEN/NOTIFY round trip, on its own client',
 };
 
 function sources(dir: string): string[] {

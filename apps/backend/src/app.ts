@@ -35,6 +35,7 @@ import attendanceModule from './modules/attendance/index.js';
 import auditModule from './modules/audit/index.js';
 import privacyModule from './modules/privacy/index.js';
 import opsModule from './modules/ops/index.js';
+import eventsModule from './modules/events/index.js';
 import reportsModule from './modules/reports/index.js';
 
 export const API_PREFIX = '/api/v1';
@@ -148,6 +149,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       await api.register(auditModule);
       await api.register(privacyModule);
       await api.register(opsModule);
+      await api.register(eventsModule);
       await api.register(reportsModule);
       overrides.extendApi?.(api);
     },

@@ -25,8 +25,11 @@ interface Queryable {
   query<R extends pg.QueryResultRow>(config: pg.QueryConfig): Promise<pg.QueryResult<R>>;
 }
 
-/** Pool, transaction client or a request's routed reads (replicas): repository functions accept any. */
-export type Executor = pg.Pool | pg.PoolClient | RoutedRead;
+/**
+ * Pool, transaction client, a dedicated session client (the events relay's) or a request's routed reads
+ * (replicas): repository functions take any.
+ */
+export type Executor = pg.Pool | pg.PoolClient | pg.Client | RoutedRead;
 
 export interface DbOptions {
   connectionString: string;
