@@ -3,17 +3,19 @@
 // their sessions (migrations, locks) on PostgreSQL itself (DIRECT_DATABASE_URL).
 // Here: a role's permission change applies on every instance at the next request; a session ended by an
 // administrator (deactivation) fails on every instance at the next request; the sign-in throttle counts
-// failures made on different instances together. (Sign-out through one instance ending the session on all
-// three is test/cluster/instances.test.ts; read-your-writes across instances is test/replicas/.)
-// Joining this file as their modules land: a settings change visible everywhere within the cache bound
-// (settings-cache), an event written through one instance reaching stream clients of all three (events), each
-// scheduled job running once (jobs).
+// failures made on different instances together; an event written through any instance reaches the stream
+// clients of all three, with one relay leading on its own direct session (never a pooled connection).
+// (Sign-out through one instance ending the session on all three is test/cluster/instances.test.ts; read-your-
+// writes across instances is test/replicas/.)
+import pg from 'pg';
 import t from 'tap';
 import { createTestDatabase } from '../helpers/db.js';
+import { sseClient } from '../helpers/events.js';
 import { signIn, startInstances, type Instance } from '../helpers/instances.js';
 import { startPgBouncer } from '../helpers/pgbouncer.js';
+import { waitFor } from '../helpers/wait.js';
 
-t.test('three instances, one service: permissions, revocation, sign-in throttle', async (t) => {
+t.test('three instances, one service: permissions, revocation, sign-in throttle, the change feed', async (t) => {
   const database = await createTestDatabase();
   t.teardown(() => database.drop());
   const bouncer = await startPgBouncer({ poolSize: 5 });
@@ -25,6 +27,7 @@ t.test('three instances, one service: permissions, revocation, sign-in throttle'
       DATABASE_PREPARED_STATEMENTS: 'false',
       DIRECT_DATABASE_URL: database.url,
       LOGIN_MAX_ATTEMPTS: '3',
+      EVENTS_POLL_MS: '200',
     },
   });
   const [one, two, three] = instances as [Instance, Instance, Instance];
@@ -75,8 +78,50 @@ t.test('three instances, one service: permissions, revocation, sign-in throttle'
     t.ok(Number(refused.headers['retry-after']) > 0, 'with Retry-After');
   }
 
+  // The change feed: one relay leads, on a session of its own on PostgreSQL itself (DIRECT_DATABASE_URL).
+  const leads = (i: Instance) => i.server.lines.some((l) => /events relay: this instance leads/.test(l));
+  await waitFor(() => instances.filter(leads).length === 1, { what: 'one relay leading', timeout: 10_000 });
+  const direct = new pg.Client({ connectionString: database.url });
+  await direct.connect();
+  t.teardown(() => direct.end());
+  const relays = await direct.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND application_name LIKE '%-relay'`,
+  );
+  t.equal(relays.rows[0]!.n, 3, 'three relay sessions: one leads, two wait on its lock');
+  const pooledRelays = (await bouncer.show('SHOW CLIENTS')).filter((c) =>
+    String(c.application_name).endsWith('-relay'),
+  );
+  t.same(pooledRelays, [], 'none of them through the transaction pooler');
+  const session = await signIn(two);
+  const me = json((await one.request('GET', '/api/v1/auth/me', { headers: session.headers })).body);
+  const feeds = instances.map((i) => sseClient(t, i.url, session.access_token));
+  await Promise.all(feeds.map((c) => c.ready));
+  const written: string[] = [];
+  for (const [n, i] of instances.entries()) {
+    const project = await i.request('POST', '/api/v1/projects', {
+      headers: session.headers,
+      body: { name: `Scale-out ${n}`, start_date: '2026-01-01', end_date: '2026-12-31', coordinator_id: me.id },
+    });
+    t.equal(project.status, 201, `a project written through instance ${n + 1}`);
+    written.push(String(json(project.body).id));
+  }
+  for (const [n, c] of feeds.entries()) {
+    await c.waitForEvents(3);
+    t.same(
+      c.events.map((e) => e.row_id),
+      written,
+      `instance ${n + 1}'s stream client got every write, in order`,
+    );
+  }
+  for (const c of feeds) c.close();
+
   const clients = (await bouncer.show('SHOW CLIENTS')).filter((c) => c.database === database.name);
   const servers = (await bouncer.show('SHOW SERVERS')).filter((s) => s.database === database.name);
   t.ok(clients.length >= 3, `the instances' pools are PgBouncer's clients (${clients.length})`);
+  t.ok(
+    clients.every((c) => c.application_name === 'acolhe-api'),
+    'named by their application_name (the relay check above reads the same column)',
+  );
   t.ok(servers.length <= 5, `sharing at most 5 server connections (${servers.length})`);
 });
