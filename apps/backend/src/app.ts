@@ -16,6 +16,7 @@ import { strictBodyValidator } from './platform/validation.js';
 import dbPlugin from './platform/db.js';
 import redisPlugin from './platform/redis.js';
 import cacheInvalidationPlugin from './platform/cache-invalidation.js';
+import cachePlugin from './platform/cache/index.js';
 import mailerPlugin, { type Mailer } from './platform/mailer.js';
 import metricsPlugin from './platform/metrics.js';
 import authGuardPlugin from './platform/auth.js';
@@ -31,6 +32,8 @@ import enrollmentsModule from './modules/enrollments/index.js';
 import attendanceModule from './modules/attendance/index.js';
 import auditModule from './modules/audit/index.js';
 import opsModule from './modules/ops/index.js';
+import settingsModule from './modules/settings/index.js';
+import flagsModule from './modules/flags/index.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -100,6 +103,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(dbPlugin);
   await app.register(redisPlugin);
   await app.register(cacheInvalidationPlugin);
+  await app.register(cachePlugin);
   await app.register(mailerPlugin, { mailer: overrides.mailer });
   await app.register(metricsPlugin);
 
@@ -136,6 +140,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       await api.register(attendanceModule);
       await api.register(auditModule);
       await api.register(opsModule);
+      await api.register(settingsModule);
+      await api.register(flagsModule);
       overrides.extendApi?.(api);
     },
     { prefix: API_PREFIX },

@@ -48,3 +48,14 @@ export function rejectNulBytes(req: FastifyRequest, _reply: FastifyReply, done: 
   }
   done();
 }
+
+/**
+ * Whether the client's If-None-Match names `tag` (RFC 9110: weak comparison, a list, or `*`): the client's copy
+ * is current and a 304 answers.
+ */
+export function isNotModified(request: { headers: FastifyRequest['headers'] }, tag: string): boolean {
+  const header = request.headers['if-none-match'];
+  if (!header) return false;
+  const bare = (t: string) => t.trim().replace(/^W\//, '');
+  return header.split(',').some((t) => t.trim() === '*' || bare(t) === bare(tag));
+}

@@ -20,6 +20,7 @@ export const PERMISSIONS = {
   'attendance:write': 'Record attendance',
   'audit:read': 'Read the audit trail',
   'ops:read': 'See database and operational insight',
+  'settings:manage': 'Change the organisation settings, logo and feature flags',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;

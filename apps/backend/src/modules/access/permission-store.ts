@@ -1,40 +1,25 @@
-// Permissions of a role, cached in Redis (`permissions:<role>`) for CACHE_TTL_SECONDS and dropped when the
-// role changes. PostgreSQL answers on a miss or when Redis is away.
-import type { Invalidator } from '../../platform/cache-invalidation.js';
-import { keys, type RedisClient } from '../../platform/redis.js';
+// Permissions of a role, through the shared cache (platform/cache) in a strict region: no in-process copy, so
+// a role edit made on any instance holds on the next request on every instance. Entries are tagged with the
+// role and with `roles` (every role at once: the seed, admin:recover); a write invalidates them on commit.
+import type { Cache } from '../../platform/cache/index.js';
+import type { Executor } from '../../platform/db.js';
 import type { AccessRepository } from './repository.js';
 
-export function createPermissionStore(
-  repo: AccessRepository,
-  redis: RedisClient | null,
-  invalidator: Invalidator,
-  ttlSeconds: number,
-) {
-  return {
-    async permissionsOf(role: string): Promise<ReadonlySet<string>> {
-      const key = keys.permissions(role);
-      if (redis) {
-        try {
-          const cached = await redis.get(key);
-          if (cached !== null) return new Set(JSON.parse(cached) as string[]);
-        } catch {
-          // Redis away: PostgreSQL answers.
-        }
-      }
-      const permissions = await repo.permissionsOfRole(role);
-      if (redis) redis.set(key, JSON.stringify(permissions), 'EX', ttlSeconds).catch(() => {});
-      return new Set(permissions);
-    },
+export const ALL_ROLES_TAG = 'roles';
+export const roleTag = (role: string) => `role:${role}`;
 
-    /**
-     * Call after the transaction that changed the role has committed. Deleted twice: the second delete
-     * (a moment later) removes a value a concurrent reader fetched from PostgreSQL before the commit.
-     */
-    async forget(role: string): Promise<void> {
-      const key = keys.permissions(role);
-      await invalidator.apply([key], (r) => r.del(key));
-      setTimeout(() => void invalidator.apply([key], (r) => r.del(key)), 1_000).unref();
-    },
+export function createPermissionStore(repo: AccessRepository, cache: Cache) {
+  const region = cache.region<ReadonlySet<string>>('permissions', {
+    local: false,
+    encode: (set) => [...set],
+    decode: (stored) => new Set(stored as string[]),
+  });
+  return {
+    permissionsOf: (role: string): Promise<ReadonlySet<string>> =>
+      region.get(role, [roleTag(role), ALL_ROLES_TAG], async () => new Set(await repo.permissionsOfRole(role))),
+
+    /** Inside the transaction that changes the role: its cached permissions go when it commits. */
+    changed: (role: string, tx: Executor) => cache.invalidateOnCommit(tx, [roleTag(role)]),
   };
 }
 

@@ -191,6 +191,14 @@ export function lookupStatement(
                 SELECT * FROM hits ORDER BY score DESC, id ASC`);
 }
 
+export interface VulnerabilityRow {
+  id: string;
+  code: string;
+  name: string;
+  description: string;
+  active: boolean;
+}
+
 export function createBeneficiariesRepository(db: Db) {
   return {
     /** The record; with sensitive columns and vulnerabilities when `sensitive`, which also logs the read. */
@@ -239,17 +247,6 @@ export function createBeneficiariesRepository(db: Db) {
                         status_reason = $3, updated_by = $4, version = version + 1
                   WHERE id = $1 RETURNING id`,
           values: [id, archived, reason, actorId],
-        },
-        ex,
-      ),
-
-    /** Catalogue ids of the given active codes (unknown or inactive codes are simply missing). */
-    vulnerabilityIds: (codes: string[], ex?: Executor) =>
-      db.many<{ id: string; code: string }>(
-        {
-          name: 'vulnerabilities-by-code',
-          text: 'SELECT id, code FROM vulnerabilities WHERE code = ANY($1::text[]) AND active',
-          values: [codes],
         },
         ex,
       ),
@@ -310,7 +307,7 @@ export function createBeneficiariesRepository(db: Db) {
       db.many<ListRow & { score: number }>(lookupStatement(digits, f, after, limit, actorId)),
 
     listVulnerabilities: (ex?: Executor) =>
-      db.many<{ id: string; code: string; name: string; description: string; active: boolean }>(
+      db.many<VulnerabilityRow>(
         {
           name: 'vulnerabilities-list',
           text: 'SELECT id, code, name, description, active FROM vulnerabilities ORDER BY name, id',
