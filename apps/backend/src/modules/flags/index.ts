@@ -10,7 +10,7 @@ export { FLAGS, type FlagKey } from './registry.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** For modules that declare 'flags' in their dependencies: `app.flags.isEnabled(key, principal)`. */
+    /** For modules that declare 'flags' in their dependencies. */
     flags: FlagsService;
   }
 }

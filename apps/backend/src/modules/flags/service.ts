@@ -40,9 +40,6 @@ export function createFlagsService(d: { db: Db; repo: FlagsRepository; cache: Ca
   const context = (p: Principal) => ({ targetingKey: p.userId, role: p.role });
 
   return {
-    /** For call sites in other modules: is `key` on for this user? */
-    isEnabled: (key: FlagKey, p: Principal) => client.getBooleanValue(key, FLAGS[key].default, context(p)),
-
     async evaluateAll(p: Principal): Promise<CallerFlags> {
       const details = await Promise.all(
         FLAG_KEYS.map((k) => client.getBooleanDetails(k, FLAGS[k].default, context(p))),
