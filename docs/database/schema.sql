@@ -637,6 +637,50 @@ ALTER TABLE public.enrollments ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY 
 );
 
 --
+-- Name: feature_flags; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.feature_flags (
+    key text NOT NULL,
+    enabled boolean NOT NULL,
+    roles text[] DEFAULT '{}'::text[] NOT NULL,
+    user_ids bigint[] DEFAULT '{}'::bigint[] NOT NULL,
+    percentage smallint DEFAULT 0 NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by bigint,
+    updated_by bigint,
+    CONSTRAINT feature_flags_key_check CHECK ((key ~ '^[a-z][a-z0-9_]{0,62}$'::text)),
+    CONSTRAINT feature_flags_percentage_check CHECK (((percentage >= 0) AND (percentage <= 100))),
+    CONSTRAINT feature_flags_roles_check CHECK (((cardinality(roles) <= 100) AND (array_position(roles, NULL::text) IS NULL))),
+    CONSTRAINT feature_flags_user_ids_check CHECK (((cardinality(user_ids) <= 1000) AND (array_position(user_ids, NULL::bigint) IS NULL))),
+    CONSTRAINT feature_flags_version_check CHECK ((version >= 1))
+);
+
+--
+-- Name: organisation_logo; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.organisation_logo (
+    id smallint DEFAULT 1 NOT NULL,
+    content bytea NOT NULL,
+    content_type text NOT NULL,
+    sha256 text NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by bigint,
+    updated_by bigint,
+    CONSTRAINT organisation_logo_content_check CHECK (((octet_length(content) >= 1) AND (octet_length(content) <= 262144))),
+    CONSTRAINT organisation_logo_content_type_check CHECK ((content_type = ANY (ARRAY['image/png'::text, 'image/jpeg'::text]))),
+    CONSTRAINT organisation_logo_id_check CHECK ((id = 1)),
+    CONSTRAINT organisation_logo_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT organisation_logo_signature_check CHECK ((((content_type = 'image/png'::text) AND (SUBSTRING(content FROM 1 FOR 8) = '\x89504e470d0a1a0a'::bytea)) OR ((content_type = 'image/jpeg'::text) AND (SUBSTRING(content FROM 1 FOR 3) = '\xffd8ff'::bytea)))),
+    CONSTRAINT organisation_logo_version_check CHECK ((version >= 1))
+);
+
+--
 -- Name: password_resets; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -764,6 +808,24 @@ CREATE TABLE public.sessions (
     CONSTRAINT sessions_expires_at_check CHECK ((expires_at > created_at)),
     CONSTRAINT sessions_rotation_check CHECK (((previous_token_hash IS NULL) = (rotated_at IS NULL))),
     CONSTRAINT sessions_user_agent_check CHECK ((length(user_agent) <= 512))
+);
+
+--
+-- Name: settings; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.settings (
+    key text NOT NULL,
+    value jsonb NOT NULL,
+    version integer NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by bigint,
+    updated_by bigint,
+    CONSTRAINT settings_color_check CHECK (((key !~~ '%\_color'::text) OR ((value #>> '{}'::text[]) ~ '^#[0-9a-f]{6}$'::text))),
+    CONSTRAINT settings_key_check CHECK ((key ~ '^[a-z][a-z0-9_]{0,62}$'::text)),
+    CONSTRAINT settings_value_check CHECK (((jsonb_typeof(value) = ANY (ARRAY['string'::text, 'number'::text, 'boolean'::text, 'null'::text])) AND (octet_length((value)::text) <= 4096))),
+    CONSTRAINT settings_version_check CHECK ((version >= 1))
 );
 
 --
@@ -971,6 +1033,20 @@ ALTER TABLE ONLY public.enrollments
     ADD CONSTRAINT enrollments_pkey PRIMARY KEY (id);
 
 --
+-- Name: feature_flags feature_flags_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.feature_flags
+    ADD CONSTRAINT feature_flags_pkey PRIMARY KEY (key);
+
+--
+-- Name: organisation_logo organisation_logo_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.organisation_logo
+    ADD CONSTRAINT organisation_logo_pkey PRIMARY KEY (id);
+
+--
 -- Name: password_resets password_resets_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1039,6 +1115,13 @@ ALTER TABLE ONLY public.sessions
 
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_refresh_token_hash_key UNIQUE (refresh_token_hash);
+
+--
+-- Name: settings settings_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.settings
+    ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
 
 --
 -- Name: users users_email_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1254,6 +1337,30 @@ CREATE INDEX enrollments_project_status_idx ON public.enrollments USING btree (p
 CREATE INDEX enrollments_updated_by_idx ON public.enrollments USING btree (updated_by);
 
 --
+-- Name: feature_flags_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX feature_flags_created_by_idx ON public.feature_flags USING btree (created_by);
+
+--
+-- Name: feature_flags_updated_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX feature_flags_updated_by_idx ON public.feature_flags USING btree (updated_by);
+
+--
+-- Name: organisation_logo_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX organisation_logo_created_by_idx ON public.organisation_logo USING btree (created_by);
+
+--
+-- Name: organisation_logo_updated_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX organisation_logo_updated_by_idx ON public.organisation_logo USING btree (updated_by);
+
+--
 -- Name: password_resets_user_id_key; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1300,6 +1407,18 @@ CREATE INDEX sessions_previous_token_hash_idx ON public.sessions USING btree (pr
 --
 
 CREATE INDEX sessions_user_active_idx ON public.sessions USING btree (user_id) WHERE (revoked_at IS NULL);
+
+--
+-- Name: settings_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX settings_created_by_idx ON public.settings USING btree (created_by);
+
+--
+-- Name: settings_updated_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX settings_updated_by_idx ON public.settings USING btree (updated_by);
 
 --
 -- Name: users_name_trgm_idx; Type: INDEX; Schema: public; Owner: -
@@ -1434,6 +1553,30 @@ CREATE TRIGGER enrollments_check_transition BEFORE INSERT OR UPDATE OF status ON
 CREATE TRIGGER enrollments_set_updated_at BEFORE UPDATE ON public.enrollments FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 --
+-- Name: feature_flags feature_flags_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER feature_flags_audit AFTER INSERT OR DELETE OR UPDATE ON public.feature_flags FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('key');
+
+--
+-- Name: feature_flags feature_flags_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER feature_flags_set_updated_at BEFORE UPDATE ON public.feature_flags FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+--
+-- Name: organisation_logo organisation_logo_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER organisation_logo_audit AFTER INSERT OR DELETE OR UPDATE ON public.organisation_logo FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('id', 'content');
+
+--
+-- Name: organisation_logo organisation_logo_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER organisation_logo_set_updated_at BEFORE UPDATE ON public.organisation_logo FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+--
 -- Name: projects projects_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -1474,6 +1617,18 @@ CREATE TRIGGER roles_audit AFTER INSERT OR DELETE OR UPDATE ON public.roles FOR 
 --
 
 CREATE TRIGGER roles_set_updated_at BEFORE UPDATE ON public.roles FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+--
+-- Name: settings settings_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER settings_audit AFTER INSERT OR DELETE OR UPDATE ON public.settings FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('key');
+
+--
+-- Name: settings settings_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER settings_set_updated_at BEFORE UPDATE ON public.settings FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 --
 -- Name: users users_audit; Type: TRIGGER; Schema: public; Owner: -
@@ -1665,6 +1820,34 @@ ALTER TABLE ONLY public.enrollments
     ADD CONSTRAINT enrollments_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES public.users(id) ON DELETE SET NULL;
 
 --
+-- Name: feature_flags feature_flags_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.feature_flags
+    ADD CONSTRAINT feature_flags_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: feature_flags feature_flags_updated_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.feature_flags
+    ADD CONSTRAINT feature_flags_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: organisation_logo organisation_logo_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.organisation_logo
+    ADD CONSTRAINT organisation_logo_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: organisation_logo organisation_logo_updated_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.organisation_logo
+    ADD CONSTRAINT organisation_logo_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
 -- Name: password_resets password_resets_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1712,6 +1895,20 @@ ALTER TABLE ONLY public.role_permissions
 
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+
+--
+-- Name: settings settings_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.settings
+    ADD CONSTRAINT settings_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: settings settings_updated_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.settings
+    ADD CONSTRAINT settings_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES public.users(id) ON DELETE SET NULL;
 
 --
 -- Name: users users_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -1841,3 +2038,4 @@ ALTER TABLE ONLY public.workshops
 -- 202612011003 password_resets_user_id_key
 -- 202612011004 drop_password_resets_user_idx
 -- 202612011200 enrolment_and_participant_states
+-- 202612021400 settings_logo_flags

@@ -202,14 +202,27 @@ t.test(
       t.equal(res.json().code === 'unsupported_image' || res.json().code === 'unsupported_media_type', true, what);
     }
     t.match((await putLogo(ctx, boss, SVG, 'image/png')).json().detail, /SVG logos are refused/);
-    const big = Buffer.concat([PNG, Buffer.alloc(256 * 1024)]);
-    t.equal((await putLogo(ctx, boss, big)).statusCode, 413, 'over 256 KiB');
+    const largest = Buffer.concat([PNG, Buffer.alloc(256 * 1024 - PNG.length)]);
+    t.equal((await putLogo(ctx, boss, largest)).statusCode, 200, 'exactly 256 KiB is accepted');
+    t.equal(
+      (await putLogo(ctx, boss, Buffer.concat([largest, Buffer.from([0])]))).statusCode,
+      413,
+      'a byte more is not',
+    );
+    const json = await ctx.app.inject({
+      method: 'PUT',
+      url: '/api/v1/settings/logo',
+      headers: boss.headers,
+      payload: { image: 'x' },
+    });
+    t.equal(json.statusCode, 415, 'JSON is not an image');
+    t.equal(json.json().code, 'unsupported_media_type');
     t.equal((await putLogo(ctx, boss, Buffer.alloc(0))).statusCode, 400, 'empty');
 
     const audit = await ctx.db.many<{ changes: { content?: { new: string }; sha256?: unknown } }>({
       text: "SELECT changes FROM audit_log WHERE table_name = 'organisation_logo' ORDER BY id",
     });
-    t.equal(audit.length, 2, 'both uploads audited');
+    t.equal(audit.length, 3, 'every upload audited');
     t.equal(audit[0]!.changes.content!.new, '[redacted]', 'without the bytes');
     t.ok(audit[0]!.changes.sha256, 'with the hash');
 

@@ -18,22 +18,18 @@ const noTx = () => {
 async function instance(
   t: Test,
   redisUrl: string | null,
-  o: {
-    clock?: { offset: number };
-    afterCommit?: Parameters<typeof createCache>[0]['afterCommit'];
-    enabled?: boolean;
-  } = {},
+  o: { clock?: { offset: number }; bypass?: string[] } = {},
 ): Promise<Cache> {
   const redis = redisUrl ? createRedis(redisUrl, log) : null;
   if (redis) await connectRedis(redis, log);
   const cache = createCache({
     redis,
     log,
-    afterCommit: o.afterCommit ?? noTx,
+    afterCommit: noTx,
     ttlSeconds: 300,
     localTtlSeconds: 5,
     maxLocalEntries: 100,
-    enabled: o.enabled ?? true,
+    bypass: new Set(o.bypass),
     now: o.clock ? () => Date.now() + o.clock!.offset : undefined,
   });
   t.teardown(() => {
@@ -259,11 +255,16 @@ t.test('without Redis: in-process only, trusted for the short local TTL', async 
   t.equal(strict.calls, 2, 'a strict region loads every time without Redis');
 });
 
-t.test('CACHE_ENABLED=false: every read loads', async (t) => {
-  const cache = await instance(t, await testRedisUrl(), { enabled: false });
+t.test('CACHE_BYPASS: every read of a named region loads; * names them all', async (t) => {
+  const cache = await instance(t, await testRedisUrl(), { bypass: ['off'] });
   const load = counted(() => 1);
   for (let i = 0; i < 3; i++) await cache.region<number>('off').get('k', [], load);
   t.equal(load.calls, 3);
+  for (let i = 0; i < 3; i++) await cache.region<number>('on').get('k', [], load);
+  t.equal(load.calls, 4, 'other regions are cached');
+  const all = await instance(t, null, { bypass: ['*'] });
+  for (let i = 0; i < 2; i++) await all.region<number>('any').get('k', [], load);
+  t.equal(load.calls, 6);
 });
 
 t.test('Redis stopped: copies older than the local TTL are reloaded from the source; writes still apply', async (t) => {

@@ -67,10 +67,10 @@ export const ConfigSchema = Type.Object({
     'longest an in-process cached value is trusted while Redis is not configured or not answering: the staleness bound across instances in that mode',
   ),
   CACHE_LOCAL_MAX_ENTRIES: Int(100, 1_000_000, 10_000, 'values kept in each process (least recently used go first)'),
-  CACHE_ENABLED: Type.Boolean({
-    default: true,
-    description: 'false: every cached read goes to PostgreSQL (diagnosis; the benchmark compares both)',
-  }),
+  CACHE_BYPASS: Str(
+    '',
+    'comma-separated cache regions read from PostgreSQL every time (permissions, settings, logo, flags, vulnerabilities), or * for all: diagnosis, and the uncached side of the benchmark',
+  ),
   LOGIN_MAX_ATTEMPTS: Int(1, 10_000, 10, 'failed sign-ins per e-mail in the window before 429 (a success clears them)'),
   LOGIN_MAX_ATTEMPTS_PER_IP: Int(1, 100_000, 50, 'failed sign-ins per client address in the window before 429'),
   LOGIN_WINDOW_SECONDS: Int(1, 86_400, 900, 'window of the sign-in limits'),
@@ -155,6 +155,8 @@ export type Config = Omit<Static<typeof ConfigSchema>, 'MAILER'> & {
   dataDir: string;
   backupDir: string;
   corsOrigins: string[];
+  /** CACHE_BYPASS as a set ('*' for every region). */
+  cacheBypass: ReadonlySet<string>;
   /** Fastify's `trustProxy`: false (the peer is the client), a hop count, or the trusted proxy addresses. */
   trustProxy: false | number | string[];
 };
@@ -212,7 +214,6 @@ function describe(schema: TSchema): string {
   if (schema.expected) return schema.expected as string;
   if (schema.enum) return `one of ${schema.enum.join(', ')}`;
   if (schema.anyOf) return `one of ${schema.anyOf.map((s: TSchema) => s.const).join(', ')}`;
-  if (schema.type === 'boolean') return 'true or false';
   if (schema.type === 'integer') return `an integer from ${schema.minimum} to ${schema.maximum}`;
   if (schema.pattern)
     return schema.pattern.endsWith('://')
@@ -253,6 +254,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseTrustProxy(cfg.TRUST_PROXY),
     dataDir: path.resolve(REPO_ROOT, cfg.DATA_DIR),
     backupDir: path.resolve(REPO_ROOT, cfg.BACKUP_DIR),
+    cacheBypass: new Set(
+      cfg.CACHE_BYPASS.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
     corsOrigins: cfg.CORS_ORIGINS.split(',')
       .map((s) => s.trim())
       .filter(Boolean),

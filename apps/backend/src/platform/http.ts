@@ -31,6 +31,7 @@ export const sendVersioned = <R extends { version: number }>(reply: FastifyReply
 
 function hasNul(v: unknown): boolean {
   if (typeof v === 'string') return v.includes('\u0000');
+  if (Buffer.isBuffer(v)) return false; // an upload's bytes (a logo), not text
   if (Array.isArray(v)) return v.some(hasNul);
   if (v && typeof v === 'object') return Object.values(v).some(hasNul);
   return false;

@@ -28,4 +28,6 @@ export type BeneficiarySensitiveField = (typeof BENEFICIARY_SENSITIVE_FIELDS)[nu
 export const REDACTED_IN_AUDIT: Readonly<Record<string, readonly string[]>> = {
   users: ['password_hash'],
   beneficiaries: BENEFICIARY_SENSITIVE_COLUMNS,
+  // Not personal: up to 256 KiB of image that would bloat every audit row (the hash beside it is kept).
+  organisation_logo: ['content'],
 };

@@ -12,7 +12,13 @@ const manage = { permission: 'settings:manage' as const };
 // Served from memory and varying with no input: not counted against the unauthenticated-request limit
 // (docs/auth/rate-limits.md), so an office behind one address never loses its login screen's branding.
 const publicCached = { permission: 'public' as const, anonymousLimit: false as const };
-const SVG_REFUSED = new AppError(415, 'unsupported_image', SVG_MESSAGE);
+const svgRefused = () => new AppError(415, 'unsupported_image', SVG_MESSAGE);
+const notBytes = () =>
+  new AppError(
+    415,
+    'unsupported_media_type',
+    'Send the image itself, with Content-Type image/png, image/jpeg or application/octet-stream',
+  );
 const NotModified = { ...NoContent, description: 'Not Modified: the copy named by If-None-Match is current' };
 
 export function settingsRoutes(app: FastifyInstance, service: SettingsService) {
@@ -23,7 +29,7 @@ export function settingsRoutes(app: FastifyInstance, service: SettingsService) {
     { parseAs: 'buffer', bodyLimit: S.LOGO_MAX_BYTES },
     (_req, body, done) => done(null, body),
   );
-  r.addContentTypeParser('image/svg+xml', (_req, _payload, done) => done(SVG_REFUSED));
+  r.addContentTypeParser('image/svg+xml', (_req, _payload, done) => done(svgRefused()));
 
   r.get(
     '/settings',
@@ -118,6 +124,8 @@ export function settingsRoutes(app: FastifyInstance, service: SettingsService) {
     {
       config: manage,
       bodyLimit: S.LOGO_MAX_BYTES,
+      // Any other media type Fastify can parse (JSON) is not an image.
+      preValidation: (req, _reply, done) => done(Buffer.isBuffer(req.body) ? undefined : notBytes()),
       schema: {
         tags,
         description:

@@ -25,8 +25,8 @@ export interface CacheOptions {
   localTtlSeconds: number;
   /** CACHE_LOCAL_MAX_ENTRIES */
   maxLocalEntries: number;
-  /** CACHE_ENABLED=false: every read loads (diagnosis, and the benchmark's uncached side). */
-  enabled: boolean;
+  /** CACHE_BYPASS: regions whose every read loads ('*': all), for diagnosis and the benchmark's uncached side. */
+  bypass: ReadonlySet<string>;
   /** Tests move time forward. */
   now?: () => number;
 }
@@ -137,6 +137,7 @@ export function createCache(o: CacheOptions) {
 
   function region<T>(name: string, ro: RegionOptions<T> = {}): Region<T> {
     const local = ro.local ?? true;
+    const bypass = o.bypass.has('*') || o.bypass.has(name);
     const encode = ro.encode ?? ((v: T) => v as unknown);
     const decode = ro.decode ?? ((v: unknown) => v as T);
     const fromShared = (entry: string, raw: string): T => {
@@ -165,7 +166,7 @@ export function createCache(o: CacheOptions) {
 
     return {
       get(key, tags, load) {
-        if (!o.enabled) {
+        if (bypass) {
           stats.loads++;
           return load();
         }

@@ -23,7 +23,7 @@ export default fp(
       ttlSeconds: c.CACHE_TTL_SECONDS,
       localTtlSeconds: c.CACHE_LOCAL_TTL_SECONDS,
       maxLocalEntries: c.CACHE_LOCAL_MAX_ENTRIES,
-      enabled: c.CACHE_ENABLED,
+      bypass: c.cacheBypass,
     });
     app.decorate('cache', cache);
     app.addHook('onClose', async () => cache.close());
