@@ -1,11 +1,11 @@
 // npm run bench [-- scenario ...]: every figure the issues ask for, measured side by side in one run.
-// Scenarios: platform, auth, startup, migrations, beneficiaries, seeds (default: all available).
+// Scenarios: platform, auth, startup, migrations, beneficiaries, seeds, cache (default: all available).
 import { startBenchEnv } from './env.js';
 import { benchAuth, benchSelectOne } from './platform.js';
 import { benchStartup } from './startup.js';
 
 const log = (line: string) => console.log(line);
-const all = ['platform', 'auth', 'startup', 'migrations', 'beneficiaries', 'seeds'];
+const all = ['platform', 'auth', 'startup', 'migrations', 'beneficiaries', 'seeds', 'cache'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => !all.includes(w));
 if (unknown.length) {
@@ -61,6 +61,18 @@ try {
       log('\n## seeds');
       await f({ adminUrl: env.adminUrl, log });
     }
+  }
+  if (run('cache')) {
+    const { benchCache } = await import('./cache.js');
+    const redisUrl = env.app.config.REDIS_URL;
+    if (!redisUrl) throw new Error('npm run bench -- cache needs redis-server on the PATH');
+    await benchCache({
+      databaseUrl: env.databaseUrl,
+      redisUrl,
+      adminEmail: env.adminEmail,
+      adminPassword: env.adminPassword,
+      log,
+    });
   }
 } finally {
   await env.close();
