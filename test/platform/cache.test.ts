@@ -18,7 +18,7 @@ const noTx = () => {
 async function instance(
   t: Test,
   redisUrl: string | null,
-  o: { clock?: { offset: number }; bypass?: string[] } = {},
+  o: { clock?: { offset: number }; bypass?: string[]; maxLocalEntries?: number } = {},
 ): Promise<Cache> {
   const redis = redisUrl ? createRedis(redisUrl, log) : null;
   if (redis) await connectRedis(redis, log);
@@ -28,7 +28,7 @@ async function instance(
     afterCommit: noTx,
     ttlSeconds: 300,
     localTtlSeconds: 5,
-    maxLocalEntries: 100,
+    maxLocalEntries: o.maxLocalEntries ?? 100,
     bypass: new Set(o.bypass),
     now: o.clock ? () => Date.now() + o.clock!.offset : undefined,
   });
@@ -254,6 +254,31 @@ t.test('without Redis: in-process only, trusted for the short local TTL', async 
   await cache.region<string>('strict-alone', { local: false }).get('k', [], strict);
   t.equal(strict.calls, 2, 'a strict region loads every time without Redis');
 });
+
+t.test(
+  'the in-process LRU: at most CACHE_LOCAL_MAX_ENTRIES copies, the least recently used forgotten first',
+  async (t) => {
+    const cache = await instance(t, null, { maxLocalEntries: 2 });
+    const r = cache.region<string>('lru');
+    const loads: string[] = [];
+    const get = (key: string) =>
+      r.get(key, ['lru'], async () => {
+        loads.push(key);
+        return key;
+      });
+    await get('a');
+    await get('b');
+    await get('a'); // a is now the most recently used
+    await get('c'); // full: b goes
+    t.same(loads, ['a', 'b', 'c']);
+    t.equal(await get('a'), 'a');
+    t.equal(await get('c'), 'c');
+    t.same(loads, ['a', 'b', 'c'], 'a and c stayed in memory');
+    await get('b');
+    t.same(loads, ['a', 'b', 'c', 'b'], 'b, the least recently used, was forgotten and loads again');
+    t.equal(cache.stats().localHits, 3);
+  },
+);
 
 t.test('CACHE_BYPASS: every read of a named region loads; * names them all', async (t) => {
   const cache = await instance(t, await testRedisUrl(), { bypass: ['off'] });
