@@ -34,6 +34,8 @@ export interface TestAppOptions {
   poolUrl?: string;
   /** The mailer MAILER configures (platform/mailer.ts) instead of the one recording into `mails`. */
   configuredMailer?: boolean;
+  /** Called inside /api/v1 once the modules are registered (to reach a module's service: `api.events`). */
+  extendApi?: (api: App) => void;
 }
 
 export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<TestContext> {
@@ -59,7 +61,7 @@ export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<Tes
   // The real assembly; only the database, Redis and secret of this test, and where logs and mails go, differ.
   const app = await buildApp(
     { ...config, DATABASE_URL: o.poolUrl ?? database.url, REDIS_URL: redisUrl, JWT_SECRET: TEST_JWT_SECRET },
-    { logStream: stream, ...(o.configuredMailer ? {} : { mailer }) },
+    { logStream: stream, extendApi: o.extendApi, ...(o.configuredMailer ? {} : { mailer }) },
   );
   o.extend?.(app);
   await app.ready();

@@ -35,6 +35,7 @@ import auditModule from './modules/audit/index.js';
 import opsModule from './modules/ops/index.js';
 import settingsModule from './modules/settings/index.js';
 import flagsModule from './modules/flags/index.js';
+import reportsModule from './modules/reports/index.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -146,6 +147,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       await api.register(opsModule);
       await api.register(settingsModule);
       await api.register(flagsModule);
+      await api.register(reportsModule);
       overrides.extendApi?.(api);
     },
     { prefix: API_PREFIX },

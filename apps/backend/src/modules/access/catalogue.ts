@@ -20,6 +20,8 @@ export const PERMISSIONS = {
   'attendance:write': 'Record attendance',
   'audit:read': 'Read the audit trail',
   'ops:read': 'See database and operational insight',
+  'reports:read': 'See and export aggregate reports (counts only, small counts suppressed)',
+  'reports:refresh': 'Refresh the report views on demand',
   'settings:manage': 'Change the organisation settings, logo and feature flags',
 } as const;
 
@@ -50,6 +52,8 @@ export const DEFAULT_ROLES: Record<string, { description: string; permissions: P
       'enrollments:decide',
       'attendance:write',
       'audit:read',
+      'reports:read',
+      'reports:refresh',
     ],
   },
   social_worker: {
@@ -61,11 +65,12 @@ export const DEFAULT_ROLES: Record<string, { description: string; permissions: P
       'beneficiaries:archive',
       'enrollments:write',
       'attendance:write',
+      'reports:read',
     ],
   },
   educator: {
     description: 'Runs workshops: participants and attendance, no sensitive data',
-    permissions: [...READ_CASES, 'workshops:write', 'attendance:write'],
+    permissions: [...READ_CASES, 'workshops:write', 'attendance:write', 'reports:read'],
   },
   receptionist: {
     description: 'Registers people and enrolment requests, no sensitive data',
@@ -78,5 +83,5 @@ export const DEFAULT_ROLES: Record<string, { description: string; permissions: P
       'enrollments:write',
     ],
   },
-  viewer: { description: 'Reads case records, no sensitive data', permissions: READ_CASES },
+  viewer: { description: 'Reads case records, no sensitive data', permissions: [...READ_CASES, 'reports:read'] },
 };
