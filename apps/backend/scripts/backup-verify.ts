@@ -10,10 +10,16 @@ import { isUpToDate } from '../src/database/migrator.js';
 import { loadDotEnv, ScriptError, withClient, withDatabase, withDatabaseName } from './lib/database.js';
 import { backupSettings, countRows, listBackups, manifestPath, type Manifest } from './lib/backup.js';
 import { restoreBackup } from './lib/restore.js';
+import type { KeyRing } from './lib/encryption.js';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
-export async function verifyBackup(url: string, dir: string, say: (line: string) => void = log): Promise<string[]> {
+export async function verifyBackup(
+  url: string,
+  dir: string,
+  keys: KeyRing,
+  say: (line: string) => void = log,
+): Promise<string[]> {
   const newest = listBackups(dir).at(-1);
   if (!newest) throw new ScriptError(`no backups in ${dir}`);
   const manifestFile = manifestPath(newest.file);
@@ -26,7 +32,7 @@ export async function verifyBackup(url: string, dir: string, say: (line: string)
   await withClient(url, (c) => c.query(`CREATE DATABASE ${scratch} TEMPLATE template0`));
   try {
     // Ownership and GRANTs are not what this checks, and the scratch server may lack the roles.
-    const status = await restoreBackup({ file: newest.file, target: scratchUrl, noOwner: true, log: say });
+    const status = await restoreBackup({ file: newest.file, target: scratchUrl, noOwner: true, keys, log: say });
     if (!isUpToDate(status)) {
       problems.push(
         `migrations not clean: ${status.pending.length} pending, ${status.drifted.length} drifted, ${status.missing.length} missing`,
@@ -80,8 +86,8 @@ async function amcheck(c: import('pg').Client, say: (line: string) => void): Pro
 
 async function main(): Promise<number> {
   loadDotEnv();
-  const { dir } = backupSettings();
-  const problems = await withDatabase(log, (url) => verifyBackup(url, dir));
+  const { dir, keys } = backupSettings();
+  const problems = await withDatabase(log, (url) => verifyBackup(url, dir, keys));
   if (problems.length) {
     for (const p of problems) process.stderr.write(`DIFFERENCE: ${p}\n`);
     process.stderr.write(`backup:verify FAILED (${problems.length} difference(s))\n`);

@@ -1,11 +1,14 @@
 // `npm run backup`: pg_dump -Fc into BACKUP_DIR, named by UTC time, with a .sha256 beside it and a manifest
 // holding the exact row count of every table, taken in the very snapshot pg_dump uses (an exported snapshot
-// of a REPEATABLE READ transaction). One backup at a time (a PostgreSQL advisory lock); prunes backups
+// of a REPEATABLE READ transaction). With BACKUP_ENCRYPTION_KEY the dump is encrypted as pg_dump writes it
+// (scripts/lib/encryption.ts: `.dump.enc`, the key id in the manifest); in production a backup without a key is
+// refused unless BACKUP_ALLOW_PLAINTEXT=true. One backup at a time (a PostgreSQL advisory lock); prunes backups
 // older than BACKUP_RETENTION_DAYS but never the newest. See docs/runbooks/backup-and-restore.md.
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadDotEnv, ScriptError, withClient, withDatabase } from './lib/database.js';
+import { ALGORITHM, CHUNK_BYTES, encryptStream, type BackupKey } from './lib/encryption.js';
 import {
   assertToolNotOlder,
   backupFileName,
@@ -31,7 +34,7 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 export async function backup(
   url: string,
-  o: { dir: string; retentionDays: number; log: (line: string) => void },
+  o: { dir: string; retentionDays: number; key: BackupKey | null; log: (line: string) => void },
 ): Promise<Manifest & { path: string }> {
   const tool = pgTool('pg_dump');
   return withClient(
@@ -50,7 +53,7 @@ export async function backup(
       fs.mkdirSync(o.dir, { recursive: true, mode: 0o700 });
       const database = (await c.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
       const at = new Date();
-      const file = path.join(o.dir, backupFileName(database, at));
+      const file = path.join(o.dir, backupFileName(database, at, o.key !== null));
       const partial = `${file}.partial`;
 
       // The snapshot stays open until pg_dump has finished: the counts and the dump see the same data.
@@ -77,15 +80,17 @@ export async function backup(
         o.log(`  … ${done}/${total} tables, ${humanBytes(size)} written`);
       }, 5_000);
       try {
-        await runTool(
-          tool.bin,
-          ['--format=custom', `--snapshot=${snapshot}`, '--verbose', '--file', partial],
-          url,
-          (line) => {
-            const m = /dumping contents of table "?([^"]+)"?/.exec(line);
-            if (m) o.log(`  [${++done}/${total}] ${m[1]}`);
-          },
-        );
+        const progress = (line: string) => {
+          const m = /dumping contents of table "?([^"]+)"?/.exec(line);
+          if (m) o.log(`  [${++done}/${total}] ${m[1]}`);
+        };
+        const args = ['--format=custom', `--snapshot=${snapshot}`, '--verbose'];
+        // Encrypted: pg_dump writes to a pipe and only ciphertext reaches the disk.
+        if (o.key)
+          await runTool(tool.bin, args, url, progress, {
+            stdout: [encryptStream(o.key), fs.createWriteStream(partial, { mode: 0o600 })],
+          });
+        else await runTool(tool.bin, [...args, '--file', partial], url, progress);
       } catch (err) {
         fs.rmSync(partial, { force: true });
         throw err;
@@ -108,9 +113,12 @@ export async function backup(
         size_bytes: fs.statSync(file).size,
         migrations,
         tables,
+        encryption: o.key ? { algorithm: ALGORITHM, key_id: o.key.id, chunk_bytes: CHUNK_BYTES } : null,
       };
       fs.writeFileSync(manifestPath(file), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
-      o.log(`wrote ${file} (${humanBytes(manifest.size_bytes)}, sha256 ${sha256.slice(0, 16)}…)`);
+      o.log(
+        `wrote ${file} (${humanBytes(manifest.size_bytes)}, sha256 ${sha256.slice(0, 16)}…, ${o.key ? `encrypted with key ${o.key.id}` : 'NOT encrypted'})`,
+      );
       prune(o.dir, database, o.retentionDays, o.log);
       await c.query('SELECT pg_advisory_unlock($1::bigint)', [BACKUP_LOCK_KEY]);
       return { ...manifest, path: file };
@@ -143,7 +151,13 @@ export function prune(
 async function main() {
   loadDotEnv();
   const settings = backupSettings();
-  await withDatabase(log, (url) => backup(url, { dir: settings.dir, retentionDays: settings.retentionDays, log }));
+  const key = settings.keys.current;
+  if (!key && settings.plaintextRefused)
+    throw new ScriptError(
+      'refusing to write an unencrypted backup in production: set BACKUP_ENCRYPTION_KEY (docs/runbooks/backup-and-restore.md), or BACKUP_ALLOW_PLAINTEXT=true to accept one',
+    );
+  if (!key) log('warning: BACKUP_ENCRYPTION_KEY is not set: this backup is not encrypted');
+  await withDatabase(log, (url) => backup(url, { dir: settings.dir, retentionDays: settings.retentionDays, key, log }));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

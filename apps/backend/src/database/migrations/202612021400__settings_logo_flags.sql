@@ -46,9 +46,9 @@ CREATE INDEX organisation_logo_created_by_idx ON organisation_logo (created_by);
 CREATE INDEX organisation_logo_updated_by_idx ON organisation_logo (updated_by);
 CREATE TRIGGER organisation_logo_set_updated_at BEFORE UPDATE ON organisation_logo
   FOR EACH ROW EXECUTE FUNCTION set_updated_at();
--- The bytes are not copied into the audit trail (only that they changed); the hash is.
+-- The bytes are not copied into the audit trail (content is classified sensitive below), the hash is.
 CREATE TRIGGER organisation_logo_audit AFTER INSERT OR UPDATE OR DELETE ON organisation_logo
-  FOR EACH ROW EXECUTE FUNCTION audit_row_change('id', 'content');
+  FOR EACH ROW EXECUTE FUNCTION audit_row_change('id');
 
 -- The state of a flag someone changed; a flag without a row answers its default. Targets are lists on the row
 -- (one change, one audit entry); the service checks the roles and users they name in the same transaction.
@@ -75,6 +75,38 @@ CREATE TRIGGER feature_flags_set_updated_at BEFORE UPDATE ON feature_flags
   FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 CREATE TRIGGER feature_flags_audit AFTER INSERT OR UPDATE OR DELETE ON feature_flags
   FOR EACH ROW EXECUTE FUNCTION audit_row_change('key');
+
+-- The classification of every column (docs/adr/*column-classification*). Nothing here is about a person but the
+-- staff users who made a change (as everywhere) and those a flag is targeted at.
+COMMENT ON COLUMN settings.key IS 'operational: setting name, from the registry in code';
+COMMENT ON COLUMN settings.value IS 'operational: the organisation''s value (branding, contact details, staff notice)';
+COMMENT ON COLUMN settings.version IS 'operational: settings revision that last wrote the value';
+COMMENT ON COLUMN settings.created_at IS 'operational: row created';
+COMMENT ON COLUMN settings.updated_at IS 'operational: row last changed';
+COMMENT ON COLUMN settings.created_by IS 'operational: staff user who created the row';
+COMMENT ON COLUMN settings.updated_by IS 'operational: staff user who last changed the row';
+
+COMMENT ON COLUMN organisation_logo.id IS 'operational: the single row';
+-- Public, but up to 256 KiB: sensitive keeps the bytes out of every audit row (sha256 records the change).
+COMMENT ON COLUMN organisation_logo.content IS 'sensitive: logo image bytes (not personal; kept out of audit_log)';
+COMMENT ON COLUMN organisation_logo.content_type IS 'operational: image/png or image/jpeg, from the bytes';
+COMMENT ON COLUMN organisation_logo.sha256 IS 'operational: SHA-256 of the image';
+COMMENT ON COLUMN organisation_logo.version IS 'operational: optimistic-concurrency version';
+COMMENT ON COLUMN organisation_logo.created_at IS 'operational: row created';
+COMMENT ON COLUMN organisation_logo.updated_at IS 'operational: row last changed';
+COMMENT ON COLUMN organisation_logo.created_by IS 'operational: staff user who created the row';
+COMMENT ON COLUMN organisation_logo.updated_by IS 'operational: staff user who last changed the row';
+
+COMMENT ON COLUMN feature_flags.key IS 'operational: flag name, from the registry in code';
+COMMENT ON COLUMN feature_flags.enabled IS 'operational: false switches the flag off for everyone';
+COMMENT ON COLUMN feature_flags.roles IS 'operational: roles the flag is on for';
+COMMENT ON COLUMN feature_flags.user_ids IS 'operational: staff users the flag is on for';
+COMMENT ON COLUMN feature_flags.percentage IS 'operational: share of staff users the flag is on for';
+COMMENT ON COLUMN feature_flags.version IS 'operational: optimistic-concurrency version';
+COMMENT ON COLUMN feature_flags.created_at IS 'operational: row created';
+COMMENT ON COLUMN feature_flags.updated_at IS 'operational: row last changed';
+COMMENT ON COLUMN feature_flags.created_by IS 'operational: staff user who created the row';
+COMMENT ON COLUMN feature_flags.updated_by IS 'operational: staff user who last changed the row';
 
 -- migrate:down
 SET LOCAL lock_timeout = '5s';

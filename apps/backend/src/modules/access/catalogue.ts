@@ -20,6 +20,7 @@ export const PERMISSIONS = {
   'attendance:write': 'Record attendance',
   'audit:read': 'Read the audit trail',
   'ops:read': 'See database and operational insight',
+  'privacy:manage': 'Data-subject requests, exports of everything held about a person, anonymisation, privacy notices',
   'reports:read': 'See and export aggregate reports (counts only, small counts suppressed)',
   'reports:refresh': 'Refresh the report views on demand',
   'settings:manage': 'Change the organisation settings, logo and feature flags',

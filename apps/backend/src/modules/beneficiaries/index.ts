@@ -19,11 +19,11 @@ declare module 'fastify' {
 
 export default defineModule({
   name: 'beneficiaries',
-  dependencies: ['db', 'cache', 'auth-guard'],
+  dependencies: ['db', 'cache', 'auth-guard', 'classification'],
   service: (app) =>
     createBeneficiariesService({
       db: app.db,
-      repo: createBeneficiariesRepository(app.db),
+      repo: createBeneficiariesRepository(app.db, app.classification),
       timezone: app.config.ORG_TIMEZONE,
       cache: app.cache,
     }),
