@@ -37,6 +37,7 @@ import privacyModule from './modules/privacy/index.js';
 import opsModule from './modules/ops/index.js';
 import settingsModule from './modules/settings/index.js';
 import flagsModule from './modules/flags/index.js';
+import eventsModule from './modules/events/index.js';
 import reportsModule from './modules/reports/index.js';
 
 export const API_PREFIX = '/api/v1';
@@ -151,6 +152,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       await api.register(opsModule);
       await api.register(settingsModule);
       await api.register(flagsModule);
+      await api.register(eventsModule);
       await api.register(reportsModule);
       overrides.extendApi?.(api);
     },

@@ -33,6 +33,10 @@ export const ConfigSchema = Type.Object({
     'postgres:// URL of the application database; empty starts embedded PostgreSQL (not in production)',
   ),
   MIGRATION_DATABASE_URL: OptUrl(PG, 'postgres:// URL used by migrations (owner role); defaults to DATABASE_URL'),
+  DIRECT_DATABASE_URL: OptUrl(
+    PG,
+    'direct (session-mode) connection for migrations, advisory locks held across transactions (relay leader, seed, backups) and LISTEN; defaults to DATABASE_URL',
+  ),
   DB_POOL_MAX: Int(1, 200, 10, 'maximum connections in the pg pool'),
   DB_STATEMENT_TIMEOUT_MS: Int(100, 3_600_000, 15_000, 'statement_timeout for every pooled connection'),
   DB_IDLE_TIMEOUT_MS: Int(1_000, 3_600_000, 30_000, 'idle client timeout of the pool'),
@@ -117,6 +121,33 @@ export const ConfigSchema = Type.Object({
     1_048_575,
     100_000,
     'most data rows a report exported as xlsx may have (csv has no cap)',
+  ),
+
+  EVENTS_RETENTION_HOURS: Int(
+    1,
+    87_600,
+    168,
+    'change events older than this are pruned; a client resuming from before gets a reset event',
+  ),
+  EVENTS_MAX_STREAMS: Int(
+    1,
+    100_000,
+    10_000,
+    'event streams (SSE and Socket.IO) one instance serves at once; past it 503',
+  ),
+  EVENTS_MAX_STREAMS_PER_USER: Int(1, 10_000, 20, 'event streams one user may hold open on one instance; past it 429'),
+  EVENTS_STREAM_BUFFER_BYTES: Int(
+    16_384,
+    67_108_864,
+    1_048_576,
+    'bytes a stream may have waiting to be sent; a client further behind is dropped (reason slow_consumer) and resumes',
+  ),
+  EVENTS_HEARTBEAT_SECONDS: Int(1, 300, 15, 'comment heartbeat on idle SSE streams; session re-check of every stream'),
+  EVENTS_POLL_MS: Int(
+    50,
+    60_000,
+    1_000,
+    'how often the relay reads the outbox without a NOTIFY, and an instance whose Redis subscription is down catches up',
   ),
 
   METRICS_TOKEN: Type.Optional(
