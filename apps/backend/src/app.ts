@@ -18,6 +18,7 @@ import dbPlugin from './platform/db.js';
 import classificationPlugin from './platform/sensitive-data.js';
 import redisPlugin from './platform/redis.js';
 import cacheInvalidationPlugin from './platform/cache-invalidation.js';
+import cachePlugin from './platform/cache/index.js';
 import mailerPlugin, { type Mailer } from './platform/mailer.js';
 import metricsPlugin from './platform/metrics.js';
 import authGuardPlugin from './platform/auth.js';
@@ -35,6 +36,8 @@ import attendanceModule from './modules/attendance/index.js';
 import auditModule from './modules/audit/index.js';
 import privacyModule from './modules/privacy/index.js';
 import opsModule from './modules/ops/index.js';
+import settingsModule from './modules/settings/index.js';
+import flagsModule from './modules/flags/index.js';
 import eventsModule from './modules/events/index.js';
 import reportsModule from './modules/reports/index.js';
 
@@ -110,6 +113,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(classificationPlugin);
   await app.register(redisPlugin);
   await app.register(cacheInvalidationPlugin);
+  await app.register(cachePlugin);
   await app.register(mailerPlugin, { mailer: overrides.mailer });
   await app.register(metricsPlugin);
 
@@ -149,6 +153,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       await api.register(auditModule);
       await api.register(privacyModule);
       await api.register(opsModule);
+      await api.register(settingsModule);
+      await api.register(flagsModule);
       await api.register(eventsModule);
       await api.register(reportsModule);
       overrides.extendApi?.(api);

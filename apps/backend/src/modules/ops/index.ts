@@ -16,6 +16,6 @@ declare module 'fastify' {
 export default defineModule({
   name: 'ops',
   dependencies: ['db', 'auth-guard'],
-  service: (app) => createOpsService({ db: app.db, repo: createOpsRepository(app.db) }),
+  service: (app) => createOpsService({ db: app.db, repo: createOpsRepository(app.db), config: app.config }),
   routes: opsRoutes,
 });
