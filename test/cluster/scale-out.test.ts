@@ -3,7 +3,8 @@
 // their sessions (migrations, locks) on PostgreSQL itself (DIRECT_DATABASE_URL).
 // Here: a role's permission change applies on every instance at the next request; a session ended by an
 // administrator (deactivation) fails on every instance at the next request; the sign-in throttle counts
-// failures made on different instances together; an event written through any instance reaches the stream
+// failures made on different instances together; a settings change is served by every instance within the
+// cache's bound (1 s, docs/development.md "Caching"); an event written through any instance reaches the stream
 // clients of all three, with one relay leading on its own direct session (never a pooled connection).
 // (Sign-out through one instance ending the session on all three is test/cluster/instances.test.ts; read-your-
 // writes across instances is test/replicas/.)
@@ -15,7 +16,7 @@ import { signIn, startInstances, type Instance } from '../helpers/instances.js';
 import { startPgBouncer } from '../helpers/pgbouncer.js';
 import { waitFor } from '../helpers/wait.js';
 
-t.test('three instances, one service: permissions, revocation, sign-in throttle, the change feed', async (t) => {
+t.test('three instances, one service: permissions, revocation, throttle, settings, the change feed', async (t) => {
   const database = await createTestDatabase();
   t.teardown(() => database.drop());
   const bouncer = await startPgBouncer({ poolSize: 5 });
@@ -76,6 +77,35 @@ t.test('three instances, one service: permissions, revocation, sign-in throttle,
     const refused = await attempt(i, password);
     t.equal(refused.status, 429, `instance on port ${i.port} counts the failures made on the others`);
     t.ok(Number(refused.headers['retry-after']) > 0, 'with Retry-After');
+  }
+
+  // Settings: changed through each instance in turn, every instance serves the change within the bound, timed
+  // from the change's answer to the sending of the first request that saw it (not the polling's own latency).
+  const organisation = async (i: Instance) =>
+    String(json((await i.request('GET', '/api/v1/settings/public')).body).organisation_name);
+  const before = await Promise.all(instances.map(organisation)); // each instance now holds it in its cache
+  t.equal(new Set(before).size, 1, 'the same name everywhere');
+  for (const [n, writer] of instances.entries()) {
+    const name = `Rede Municipal ${n + 1}`;
+    const res = await writer.request('PATCH', '/api/v1/settings', {
+      headers: admin.headers,
+      body: { organisation_name: name },
+    });
+    t.equal(res.status, 200, `settings changed through instance ${n + 1}`);
+    const done = performance.now();
+    const seenAfter = await Promise.all(
+      instances.map(async (i) => {
+        for (;;) {
+          const sent = performance.now();
+          if ((await organisation(i)) === name) return sent - done;
+          if (sent - done > 10_000) return Infinity;
+        }
+      }),
+    );
+    t.ok(
+      seenAfter.every((ms) => ms <= 1_000),
+      `every instance serves it within 1 s (${seenAfter.map((ms) => `${ms.toFixed(0)} ms`).join(', ')})`,
+    );
   }
 
   // The change feed: one relay leads, on a session of its own on PostgreSQL itself (DIRECT_DATABASE_URL).
