@@ -1,6 +1,6 @@
 // buildApp: the platform plugins, then every module, in one visible list.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DestinationStream } from 'pino';
@@ -70,8 +70,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       config.LOG_LEVEL === 'silent' && !overrides.logStream
         ? false
         : loggerOptions(config.LOG_LEVEL, overrides.logStream),
-    // One access line per request instead of Fastify's two (registerAccessLog).
-    disableRequestLogging: true,
+    // One access line per request instead of Fastify's two (registerAccessLog); the top-level
+    // disableRequestLogging option is deprecated in Fastify 5.
+    logController: new LogController({ disableRequestLogging: true }),
     // No `requestIdHeader`: Fastify would take that header as is, bypassing genReqId and its check.
     requestIdHeader: false,
     genReqId: (req) => {
