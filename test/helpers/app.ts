@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase } from './db.js';
 import { testRedisUrl } from './redis.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
+export const TEST_WEBHOOK_SECRET_KEY = 'test-webhook-secret-key-long-enough-for-hkdf';
 
 export interface TestContext {
   app: App;
@@ -43,6 +44,9 @@ export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<Tes
     LOG_LEVEL: 'info',
     DB_APPLICATION_NAME: 'acolhe-test',
     JWT_SECRET: TEST_JWT_SECRET,
+    WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY,
+    // Workers and schedules only where a test asks (JOBS_ENABLED=true): the others only enqueue.
+    JOBS_ENABLED: 'false',
     ...o.env,
   });
   const lines: string[] = [];

@@ -31,6 +31,9 @@ import enrollmentsModule from './modules/enrollments/index.js';
 import attendanceModule from './modules/attendance/index.js';
 import auditModule from './modules/audit/index.js';
 import opsModule from './modules/ops/index.js';
+import jobsModule from './modules/jobs/index.js';
+import webhooksModule from './modules/webhooks/index.js';
+import schedules from './schedules.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -126,6 +129,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(
     async (api) => {
       api.addHook('preValidation', rejectNulBytes);
+      await api.register(jobsModule);
       await api.register(authModule);
       await api.register(accessModule);
       await api.register(usersModule);
@@ -136,6 +140,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       await api.register(attendanceModule);
       await api.register(auditModule);
       await api.register(opsModule);
+      await api.register(webhooksModule);
+      // The scheduled work of every module, in one list (src/schedules.ts).
+      await api.register(schedules);
       overrides.extendApi?.(api);
     },
     { prefix: API_PREFIX },

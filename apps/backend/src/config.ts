@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { checkedCron } from './platform/cron.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -14,6 +15,15 @@ const Str = (dflt: string, description: string) => Type.String({ default: dflt, 
 const OptUrl = (schemes: string[], description: string) =>
   Type.Optional(Type.String({ pattern: `^(${schemes.join('|')})://`, description }));
 const PG = ['postgres', 'postgresql'];
+const Bool = (dflt: boolean, description: string) => Type.Boolean({ default: dflt, description });
+/** A cron expression (5 fields, or 6 with seconds first) evaluated in ORG_TIMEZONE, or `off`. */
+const CRON_PATTERN = '^(off|\\S+( \\S+){4,5})$';
+const Cron = (dflt: string, what: string) =>
+  Type.String({
+    default: dflt,
+    pattern: CRON_PATTERN,
+    description: `cron (in ORG_TIMEZONE) of ${what}; off disables it`,
+  });
 
 export const ConfigSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
@@ -33,6 +43,10 @@ export const ConfigSchema = Type.Object({
     'postgres:// URL of the application database; empty starts embedded PostgreSQL (not in production)',
   ),
   MIGRATION_DATABASE_URL: OptUrl(PG, 'postgres:// URL used by migrations (owner role); defaults to DATABASE_URL'),
+  DIRECT_DATABASE_URL: OptUrl(
+    PG,
+    'direct (session-mode) connection for migrations, advisory locks held across transactions (relay leader, seed, backups) and LISTEN; defaults to DATABASE_URL',
+  ),
   DB_POOL_MAX: Int(1, 200, 10, 'maximum connections in the pg pool'),
   DB_STATEMENT_TIMEOUT_MS: Int(100, 3_600_000, 15_000, 'statement_timeout for every pooled connection'),
   DB_IDLE_TIMEOUT_MS: Int(1_000, 3_600_000, 30_000, 'idle client timeout of the pool'),
@@ -111,6 +125,67 @@ export const ConfigSchema = Type.Object({
   BACKUP_DIR: Str('.data/backups', 'where npm run backup writes dumps (relative to the repo root)'),
   BACKUP_RETENTION_DAYS: Int(1, 3650, 30, 'backups older than this are pruned (the newest is always kept)'),
 
+  JOBS_ENABLED: Bool(
+    true,
+    'this instance runs jobs (workers and schedules); false: it only enqueues and lists them (docs/runbooks/jobs.md)',
+  ),
+  JOBS_CONCURRENCY: Int(1, 32, 2, 'jobs of one name this instance runs at once'),
+  JOBS_POLL_INTERVAL_MS: Int(
+    500,
+    60_000,
+    2_000,
+    'how often an idle worker looks for new jobs (a job enqueued by the same instance starts at once)',
+  ),
+  JOBS_HEARTBEAT_SECONDS: Int(
+    1,
+    300,
+    10,
+    "a running job's heartbeat; a run silent for three beats (its process died) is returned to the queue",
+  ),
+  JOBS_MAINTENANCE_INTERVAL_SECONDS: Int(
+    1,
+    3_600,
+    60,
+    'how often the queue fails jobs past their time limit (then retried) and archives finished ones',
+  ),
+  JOBS_CRON_CHECK_SECONDS: Int(1, 45, 30, 'how often the schedules are evaluated (by one instance at a time)'),
+  JOBS_HISTORY_DAYS: Int(1, 3_650, 90, 'days of job runs kept for GET /api/v1/admin/jobs and the metrics'),
+  BACKUP_SCHEDULE: Cron('0 2 * * *', 'the backup job (pg_dump into BACKUP_DIR, then pruning)'),
+  RESTORE_TEST_SCHEDULE: Cron('0 4 1 * *', 'the restore test (backup:verify on the newest backup)'),
+  MAINTENANCE_SCHEDULE: Cron('30 3 * * *', 'database maintenance (ANALYZE, dead tuples, bloat, amcheck)'),
+  PRUNE_SCHEDULE: Cron('15 * * * *', 'pruning (expired sessions and reset tokens, old job runs and deliveries)'),
+  BACKUP_VERIFY_DATABASE_URL: OptUrl(
+    PG,
+    'server and role (allowed to CREATE DATABASE) where the restore test restores the newest backup into a scratch database; defaults to DIRECT_DATABASE_URL, then DATABASE_URL',
+  ),
+  MAINTENANCE_AMCHECK_INDEXES: Int(
+    0,
+    100_000,
+    20,
+    'btree indexes checked with amcheck per maintenance run, in rotation (0: none)',
+  ),
+
+  WEBHOOK_SECRET_KEY: Type.Optional(
+    Type.String({
+      minLength: 32,
+      description:
+        'key encrypting webhook signing secrets at rest (at least 32 characters); without it webhooks cannot be created in production (development keeps a generated one under DATA_DIR)',
+    }),
+  ),
+  WEBHOOK_ALLOW_PRIVATE: Bool(
+    false,
+    'allow webhook destinations on loopback, private, link-local and metadata addresses (local receivers, tests)',
+  ),
+  WEBHOOK_TIMEOUT_MS: Int(100, 60_000, 10_000, 'a delivery succeeds on a 2xx answer within this time'),
+  WEBHOOK_CONNECT_TIMEOUT_MS: Int(100, 60_000, 5_000, 'time allowed to connect to a webhook destination'),
+  WEBHOOK_RETRY_SCHEDULE: Str(
+    '5s,5m,30m,2h,5h,10h,10h',
+    'delays before each retry of a failed delivery (ms, s, m, h; ±20 % jitter); the first attempt is immediate',
+  ),
+  WEBHOOK_DISABLE_AFTER_HOURS: Int(1, 8_760, 120, 'a subscription failing for this long is disabled'),
+  WEBHOOK_CONCURRENCY: Int(1, 64, 4, 'subscriptions this instance delivers to at once'),
+  WEBHOOK_RETENTION_DAYS: Int(1, 3_650, 30, 'days finished webhook deliveries are kept'),
+
   SEED_ADMIN_EMAIL: Type.Optional(
     Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'first admin e-mail (required outside development)' }),
   ),
@@ -181,6 +256,8 @@ function describe(schema: TSchema): string {
   if (schema.enum) return `one of ${schema.enum.join(', ')}`;
   if (schema.anyOf) return `one of ${schema.anyOf.map((s: TSchema) => s.const).join(', ')}`;
   if (schema.type === 'integer') return `an integer from ${schema.minimum} to ${schema.maximum}`;
+  if (schema.type === 'boolean') return 'true or false';
+  if (schema.pattern === CRON_PATTERN) return 'a cron expression (5 or 6 fields) or off';
   if (schema.pattern)
     return schema.pattern.endsWith('://')
       ? `a URL starting with ${schema.pattern.slice(2, -4).replaceAll('|', ':// or ')}://`
@@ -205,6 +282,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${key} must be ${describe(schema)} (got ${got})`);
   }
   const cfg = value as Static<typeof ConfigSchema>;
+  for (const [key, schema] of Object.entries(ConfigSchema.properties) as [string, TSchema][]) {
+    if (schema.pattern !== CRON_PATTERN) continue;
+    try {
+      checkedCron(cfg[key as keyof typeof cfg] as string, cfg.ORG_TIMEZONE, key);
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
+  }
   if (cfg.NODE_ENV === 'production') {
     const missing = PRODUCTION_REQUIRED.filter((k) => !cfg[k]);
     if (missing.length)

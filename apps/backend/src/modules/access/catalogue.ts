@@ -19,7 +19,9 @@ export const PERMISSIONS = {
   'attendance:read': 'See attendance sheets and rates',
   'attendance:write': 'Record attendance',
   'audit:read': 'Read the audit trail',
-  'ops:read': 'See database and operational insight',
+  'ops:read': 'See database and operational insight, jobs and their runs',
+  'ops:manage': 'Run jobs now (backup, restore test, maintenance, pruning)',
+  'integrations:manage': 'Create, change and delete webhooks; see and retry their deliveries',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -2,11 +2,14 @@
 import type pg from 'pg';
 import type { Db } from '../../platform/db.js';
 import { DbError } from '../../platform/db.js';
+import type { Config } from '../../config.js';
 import type { OpsRepository } from './repository.js';
+import { createScheduledOps } from './scheduled.js';
 import type { DatabaseInsight, DatabaseInsightQuery } from './schemas.js';
 
-export function createOpsService(d: { db: Db; repo: OpsRepository }) {
+export function createOpsService(d: { db: Db; repo: OpsRepository; config: Config }) {
   const { db, repo } = d;
+  const scheduled = createScheduledOps(d);
 
   async function topStatements(limit: number, tx: pg.PoolClient): Promise<DatabaseInsight['top_statements']> {
     // A savepoint: the view errors when the library is not preloaded, and that must not abort the rest.
@@ -34,6 +37,8 @@ export function createOpsService(d: { db: Db; repo: OpsRepository }) {
   }
 
   return {
+    ...scheduled,
+
     async databaseInsight(q: DatabaseInsightQuery): Promise<DatabaseInsight> {
       return db.transaction(
         async (tx) => {

@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readStatus, type MigrationStatus } from '../../src/database/migrator.js';
-import { withClient, ScriptError } from './database.js';
-import { assertToolNotOlder, isEmptyDatabase, pgTool, runTool, serverVersion, verifyChecksum } from './backup.js';
+import { readStatus, type MigrationStatus } from '../migrator.js';
+import { withClient, ScriptError } from '../client.js';
+import { assertToolNotOlder, isEmptyDatabase, pgTool, runTool, serverVersion, verifyChecksum } from './tools.js';
 
 export interface RestoreOptions {
   file: string;
@@ -16,6 +16,8 @@ export interface RestoreOptions {
   /** Skip ownership and GRANTs (restoring into a cluster without the original roles, or a scratch check). */
   noOwner?: boolean;
   log: (line: string) => void;
+  /** Aborting ends pg_restore (a job asked to stop). */
+  signal?: AbortSignal;
 }
 
 export async function restoreBackup(o: RestoreOptions): Promise<MigrationStatus> {
@@ -48,9 +50,15 @@ export async function restoreBackup(o: RestoreOptions): Promise<MigrationStatus>
   args.push(o.file);
   let tables = 0;
   const started = Date.now();
-  await runTool(tool.bin, args, o.target, (line) => {
-    if (/processing data for table/.test(line) && ++tables % 10 === 0) o.log(`  ${tables} tables restored`);
-  });
+  await runTool(
+    tool.bin,
+    args,
+    o.target,
+    (line) => {
+      if (/processing data for table/.test(line) && ++tables % 10 === 0) o.log(`  ${tables} tables restored`);
+    },
+    o.signal,
+  );
   if (list) fs.rmSync(path.dirname(list), { recursive: true, force: true });
   o.log(`restored ${tables} tables in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return withClient(o.target, (c) => readStatus({ query: (text, values) => c.query(text, values as unknown[]) }));

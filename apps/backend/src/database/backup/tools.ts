@@ -7,9 +7,9 @@ import path from 'node:path';
 import type pg from 'pg';
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { ConfigSchema, REPO_ROOT } from '../../src/config.js';
-import { libpqEnv, pgToolPath } from '../../src/database/pg-tools.js';
-import { ScriptError } from './database.js';
+import { ConfigSchema, REPO_ROOT } from '../../config.js';
+import { libpqEnv, pgToolPath } from '../pg-tools.js';
+import { ScriptError } from '../client.js';
 
 /** BACKUP_DIR and BACKUP_RETENTION_DAYS validated by the config schema (without requiring the server's variables). */
 export function backupSettings(env: NodeJS.ProcessEnv = process.env): { dir: string; retentionDays: number } {
@@ -155,10 +155,19 @@ export function humanBytes(n: number): string {
   return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 
-/** Runs a client tool with the connection in libpq variables; streams its stderr lines to `onLine`. */
-export function runTool(bin: string, args: string[], url: string, onLine: (line: string) => void): Promise<void> {
+/**
+ * Runs a client tool with the connection in libpq variables; streams its stderr lines to `onLine`. An aborted
+ * `signal` (a job asked to stop) ends the tool, and the promise rejects.
+ */
+export function runTool(
+  bin: string,
+  args: string[],
+  url: string,
+  onLine: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { env: libpqEnv(url), stdio: ['ignore', 'inherit', 'pipe'] });
+    const child = spawn(bin, args, { env: libpqEnv(url), stdio: ['ignore', 'ignore', 'pipe'], signal });
     let buffer = '';
     const tail: string[] = [];
     child.stderr.on('data', (d: Buffer) => {
@@ -196,5 +205,3 @@ export async function isEmptyDatabase(c: pg.ClientBase): Promise<boolean> {
   );
   return Number(rows[0]!.n) === 0;
 }
-
-export { REPO_ROOT };
