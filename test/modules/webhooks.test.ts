@@ -5,7 +5,7 @@
 import t from 'tap';
 import { buildTestApp, type TestContext } from '../helpers/app.js';
 import { admin, userWith, type TestUser } from '../helpers/auth.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { startReceiver } from '../helpers/receiver.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** Deliveries on, loopback allowed, retries fast (the default schedule's values are tested in webhook-rules). */
