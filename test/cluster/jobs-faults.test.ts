@@ -38,10 +38,9 @@ async function setup(t: Test) {
 
 const runsOf = async (db: pg.Client, jobId: string) =>
   (
-    await db.query<RunRow>(
-      'SELECT id, worker, status, attempt, error FROM job_runs WHERE job_id = $1 ORDER BY id',
-      [jobId],
-    )
+    await db.query<RunRow>('SELECT id, worker, status, attempt, error FROM job_runs WHERE job_id = $1 ORDER BY id', [
+      jobId,
+    ])
   ).rows;
 
 /** The instance whose process wrote `worker` (host:pid:id). */
@@ -91,7 +90,7 @@ t.test('a job killed mid-run is retried on another instance', async (t) => {
     ['interrupted', 'succeeded'],
   );
   t.match(runs[0]!.error, /stopped responding/);
-  const job = await db.query<{ state: string }>("SELECT state::text FROM pgboss.job WHERE id = $1", [jobId]);
+  const job = await db.query<{ state: string }>('SELECT state::text FROM pgboss.job WHERE id = $1', [jobId]);
   t.equal(job.rows[0]!.state, 'completed');
 });
 
@@ -103,10 +102,11 @@ t.test('SIGTERM: a running job finishes within the grace; past it, it goes back 
   const exited = first.instance.stop('SIGTERM'); // resolves when the process exits
   await first.instance.server.waitFor(/shutting down/);
   await holder.query('COMMIT');
-  const finished = await waitFor(
-    async () => (await runsOf(db, first.jobId)).find((r) => r.status !== 'running'),
-    { timeout: 30_000, interval: 50, what: 'the run to end' },
-  );
+  const finished = await waitFor(async () => (await runsOf(db, first.jobId)).find((r) => r.status !== 'running'), {
+    timeout: 30_000,
+    interval: 50,
+    what: 'the run to end',
+  });
   t.equal(finished.status, 'succeeded', 'finished within the grace');
   t.equal(finished.worker, first.running.worker, 'on the instance that was stopping');
   t.equal(await exited, 0, 'then the instance exits cleanly');
@@ -122,7 +122,8 @@ t.test('SIGTERM: a running job finishes within the grace; past it, it goes back 
   });
   await stopping;
   const retry = await waitFor(
-    async () => (await runsOf(db, second.jobId)).find((r) => r.status === 'running' && r.worker !== second.running.worker),
+    async () =>
+      (await runsOf(db, second.jobId)).find((r) => r.status === 'running' && r.worker !== second.running.worker),
     { timeout: 60_000, interval: 100, what: 'the job to run again on another instance' },
   );
   t.equal(retry.attempt, 2);

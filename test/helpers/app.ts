@@ -31,6 +31,8 @@ export interface TestAppOptions {
   database?: TestDatabase;
   /** Extra routes for platform tests, added before the app is ready (outside /api/v1). */
   extend?: (app: App) => void;
+  /** Inside /api/v1, after the modules (buildApp's extendApi): where the modules' services are visible. */
+  extendApi?: (api: App) => void;
   /** A different PostgreSQL URL for the pool (e.g. through a proxy the test controls). */
   poolUrl?: string;
   /** The mailer MAILER configures (platform/mailer.ts) instead of the one recording into `mails`. */
@@ -63,14 +65,15 @@ export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<Tes
   // The real assembly; only the database, Redis and secret of this test, and where logs and mails go, differ.
   const app = await buildApp(
     { ...config, DATABASE_URL: o.poolUrl ?? database.url, REDIS_URL: redisUrl, JWT_SECRET: TEST_JWT_SECRET },
-    { logStream: stream, ...(o.configuredMailer ? {} : { mailer }) },
+    { logStream: stream, extendApi: o.extendApi, ...(o.configuredMailer ? {} : { mailer }) },
   );
-  o.extend?.(app);
-  await app.ready();
+  // Before ready: an app that fails to start still closes its pool and Redis client.
   t.teardown(async () => {
     await app.close(); // closes the pool and the Redis client
     if (!o.database) await database.drop();
   });
+  o.extend?.(app);
+  await app.ready();
   return {
     app,
     db: app.db,

@@ -276,3 +276,31 @@ t.test('maintenance: stale statistics analysed, dead tuples and bloat reported, 
   t.equal(s.amcheck.checked.length, 5, 'the configured share of indexes');
   t.same(s.amcheck.corrupt, []);
 });
+
+t.test('backup and restore test as jobs: results recorded; a backup unlike its manifest fails the test', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'acolhe-job-backups-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const ctx = await buildTestApp(t, { env: { ...JOBS, BACKUP_DIR: dir } });
+  const boss = await admin(ctx);
+  const backup = await runNow(ctx, boss.headers, 'backup');
+  t.equal(backup.status, 'succeeded', backup.run.error ?? '');
+  const file = String(backup.run.summary?.file);
+  t.match(file, /^t_[0-9a-f]+-\d{8}T\d{6}Z\.dump$/);
+  t.ok(fs.existsSync(path.join(dir, file)) && fs.existsSync(path.join(dir, `${file}.sha256`)));
+  t.same(backup.run.summary?.pruned, []);
+
+  const ok = await runNow(ctx, boss.headers, 'restore-test');
+  t.equal(ok.status, 'succeeded', ok.run.error ?? '');
+  t.equal(ok.run.summary?.file, file);
+
+  const manifestFile = path.join(dir, file.replace(/\.dump$/, '.manifest.json'));
+  const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { tables: Record<string, number> };
+  manifest.tables['public.users'] = 999;
+  fs.writeFileSync(manifestFile, JSON.stringify(manifest));
+  const bad = await runNow(ctx, boss.headers, 'restore-test');
+  t.equal(bad.status, 'failed');
+  t.match(
+    bad.run.error,
+    /restore test of .*: 1 difference\(s\): table public\.users: \d+ rows restored, 999 at backup time/,
+  );
+});

@@ -45,7 +45,12 @@ export async function restoreBackup(o: RestoreOptions): Promise<MigrationStatus>
   ];
   if (o.clean) args.push('--clean', '--if-exists');
   if (o.noOwner) args.push('--no-owner', '--no-privileges');
-  const list = superuser ? null : listWithout(tool.bin, o.file, UNTRUSTED_OPTIONAL, o.log);
+  const list = restoreList(
+    tool.bin,
+    o.file,
+    { skipExtensions: superuser ? [] : UNTRUSTED_OPTIONAL, clean: !!o.clean },
+    o.log,
+  );
   if (list) args.push('--use-list', list);
   args.push(o.file);
   let tables = 0;
@@ -65,19 +70,47 @@ export async function restoreBackup(o: RestoreOptions): Promise<MigrationStatus>
 }
 
 /** Optional extensions only a superuser may create: a non-superuser restore skips them instead of failing. */
-const UNTRUSTED_OPTIONAL = ['pg_stat_statements'];
+const UNTRUSTED_OPTIONAL = ['pg_stat_statements', 'amcheck'];
 
-/** A pg_restore --use-list without the entries of those extensions, or null when the dump has none. */
-function listWithout(bin: string, file: string, extensions: string[], log: (line: string) => void): string | null {
+/**
+ * The pg_restore --use-list, or null when the archive as it is will do:
+ * - without the optional extensions a non-superuser cannot create;
+ * - with --clean, the key constraints of partitions (the job queue's) placed before the others: pg_restore drops
+ *   in the reverse order of the list, and a partition's key attached to its parent's goes only with the parent's
+ *   (PostgreSQL refuses to drop it alone: "cannot drop inherited constraint").
+ */
+function restoreList(
+  bin: string,
+  file: string,
+  o: { skipExtensions: string[]; clean: boolean },
+  log: (line: string) => void,
+): string | null {
   const res = spawnSync(bin, ['--list', file], { encoding: 'utf8' });
   if (res.status !== 0) throw new ScriptError(`pg_restore --list failed: ${res.stderr.trim()}`);
   const skip = (line: string) =>
-    extensions.some((e) => new RegExp(`\\b(EXTENSION - ${e}|EXTENSION ${e})\\b`).test(line));
-  const lines = res.stdout.split('\n');
-  if (!lines.some(skip)) return null;
-  log(`skipping extension(s) ${extensions.join(', ')}: only a superuser can create them (the API works without)`);
+    o.skipExtensions.some((e) => new RegExp(`\\b(EXTENSION - ${e}|EXTENSION ${e})\\b`).test(line));
+  let lines = res.stdout.split('\n');
+  const skipped = o.skipExtensions.filter((e) => lines.some((l) => skip(l) && l.includes(e)));
+  if (skipped.length) {
+    log(`skipping extension(s) ${skipped.join(', ')}: only a superuser can create them (the API works without)`);
+    lines = lines.filter((l) => !skip(l));
+  }
+  // "<id>; <oid> <oid> TABLE ATTACH <schema> <name> <owner>": the partitions.
+  const partitions = new Set(lines.flatMap((l) => /^\d+; \d+ \d+ TABLE ATTACH (\S+ \S+) /.exec(l)?.[1] ?? []));
+  const isPartitionKey = (l: string) => {
+    const m = /^\d+; \d+ \d+ CONSTRAINT (\S+) (\S+) /.exec(l);
+    return !!m && partitions.has(`${m[1]} ${m[2]}`);
+  };
+  const reorder = o.clean && lines.some(isPartitionKey);
+  if (reorder) {
+    const keys = lines.filter(isPartitionKey);
+    const rest = lines.filter((l) => !isPartitionKey(l));
+    const firstConstraint = rest.findIndex((l) => /^\d+; \d+ \d+ CONSTRAINT /.test(l));
+    lines = [...rest.slice(0, firstConstraint), ...keys, ...rest.slice(firstConstraint)];
+  }
+  if (!skipped.length && !reorder) return null;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'acolhe-restore-'));
   const list = path.join(dir, 'restore.list');
-  fs.writeFileSync(list, lines.filter((l) => !skip(l)).join('\n'));
+  fs.writeFileSync(list, lines.join('\n'));
   return list;
 }

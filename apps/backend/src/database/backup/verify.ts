@@ -61,14 +61,17 @@ export async function verifyBackup(
   return { file: path.basename(newest.file), problems };
 }
 
-/** bt_index_check (with heapallindexed) on every valid btree index; one line per corrupt index. */
+/**
+ * bt_index_check (with heapallindexed) on every valid btree index (not the parents of partitioned indexes: their
+ * partitions' are checked); one line per corrupt index.
+ */
 async function amcheck(c: pg.Client, say: (line: string) => void): Promise<string[]> {
   await c.query('CREATE EXTENSION IF NOT EXISTS amcheck');
   const { rows } = await c.query<{ oid: number; name: string }>(
     `SELECT i.indexrelid::int AS oid, format('%I.%I', n.nspname, ic.relname) AS name
        FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
        JOIN pg_am am ON am.oid = ic.relam
-      WHERE am.amname = 'btree' AND i.indisvalid AND i.indisready AND ic.relpersistence <> 't'
+      WHERE am.amname = 'btree' AND ic.relkind = 'i' AND i.indisvalid AND i.indisready AND ic.relpersistence <> 't'
         AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
       ORDER BY 2`,
   );
