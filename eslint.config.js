@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import moduleBoundaries from './eslint/module-boundaries.js';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/.data/**', '**/coverage/**', '**/.tap/**'] },
+  { ignores: ['**/node_modules/**', '**/.data/**', '**/coverage/**', '**/.tap/**', '**/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -36,4 +36,6 @@ export default tseslint.config(
     plugins: { acolhe: { rules: { 'module-boundaries': moduleBoundaries } } },
     rules: { 'acolhe/module-boundaries': 'error' },
   },
+  // Plain-JavaScript scripts that run before anything is compiled (build, npm start) run on Node.
+  { files: ['**/*.mjs'], languageOptions: { globals: { process: 'readonly' } } },
 );

@@ -442,6 +442,30 @@ t.test('search and keyset pagination', async (t) => {
   t.equal((await q('project_id=1')).data.length, 0);
 });
 
+t.test('a revoked session gets 401 and no data on its next read, and no audit row is written', async (t) => {
+  const ctx = await buildTestApp(t);
+  const writer = await userWith(ctx, ['beneficiaries:write', 'beneficiaries:read']);
+  const reader = await userWith(ctx, ['beneficiaries:read', 'beneficiaries:read_sensitive']);
+  const { id } = (await create(ctx, writer, full(90))).json() as { id: string };
+  const read = () => ctx.app.inject({ method: 'GET', url: `/api/v1/beneficiaries/${id}`, headers: reader.headers });
+  t.equal((await read()).statusCode, 200, 'the session reads while it is active (its state is now cached)');
+
+  const logout = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/logout-all', headers: reader.headers });
+  t.equal(logout.statusCode, 204);
+  const audits = async () =>
+    (
+      await ctx.db.one<{ n: number }>({
+        text: "SELECT count(*)::int AS n FROM audit_log WHERE table_name = 'beneficiaries' AND row_id = $1 AND action = 'read_sensitive'",
+        values: [id],
+      })
+    ).n;
+  const before = await audits();
+  const res = await read();
+  t.equal(res.statusCode, 401, 'the very next read is refused');
+  t.notMatch(res.body, /Maria Aparecida|full_name|cpf/, 'and carries no data');
+  t.equal(await audits(), before, 'no sensitive read is recorded for it');
+});
+
 t.test('CPF and NIS lookups need beneficiaries:read_sensitive and are recorded in the audit trail', async (t) => {
   const ctx = await buildTestApp(t);
   const a = await admin(ctx);

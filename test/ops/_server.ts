@@ -1,5 +1,6 @@
-// A real server process (`node --import tsx apps/backend/src/server.ts`) for the fault tests: its log lines,
-// waiting for a line, its port, and plain HTTP requests on fresh connections.
+// A real server process for the fault tests (`node --import tsx apps/backend/src/server.ts`, or any other entry,
+// e.g. the compiled build): its log lines, waiting for a line, its port, and plain HTTP requests on fresh
+// connections.
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
@@ -8,15 +9,19 @@ import { NO_COVERAGE } from '../helpers/child-env.js';
 
 export interface ServerProcess {
   child: ChildProcess;
-  /** Every log line so far (JSON parsed when possible: pino writes JSON when stdout is not a terminal). */
+  /** Every log line's message so far (pino writes JSON when stdout is not a terminal; other lines as they are). */
   lines: string[];
+  /** Every JSON log line so far, parsed. */
+  records: Record<string, unknown>[];
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
   exited: Promise<number | null>;
   port(): number;
 }
 
-export function spawnServer(env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'apps/backend/src/server.ts')], {
+export const TSX_ENTRY = ['--import', 'tsx', path.join(REPO, 'apps/backend/src/server.ts')];
+
+export function spawnServer(env: Record<string, string>, args: string[] = TSX_ENTRY): ServerProcess {
+  const child = spawn(process.execPath, args, {
     cwd: REPO,
     // Only what the test sets: no DATABASE_URL or .env of the developer's shell leaks in.
     // No coverage for this tsx process (test/helpers/child-env.ts says why).
@@ -32,12 +37,20 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
+  const records: Record<string, unknown>[] = [];
   const waiters: { pattern: RegExp; resolve: (l: string) => void }[] = [];
-  const onData = (buf: Buffer) => {
-    for (const raw of buf.toString('utf8').split('\n').filter(Boolean)) {
+  // A chunk may end inside a line: keep the unfinished tail of each stream until its newline arrives.
+  const pending = { stdout: '', stderr: '' };
+  const onData = (stream: keyof typeof pending) => (buf: Buffer) => {
+    const text = pending[stream] + buf.toString('utf8');
+    const parts = text.split('\n');
+    pending[stream] = parts.pop()!;
+    for (const raw of parts.filter(Boolean)) {
       let line = raw;
       try {
-        line = String((JSON.parse(raw) as { msg?: string }).msg ?? raw);
+        const record = JSON.parse(raw) as Record<string, unknown>;
+        records.push(record);
+        line = String(record.msg ?? raw);
       } catch {
         // not JSON: keep the raw line
       }
@@ -49,13 +62,14 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
       }
     }
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  child.stdout!.on('data', onData('stdout'));
+  child.stderr!.on('data', onData('stderr'));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let port = 0;
   const server: ServerProcess = {
     child,
     lines,
+    records,
     exited,
     port: () => port,
     waitFor(pattern, timeoutMs = 90_000) {

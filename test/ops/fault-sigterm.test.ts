@@ -1,4 +1,4 @@
-// SIGTERM under load: requests in flight complete (201), new connections are refused, exit code 0.
+// SIGTERM under load: requests in flight complete (201), new connections are refused, exit code 0, no log line lost.
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -94,4 +94,11 @@ t.test('graceful shutdown under load', async (t) => {
     [emails],
   );
   t.equal(rows[0]!.n, N, 'and their writes are stored');
+  // The log is written asynchronously: lines of requests that finished during shutdown are flushed before exit.
+  t.equal(
+    server.records.filter((r) => r.msg === 'request completed' && r.route === '/api/v1/users' && r.status === 201)
+      .length,
+    N,
+    'every request in flight has its access line, none lost at exit',
+  );
 });

@@ -2,7 +2,9 @@
 import t from 'tap';
 import { buildTestApp } from '../helpers/app.js';
 import { admin } from '../helpers/auth.js';
+import { Histogram, Registry } from 'prom-client';
 import { tokenMatches } from '../../apps/backend/src/platform/metrics.js';
+import { FastHistogram } from '../../apps/backend/src/platform/fast-histogram.js';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 
@@ -116,4 +118,25 @@ t.test('METRICS_PORT: served on 127.0.0.1 only, from app.listen to app.close', a
   t.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
   await ctx.app.close();
   await t.rejects(fetch(`http://127.0.0.1:${port}/metrics`), 'closed with the app');
+});
+
+t.test("FastHistogram exposes exactly what prom-client's Histogram exposes for the same observations", async (t) => {
+  const buckets = [0.005, 0.01, 0.5, 1];
+  const reference = new Registry();
+  const fast = new Registry();
+  const labelNames = ['method', 'route'] as const;
+  const hist = new Histogram({ name: 'x_seconds', help: 'h', labelNames, buckets, registers: [reference] });
+  const ours = new FastHistogram('x_seconds', 'h', labelNames, buckets, fast);
+  const observations: [Record<'method' | 'route', string>, number][] = [
+    [{ method: 'GET', route: '/a' }, 0.001],
+    [{ method: 'GET', route: '/a' }, 0.005], // on a bound: counted in it (le)
+    [{ method: 'GET', route: '/a' }, 0.7],
+    [{ method: 'POST', route: '/a' }, 3], // above the last bound: +Inf only
+    [{ method: 'GET', route: '/b "quoted"' }, 0.02],
+  ];
+  for (const [labels, v] of observations) {
+    hist.observe(labels, v);
+    ours.observe(labels, v);
+  }
+  t.equal(await fast.metrics(), await reference.metrics());
 });

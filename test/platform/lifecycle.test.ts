@@ -86,33 +86,3 @@ t.test('graceful shutdown finishes an in-flight request and refuses new ones', a
   t.same(JSON.parse(res.body), { done: true });
   await closing;
 });
-
-t.test('secrets never reach the log', async (t) => {
-  const ctx = await buildTestApp(t, {
-    extend: (a) =>
-      a.post('/echo-log', async (req) => {
-        // What a careless handler might do: log the whole request.
-        req.log.info({ headers: req.headers, body: req.body }, 'incoming');
-        return { ok: true };
-      }),
-  });
-  const token = 'eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRva2Vu.signature-value-xyz';
-  const res = await ctx.app.inject({
-    method: 'POST',
-    url: '/echo-log?token=query-secret-123',
-    headers: { authorization: `Bearer ${token}`, cookie: 'sid=cookie-secret-456' },
-    payload: { password: 'hunter2-password', nested: { refresh_token: 'refresh-secret-789' } },
-  });
-  t.equal(res.statusCode, 200);
-  const all = JSON.stringify(ctx.logs());
-  t.match(all, /incoming/, 'the line was logged');
-  for (const secret of [token, 'query-secret-123', 'cookie-secret-456', 'hunter2-password', 'refresh-secret-789']) {
-    t.notOk(all.includes(secret), `log does not contain ${secret.slice(0, 12)}…`);
-  }
-  const lines = ctx.logs().filter((l) => l.msg === 'incoming' || l.msg === 'request completed');
-  t.equal(lines.length, 2);
-  t.ok(
-    lines.every((l) => l.reqId === res.headers['x-request-id']),
-    'every line of the request carries its request id',
-  );
-});

@@ -20,9 +20,10 @@ async function loginFrom(ctx: TestContext, email: string, password: string, peer
     headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {},
     payload: { email, password },
   });
-  const logged = ctx.logs().find((l) => l.reqId === res.headers['x-request-id'] && l.req) as
-    { req: { remote_address: string } } | undefined;
-  return { res, loggedAddress: logged?.req.remote_address };
+  // The request's access line (one per request) carries the client address.
+  const logged = ctx.logs().find((l) => l.reqId === res.headers['x-request-id'] && l.msg === 'request completed') as
+    { remote_address: string } | undefined;
+  return { res, loggedAddress: logged?.remote_address };
 }
 
 async function sessionIp(ctx: TestContext, accessToken: string): Promise<string> {

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, REPO_ROOT, type Config } from './config.js';
 import { buildApp } from './app.js';
 import { createDb, dbOptions, describeDatabaseUrl, waitForDatabase } from './platform/db.js';
 import { describeRedisUrl } from './platform/redis.js';
-import { loggerOptions } from './platform/logger.js';
+import { flushLog, logDestination, loggerOptions } from './platform/logger.js';
 import { ensureDatabase, startEmbeddedPostgres, startEmbeddedRedis, type EmbeddedServer } from './platform/embedded.js';
 import { isUpToDate, migrateUp, readStatus } from './database/migrator.js';
 import { runInitialSeed } from './database/seed/initial-data.js';
@@ -25,7 +25,8 @@ try {
   process.exit(1);
 }
 
-const log = pino(loggerOptions(config.LOG_LEVEL));
+const logStream = logDestination();
+const log = pino(loggerOptions(config.LOG_LEVEL, logStream));
 const say = (msg: string) => log.info(msg);
 const embedded: EmbeddedServer[] = [];
 
@@ -92,19 +93,23 @@ async function main() {
   }
 
   const redis = await resolveRedisUrl();
-  const app = await buildApp({
-    ...config,
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redis.url,
-    JWT_SECRET: devSecret(config.JWT_SECRET, 'jwt-secret'),
-    WEBHOOK_SECRET_KEY: devSecret(config.WEBHOOK_SECRET_KEY, 'webhook-secret-key'),
-  });
+  const app = await buildApp(
+    {
+      ...config,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redis.url,
+      JWT_SECRET: devSecret(config.JWT_SECRET, 'jwt-secret'),
+      WEBHOOK_SECRET_KEY: devSecret(config.WEBHOOK_SECRET_KEY, 'webhook-secret-key'),
+    },
+    { logStream },
+  );
 
   closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS, logger: log }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an error');
     else log.info({ signal }, 'shutting down: finishing in-flight requests');
     await app.close(); // the pool and the Redis client close with it
     await stopEmbedded();
+    await flushLog(log);
   });
 
   await app.listen({ host: config.HOST, port: config.PORT });
@@ -124,5 +129,6 @@ async function stopEmbedded() {
 main().catch(async (err) => {
   log.fatal(err instanceof Error ? err.message : String(err));
   await stopEmbedded();
+  await flushLog(log);
   process.exit(1);
 });

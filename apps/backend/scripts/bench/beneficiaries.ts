@@ -1,22 +1,13 @@
-// Benchmark of the beneficiaries module (issue 5), measured side by side in one run:
-//  1. requests/s of GET /api/v1/beneficiaries/:id through the whole app (HTTP with autocannon in a worker
-//     thread when the app listens, else app.inject: routing, auth, validation, serialisation) over queries/s
-//     of the raw pg pool running the very same SQL (goal ≥ 0.5);
-//  2. p50/p95 of a name search with a typo;
-//  3. p50/p95 of the first and the 500th keyset page (goal: the 500th within 1.3× of the first);
-//  4. EXPLAIN (ANALYZE, BUFFERS) of the search, and whether the trigram index is used.
+// Benchmark of the beneficiaries module's queries (issue 5), through app.inject (latency, not HTTP throughput:
+// `npm run bench -- http` measures GET /beneficiaries/:id and list pages over HTTP against the raw pool):
+//  1. p50/p95 of a name search with a typo;
+//  2. p50/p95 of the first and the 500th keyset page (goal: the 500th within 1.3× of the first);
+//  3. EXPLAIN (ANALYZE, BUFFERS) of the search, and whether the trigram index is used.
 // Fixture: 200,000 beneficiaries made by one INSERT ... SELECT generate_series (marked notes = 'bench-fixture')
 // when the database holds fewer; reused by later runs.
-import autocannon from 'autocannon';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
-import {
-  GET_PUBLIC,
-  GET_SENSITIVE,
-  SEARCH_THRESHOLD,
-  searchStatement,
-} from '../../src/modules/beneficiaries/repository.js';
-import { CONNECTIONS, median, ROUNDS, SECONDS } from './knobs.js';
+import { SEARCH_THRESHOLD, searchStatement } from '../../src/modules/beneficiaries/repository.js';
 import { CITIES, FEMALE_FIRST, MIDDLE, SURNAMES } from '../staging/names.js';
 
 export interface BenchContext {
@@ -27,8 +18,6 @@ export interface BenchContext {
 }
 
 const FIXTURE_ROWS = 200_000;
-const DURATION_MS = SECONDS * 1000;
-const CONCURRENCY = CONNECTIONS;
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 60);
 const TYPO_QUERY = 'Conseição Olivera'; // "Conceição Oliveira" with two typos and one accent dropped
 const PAGE_SIZE = 20;
@@ -86,23 +75,6 @@ async function ensureFixture(pool: pg.Pool, log: (l: string) => void): Promise<v
   log(`fixture: inserted ${missing} beneficiaries in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-/** Runs `op` from `concurrency` workers for `durationMs`; returns operations per second. */
-async function throughput(
-  op: (i: number) => Promise<void>,
-  durationMs = DURATION_MS,
-  concurrency = CONCURRENCY,
-): Promise<number> {
-  const deadline = performance.now() + durationMs;
-  let done = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) await op(done++);
-    }),
-  );
-  return done / ((performance.now() - started) / 1000);
-}
-
 async function latencies(op: () => Promise<void>, n = SAMPLES): Promise<{ p50: number; p95: number }> {
   for (let i = 0; i < 5; i++) await op(); // warm-up
   const times: number[] = [];
@@ -115,85 +87,13 @@ async function latencies(op: () => Promise<void>, n = SAMPLES): Promise<{ p50: n
   return { p50: percentile(times, 50), p95: percentile(times, 95) };
 }
 
-function actorOf(headers: Record<string, string>): string {
-  const token = (headers.authorization ?? '').replace(/^Bearer /, '');
-  const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: string };
-  if (!payload.sub) throw new Error('bench headers carry no bearer token');
-  return payload.sub;
-}
-
 export async function benchBeneficiaries(ctx: BenchContext): Promise<void> {
   const { app, headers, log } = ctx;
-  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: CONCURRENCY, application_name: 'acolhe-bench' });
+  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 2, application_name: 'acolhe-bench' });
   try {
     await ensureFixture(pool, log);
-    const { rows: idRows } = await pool.query<{ id: string }>(
-      "SELECT id FROM beneficiaries WHERE deleted_at IS NULL AND notes = 'bench-fixture' ORDER BY id LIMIT 1000",
-    );
-    const ids = idRows.map((r) => r.id);
-    if (!ids.length) throw new Error('no fixture rows');
 
-    // 1. GET by id: the app versus the raw pool running the same statement.
-    const me = await app.inject({ method: 'GET', url: `/api/v1/beneficiaries/${ids[0]}`, headers });
-    if (me.statusCode !== 200) throw new Error(`GET /beneficiaries/:id answered ${me.statusCode}: ${me.body}`);
-    const sensitive = 'cpf' in (me.json() as object);
-    const actor = actorOf(headers);
-    const stmt = sensitive ? GET_SENSITIVE : GET_PUBLIC;
-    const params = (id: string) => (sensitive ? [id, actor] : [id]);
-    log(
-      `GET /beneficiaries/:id as ${sensitive ? 'a read_sensitive holder (each read also writes its audit row)' : 'a reader without read_sensitive'}`,
-    );
-    const rawRun = () =>
-      throughput(
-        async (i) =>
-          void (await pool.query({ name: stmt.name, text: stmt.text, values: params(ids[i % ids.length]!) })),
-      );
-    const address = app.server.address();
-    const listening = address !== null && typeof address === 'object';
-    const requests = ids.slice(0, 200).map((id) => ({ method: 'GET' as const, path: `/api/v1/beneficiaries/${id}` }));
-    /** Over HTTP with the load generator in a worker thread (not on the server's event loop); else app.inject. */
-    const apiRun = async (durationMs = DURATION_MS): Promise<{ rps: number; how: string }> => {
-      if (listening) {
-        const r = await autocannon({
-          url: `http://127.0.0.1:${address.port}`,
-          connections: CONCURRENCY,
-          workers: 1,
-          duration: durationMs / 1000,
-          headers,
-          requests,
-        });
-        if (r.non2xx || r.errors) throw new Error(`GET /beneficiaries/:id: ${r.non2xx} non-2xx, ${r.errors} errors`);
-        return {
-          rps: r.requests.average,
-          how: `HTTP/autocannon ${CONCURRENCY} connections, p50 ${r.latency.p50} ms p99 ${r.latency.p99} ms`,
-        };
-      }
-      const rps = await throughput(async (i) => {
-        const res = await app.inject({ method: 'GET', url: `/api/v1/beneficiaries/${ids[i % ids.length]}`, headers });
-        if (res.statusCode !== 200) throw new Error(`GET answered ${res.statusCode}`);
-      }, durationMs);
-      return { rps, how: `app.inject, ${CONCURRENCY} concurrent` };
-    };
-    await throughput(
-      async (i) => void (await pool.query({ name: stmt.name, text: stmt.text, values: params(ids[i % ids.length]!) })),
-      1_000,
-    );
-    await apiRun(1_000);
-    // Alternate the two sides so drift in machine load hits both alike; report each round and the median ratio.
-    const ratios: number[] = [];
-    for (let round = 1; round <= ROUNDS; round++) {
-      const raw = await rawRun();
-      const api = await apiRun();
-      ratios.push(api.rps / raw);
-      log(
-        `GET by id, round ${round}: API ${api.rps.toFixed(0)} req/s [${api.how}], raw pool ${raw.toFixed(0)} q/s, ratio ${(api.rps / raw).toFixed(2)}`,
-      );
-    }
-    log(
-      `GET by id: median ratio API/raw ${median(ratios).toFixed(2)} over ${ROUNDS} rounds (goal ≥ 0.5; ${DURATION_MS} ms per side per round)`,
-    );
-
-    // 2. Search with a typo.
+    // 1. Search with a typo.
     const searchUrl = `/api/v1/beneficiaries?q=${encodeURIComponent(TYPO_QUERY)}&limit=${PAGE_SIZE}`;
     const first = await app.inject({ method: 'GET', url: searchUrl, headers });
     const hits = (first.json() as { data: { full_name: string }[] }).data;
@@ -201,7 +101,7 @@ export async function benchBeneficiaries(ctx: BenchContext): Promise<void> {
     const search = await latencies(async () => void (await app.inject({ method: 'GET', url: searchUrl, headers })));
     log(`search with a typo: p50 ${ms(search.p50)}, p95 ${ms(search.p95)}`);
 
-    // 3. First versus 500th keyset page (sorted by name).
+    // 2. First versus 500th keyset page (sorted by name).
     const listUrl = `/api/v1/beneficiaries?sort=name&limit=${PAGE_SIZE}`;
     let cursor: string | null = null;
     for (let page = 1; page < FAR_PAGE; page++) {
@@ -220,7 +120,7 @@ export async function benchBeneficiaries(ctx: BenchContext): Promise<void> {
       `keyset page 1: p50 ${ms(p1.p50)}, p95 ${ms(p1.p95)}; page ${FAR_PAGE}: p50 ${ms(p500.p50)}, p95 ${ms(p500.p95)}; ratio p50 ${(p500.p50 / p1.p50).toFixed(2)} (goal ≤ 1.3)`,
     );
 
-    // 4. The search plan.
+    // 3. The search plan.
     const s = searchStatement({ text: TYPO_QUERY, code: null }, { timezone: 'America/Sao_Paulo' }, null, PAGE_SIZE);
     const client = await pool.connect();
     try {

@@ -1,11 +1,17 @@
 // npm run bench [-- scenario ...]: every figure the issues ask for, measured side by side in one run.
-// Scenarios: platform, auth, startup, migrations, beneficiaries, seeds (default: all available).
-import { startBenchEnv } from './env.js';
+// Scenarios: http, platform, auth, startup, migrations, beneficiaries, seeds (default: all).
+// HTTP is measured one way only: wrk in its own process against servers in their own processes (wrk.ts).
+import os from 'node:os';
+import { table, type Row } from './compare.js';
+import { inProcessApp, startBenchEnv } from './env.js';
+import { benchHttp, stagingData } from './http.js';
+import { summariseProfiles } from './profile.js';
 import { benchAuth, benchSelectOne } from './platform.js';
+import { openStage, type Stage } from './stage.js';
 import { benchStartup } from './startup.js';
 
 const log = (line: string) => console.log(line);
-const all = ['platform', 'auth', 'startup', 'migrations', 'beneficiaries', 'seeds'];
+const all = ['http', 'platform', 'auth', 'startup', 'migrations', 'beneficiaries', 'seeds'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => !all.includes(w));
 if (unknown.length) {
@@ -14,56 +20,53 @@ if (unknown.length) {
 }
 const run = (name: string) => wanted.length === 0 || wanted.includes(name);
 
-/** Optional scenario modules (added by their issues); missing ones are reported, not fatal. */
-async function optional<T>(file: string, name: string): Promise<T | null> {
-  try {
-    return ((await import(file)) as Record<string, T>)[name] ?? null;
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return null;
-    throw err;
-  }
-}
-
 const env = await startBenchEnv(log);
+const rows: Row[] = [];
+let stage: Stage | null = null;
 try {
-  log(
-    `# Acolhe benchmarks — ${new Date().toISOString()} — node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
-  );
-  if (run('platform')) await benchSelectOne(env);
-  if (run('auth')) await benchAuth(env);
+  log(`# Acolhe benchmarks — ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} cores`);
+  if (run('http') || run('platform') || run('auth')) {
+    if (run('http')) await stagingData(env);
+    stage = await openStage(env);
+    if (run('http')) rows.push(...(await benchHttp(env, stage)));
+    if (run('platform')) rows.push(...(await benchSelectOne(env, stage)));
+    if (run('auth')) rows.push(...(await benchAuth(env, stage)));
+    await stage.close();
+    if (stage.profileDir) summariseProfiles(stage.profileDir, log);
+    stage = null;
+  }
   if (run('migrations')) {
-    const f = await optional<(ctx: { adminUrl: string; log: typeof log }) => Promise<void>>(
-      './migrations.js',
-      'benchMigrations',
-    );
-    if (f) {
-      log('\n## migrations: our engine vs dbmate');
-      await f({ adminUrl: env.adminUrl, log });
-    }
+    const { benchMigrations } = await import('./migrations.js');
+    log('\n## migrations: our engine vs dbmate');
+    await benchMigrations({ adminUrl: env.adminUrl, log });
   }
   if (run('beneficiaries')) {
-    const f = await optional<
-      (ctx: {
-        databaseUrl: string;
-        app: typeof env.app;
-        headers: Record<string, string>;
-        log: typeof log;
-      }) => Promise<void>
-    >('./beneficiaries.js', 'benchBeneficiaries');
-    if (f) {
-      log('\n## beneficiaries');
-      await f({ databaseUrl: env.databaseUrl, app: env.app, headers: { authorization: `Bearer ${env.token}` }, log });
+    const { benchBeneficiaries } = await import('./beneficiaries.js');
+    const inProcess = await inProcessApp(env);
+    log('\n## beneficiaries');
+    try {
+      await benchBeneficiaries({
+        databaseUrl: env.databaseUrl,
+        app: inProcess.app,
+        headers: { authorization: `Bearer ${inProcess.token}` },
+        log,
+      });
+    } finally {
+      await inProcess.close();
     }
   }
   if (run('seeds')) {
-    const f = await optional<(ctx: { adminUrl: string; log: typeof log }) => Promise<void>>('./seeds.js', 'benchSeeds');
-    if (f) {
-      log('\n## seeds');
-      await f({ adminUrl: env.adminUrl, log });
-    }
+    const { benchSeeds } = await import('./seeds.js');
+    log('\n## seeds');
+    await benchSeeds({ adminUrl: env.adminUrl, log });
+  }
+  if (run('startup')) rows.push(...(await benchStartup(env)));
+  if (rows.length) {
+    log('\n## summary (paste into docs/benchmarks.md)\n');
+    for (const line of table(rows)) log(line);
   }
 } finally {
+  await (stage as Stage | null)?.close();
   await env.close();
 }
-if (run('startup')) await benchStartup(log);
 process.exit(0);

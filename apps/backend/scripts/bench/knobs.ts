@@ -1,7 +1,7 @@
 // What every comparison in `npm run bench` shares. The machines are shared (2 cores): the two sides of a
 // comparison alternate over ROUNDS rounds of SECONDS each, so drifting load hits both, and the median is reported.
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 
 export function median(xs: readonly number[]): number {

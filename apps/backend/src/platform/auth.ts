@@ -116,8 +116,6 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
   // oldest entry goes first.
   const verified = new Map<string, { claims: AccessToken; expMs: number }>();
   const verify = async (request: FastifyRequest, token: string): Promise<AccessToken> => {
-    const hit = verified.get(token);
-    if (hit && hit.expMs > Date.now()) return hit.claims;
     const { sub, sid, role, exp } = await request.jwtVerify<AccessToken & { exp: number }>();
     const claims = { sub, sid, role };
     if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
@@ -125,17 +123,23 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
     return claims;
   };
 
+  // On every request: the token's claims (from the map, without a promise, when seen before), then the session
+  // and the role's permissions in one Redis round trip (auto-pipelined). Revocation holds on the next request.
   const authenticate = async (request: FastifyRequest): Promise<Principal> => {
     const header = request.headers.authorization;
     if (!header?.startsWith('Bearer ')) throw unauthorized();
+    const token = header.slice(7);
+    const hit = verified.get(token);
     let claims: AccessToken;
-    try {
-      claims = await verify(request, header.slice(7));
-    } catch {
-      // Expired, tampered, foreign signature, wrong alg/iss/aud: one answer, no oracle.
-      throw unauthorized('Invalid or expired access token');
+    if (hit && hit.expMs > Date.now()) claims = hit.claims;
+    else {
+      try {
+        claims = await verify(request, token);
+      } catch {
+        // Expired, tampered, foreign signature, wrong alg/iss/aud: one answer, no oracle.
+        throw unauthorized('Invalid or expired access token');
+      }
     }
-    // Both lookups at once: with Redis auto-pipelining they share one round trip.
     const [active, permissions] = await Promise.all([
       o.backend.isSessionActive(claims.sub, claims.sid),
       o.backend.permissionsOf(claims.role),
@@ -144,16 +148,22 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
     return { userId: claims.sub, sessionId: claims.sid, role: claims.role, permissions };
   };
 
+  // Callback-style hook: the promise of authenticate() is the only one per request.
   const guard =
     (permission: RoutePermission): onRequestHookHandler =>
-    async (request) => {
-      try {
-        request.principal = await authenticate(request);
-      } catch (err) {
-        if (err instanceof AppError && err.status === 401) await o.anonymous(request);
-        throw err;
-      }
-      if (permission !== 'authenticated' && !request.principal.permissions.has(permission)) throw forbidden();
+    (request, _reply, done) => {
+      authenticate(request).then(
+        (principal) => {
+          request.principal = principal;
+          done(permission !== 'authenticated' && !principal.permissions.has(permission) ? forbidden() : undefined);
+        },
+        (err: unknown) => {
+          // A refused token counts against the per-address limit for unauthenticated requests.
+          if (err instanceof AppError && err.status === 401)
+            o.anonymous(request).then(() => done(err as AppError), done);
+          else done(err as Error);
+        },
+      );
     };
 
   // Unknown routes are unauthenticated requests too. Callback-style: no promise for the requests that match.

@@ -103,7 +103,15 @@ export function problemBody(err: AppError, requestId: string) {
   };
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The problem code of the error response sent, for the access log and the error metrics. */
+    problemCode: string | null;
+  }
+}
+
 export function sendProblem(reply: FastifyReply, err: AppError) {
+  reply.request.problemCode = err.code;
   if (err.headers) reply.headers(err.headers);
   return reply
     .code(err.status)
@@ -142,10 +150,12 @@ export function toAppError(err: unknown): AppError {
 
 /** The error handler, and the answer for URLs no route serves: 405 when the path exists under other methods. */
 export function registerErrorHandling(app: FastifyInstance, routes: RouteIndex) {
+  app.decorateRequest('problemCode', null);
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const appErr = toAppError(err);
-    if (appErr.status >= 500) request.log.error({ err }, 'request failed');
-    else request.log.info({ code: appErr.code, status: appErr.status }, appErr.message);
+    // A client error is told by the access line (status and problem code); a server error also gets its own
+    // line with the stack, under the same request id.
+    if (appErr.status >= 500) request.log.error({ err, req: request }, 'request failed');
     return sendProblem(reply, appErr);
   });
   app.setNotFoundHandler((request, reply) => {

@@ -10,13 +10,24 @@ export function createPermissionStore(
   invalidator: Invalidator,
   ttlSeconds: number,
 ) {
+  // The set last built from each role's cached JSON: the same string (the usual case, on every request) is the
+  // same set, so it is not parsed again. Redis is still asked every time: a changed role shows at once.
+  const parsed = new Map<string, { json: string; set: ReadonlySet<string> }>();
+  const setOf = (role: string, json: string) => {
+    const last = parsed.get(role);
+    if (last?.json === json) return last.set;
+    const set: ReadonlySet<string> = new Set(JSON.parse(json) as string[]);
+    parsed.set(role, { json, set });
+    return set;
+  };
+
   return {
     async permissionsOf(role: string): Promise<ReadonlySet<string>> {
       const key = keys.permissions(role);
       if (redis) {
         try {
           const cached = await redis.get(key);
-          if (cached !== null) return new Set(JSON.parse(cached) as string[]);
+          if (cached !== null) return setOf(role, cached);
         } catch {
           // Redis away: PostgreSQL answers.
         }

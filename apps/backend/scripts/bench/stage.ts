@@ -1,0 +1,115 @@
+// The processes the HTTP scenarios measure, started on first use and stopped together: the API as production
+// runs it, the comparison sides, and two signed-in users (the seeded admin, who holds read_sensitive, and a
+// viewer, who does not). See http.ts for what each side is.
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { encodeCursor } from '../../src/platform/pagination.js';
+import { build, buildState } from '../build.mjs';
+import type { BenchEnv } from './env.js';
+import { startApi, startRawPool, startSide } from './processes.js';
+import { ensureWrk } from './wrk.js';
+
+export type Stage = Awaited<ReturnType<typeof openStage>>;
+
+const IDS = 1_000;
+const PAGES = 200;
+
+async function call<T>(baseUrl: string, method: string, url: string, body?: unknown, token?: string): Promise<T> {
+  const res = await fetch(`${baseUrl}${url}`, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+export async function openStage(env: BenchEnv) {
+  ensureWrk(env.log);
+  if (!env.redisUrl) throw new Error('the HTTP benchmarks need redis-server on the PATH (the API runs with Redis on)');
+  // The probe imports dist/ directly; the API's launcher would build it too, but only once it starts.
+  if (buildState() !== 'fresh') build(env.log);
+  const production = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: env.databaseUrl,
+    REDIS_URL: env.redisUrl,
+    JWT_SECRET: env.jwtSecret,
+    // The login measurement sends thousands of sign-ins from one address: above the per-address limit for
+    // unauthenticated requests (300 a minute), which would answer 429. Authenticated requests never count.
+    ANONYMOUS_MAX_PER_IP: '1000000',
+  };
+  const procs: { stop(): Promise<void> }[] = [];
+  const profileDir = process.env.BENCH_PROFILE ? path.join(env.dir, 'profiles') : null;
+  const apiLog = path.join(env.dir, 'api.log');
+  const api = await startApi(production, apiLog, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+  procs.push(api);
+
+  const admin = await call<{ access_token: string }>(api.baseUrl, 'POST', '/api/v1/auth/login', {
+    email: env.adminEmail,
+    password: env.adminPassword,
+  });
+  const adminId = (await call<{ id: string }>(api.baseUrl, 'GET', '/api/v1/auth/me', undefined, admin.access_token)).id;
+  const viewer = { email: 'bench-viewer@acolhe.test', password: 'Bench-viewer-passphrase-2026' };
+  await call(
+    api.baseUrl,
+    'POST',
+    '/api/v1/users',
+    { ...viewer, name: 'Bench Viewer', role: 'viewer' },
+    admin.access_token,
+  );
+  const viewerToken = (await call<{ access_token: string }>(api.baseUrl, 'POST', '/api/v1/auth/login', viewer))
+    .access_token;
+
+  // The same ids and keyset positions for every side, spread over the table (md5 order: not clustered).
+  const pool = new pg.Pool({ connectionString: env.databaseUrl, max: 1 });
+  const ids = (
+    await pool.query<{ id: string }>(
+      'SELECT id::text FROM beneficiaries WHERE deleted_at IS NULL ORDER BY md5(id::text) LIMIT $1',
+      [IDS],
+    )
+  ).rows.map((r) => r.id);
+  const pages = (
+    await pool.query<{ full_name: string; id: string }>(
+      "SELECT full_name, id::text FROM beneficiaries WHERE deleted_at IS NULL AND status <> 'archived' ORDER BY md5(id::text) LIMIT $1",
+      [PAGES],
+    )
+  ).rows.map((r) => [r.full_name, r.id] as [string, string]);
+  await pool.end();
+  const fixture = path.join(env.dir, 'fixture.json');
+  fs.writeFileSync(fixture, JSON.stringify({ actorId: adminId, ids, pages }));
+
+  const sideLog = (name: string) => path.join(env.dir, `${name}.log`);
+  const sideEnv = { DATABASE_URL: env.databaseUrl, BENCH_ACTOR_ID: adminId, BENCH_FIXTURE: fixture };
+  const lazy = <T extends { stop(): Promise<void> }>(start: () => Promise<T>) => {
+    let p: Promise<T> | null = null;
+    return () =>
+      (p ??= start().then((proc) => {
+        procs.push(proc);
+        return proc;
+      }));
+  };
+  return {
+    api,
+    apiLog,
+    profileDir,
+    production,
+    adminId,
+    asAdmin: { authorization: `Bearer ${admin.access_token}` },
+    asViewer: { authorization: `Bearer ${viewerToken}` },
+    ids,
+    /** Keyset positions as the API's opaque cursors (URL-encoded), in the order of `ids`' fixture. */
+    cursors: pages.map((p) => encodeURIComponent(encodeCursor(p))),
+    express: lazy(() => startSide('Express', 'express.ts', sideEnv, sideLog('express'))),
+    bare: lazy(() => startSide('bare Fastify', 'fastify-bare.ts', sideEnv, sideLog('bare'))),
+    probe: lazy(() => startSide('probe', 'api-probe.ts', { ...production, BENCH_ACTOR_ID: adminId }, sideLog('probe'))),
+    raw: lazy(() => startRawPool(sideEnv, sideLog('raw'))),
+    async close() {
+      for (const p of procs.reverse()) await p.stop().catch(() => {});
+    },
+  };
+}
