@@ -315,6 +315,19 @@ END;
 $$;
 
 --
+-- Name: change_events_notify(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.change_events_notify() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  PERFORM pg_notify('change_events', '');
+  RETURN NULL;
+END;
+$$;
+
+--
 -- Name: cpf_is_valid(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -456,6 +469,62 @@ BEGIN
       USING ERRCODE = 'check_violation', CONSTRAINT = 'projects_start_date_check', TABLE = 'projects';
   END IF;
   RETURN NEW;
+END;
+$$;
+
+--
+-- Name: record_attendance_event(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.record_attendance_event() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  INSERT INTO change_events (topic, row_id, action, user_id)
+  SELECT 'attendance', s.sheet, 'record', NULLIF(current_setting('app.user_id', true), '')::bigint
+    FROM (SELECT DISTINCT r.workshop_id || ':' || to_char(r.session_date, 'YYYY-MM-DD') AS sheet FROM changed_rows AS r) AS s
+   WHERE NOT EXISTS (SELECT 1 FROM change_events e
+                      WHERE e.txid = pg_current_xact_id() AND e.topic = 'attendance' AND e.row_id = s.sheet);
+  RETURN NULL;
+END;
+$$;
+
+--
+-- Name: record_change_event(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.record_change_event() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  key_cols text[] := string_to_array(COALESCE(TG_ARGV[0], 'id'), ',');
+  old_row  jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
+  new_row  jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
+  key_row  jsonb := COALESCE(new_row, old_row);
+  changed  text[];
+  verb     text := lower(TG_OP);
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    SELECT array_agg(n.key ORDER BY n.key) INTO changed
+      FROM jsonb_each(new_row) AS n
+     WHERE old_row -> n.key IS DISTINCT FROM n.value AND n.key NOT IN ('updated_at', 'updated_by');
+    IF changed IS NULL THEN
+      RETURN NULL;
+    END IF;
+    IF old_row -> 'status' IS DISTINCT FROM new_row -> 'status' THEN
+      verb := CASE new_row ->> 'status'
+                WHEN 'archived' THEN 'archive' WHEN 'approved' THEN 'approve' WHEN 'rejected' THEN 'reject'
+                WHEN 'withdrawn' THEN 'withdraw' WHEN 'completed' THEN 'complete' WHEN 'cancelled' THEN 'cancel'
+                ELSE CASE WHEN old_row ->> 'status' = 'archived' THEN 'restore' ELSE 'update' END
+              END;
+    ELSIF old_row -> 'active' = 'true' AND new_row -> 'active' = 'false' THEN
+      verb := 'deactivate';
+    END IF;
+  END IF;
+  INSERT INTO change_events (topic, row_id, action, user_id, changed_columns)
+  VALUES (TG_TABLE_NAME, (SELECT string_agg(key_row ->> c, ':') FROM unnest(key_cols) AS c), verb,
+          NULLIF(current_setting('app.user_id', true), '')::bigint, changed);
+  RETURN NULL;
 END;
 $$;
 
@@ -1149,6 +1218,56 @@ CREATE TABLE public.beneficiary_vulnerabilities (
 );
 
 --
+-- Name: change_events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.change_events (
+    id bigint NOT NULL,
+    txid xid8 DEFAULT pg_current_xact_id() NOT NULL,
+    topic text NOT NULL,
+    row_id text NOT NULL,
+    action text NOT NULL,
+    user_id bigint,
+    changed_columns text[],
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT change_events_action_check CHECK (((length(action) >= 1) AND (length(action) <= 40))),
+    CONSTRAINT change_events_row_id_check CHECK (((length(row_id) >= 1) AND (length(row_id) <= 200))),
+    CONSTRAINT change_events_topic_check CHECK (((length(topic) >= 1) AND (length(topic) <= 63)))
+);
+
+--
+-- Name: TABLE change_events; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.change_events IS 'Outbox of changes to business tables, written by triggers; no personal values (docs/realtime.md)';
+
+--
+-- Name: change_events_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.change_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.change_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: change_feed; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.change_feed (
+    singleton boolean DEFAULT true NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    pruned_txid xid8 DEFAULT '0'::xid8 NOT NULL,
+    pruned_id bigint DEFAULT 0 NOT NULL,
+    pruned_at timestamp with time zone,
+    CONSTRAINT change_feed_singleton_check CHECK (singleton)
+);
+
+--
 -- Name: enrollments; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1184,6 +1303,20 @@ ALTER TABLE public.enrollments ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY 
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+--
+-- Name: event_tickets; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.event_tickets (
+    token_hash bytea NOT NULL,
+    session_id uuid NOT NULL,
+    role text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT event_tickets_expires_at_check CHECK ((expires_at > created_at)),
+    CONSTRAINT event_tickets_token_hash_check CHECK ((length(token_hash) = 32))
 );
 
 --
@@ -1840,11 +1973,32 @@ ALTER TABLE ONLY public.beneficiary_vulnerabilities
     ADD CONSTRAINT beneficiary_vulnerabilities_pkey PRIMARY KEY (beneficiary_id, vulnerability_id);
 
 --
+-- Name: change_events change_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.change_events
+    ADD CONSTRAINT change_events_pkey PRIMARY KEY (txid, id);
+
+--
+-- Name: change_feed change_feed_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.change_feed
+    ADD CONSTRAINT change_feed_pkey PRIMARY KEY (singleton);
+
+--
 -- Name: enrollments enrollments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.enrollments
     ADD CONSTRAINT enrollments_pkey PRIMARY KEY (id);
+
+--
+-- Name: event_tickets event_tickets_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.event_tickets
+    ADD CONSTRAINT event_tickets_pkey PRIMARY KEY (token_hash);
 
 --
 -- Name: job_runs job_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -2478,6 +2632,18 @@ CREATE INDEX enrollments_project_status_idx ON public.enrollments USING btree (p
 CREATE INDEX enrollments_updated_by_idx ON public.enrollments USING btree (updated_by);
 
 --
+-- Name: event_tickets_expires_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX event_tickets_expires_at_idx ON public.event_tickets USING btree (expires_at);
+
+--
+-- Name: event_tickets_session_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX event_tickets_session_idx ON public.event_tickets USING btree (session_id);
+
+--
 -- Name: job_runs_job_name_started_at_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2694,6 +2860,24 @@ ALTER INDEX pgboss.job_pkey ATTACH PARTITION pgboss.jde0eea6d414254ae50030f2ff43
 CREATE TRIGGER attendance_audit AFTER INSERT OR DELETE OR UPDATE ON public.attendance FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('workshop_id,session_date,beneficiary_id');
 
 --
+-- Name: attendance attendance_change_event_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER attendance_change_event_delete AFTER DELETE ON public.attendance REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.record_attendance_event();
+
+--
+-- Name: attendance attendance_change_event_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER attendance_change_event_insert AFTER INSERT ON public.attendance REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.record_attendance_event();
+
+--
+-- Name: attendance attendance_change_event_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER attendance_change_event_update AFTER UPDATE ON public.attendance REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.record_attendance_event();
+
+--
 -- Name: attendance attendance_scheduled_session; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -2718,6 +2902,12 @@ CREATE TRIGGER beneficiaries_audit AFTER INSERT OR DELETE OR UPDATE ON public.be
 CREATE TRIGGER beneficiaries_birth_date_guard BEFORE INSERT OR UPDATE OF birth_date ON public.beneficiaries FOR EACH ROW EXECUTE FUNCTION public.beneficiaries_birth_date_guard();
 
 --
+-- Name: beneficiaries beneficiaries_change_event; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER beneficiaries_change_event AFTER INSERT OR DELETE OR UPDATE ON public.beneficiaries FOR EACH ROW EXECUTE FUNCTION public.record_change_event('id');
+
+--
 -- Name: beneficiaries beneficiaries_record_status; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -2736,10 +2926,22 @@ CREATE TRIGGER beneficiaries_set_updated_at BEFORE UPDATE ON public.beneficiarie
 CREATE TRIGGER beneficiary_vulnerabilities_audit AFTER INSERT OR DELETE OR UPDATE ON public.beneficiary_vulnerabilities FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('beneficiary_id,vulnerability_id');
 
 --
+-- Name: change_events change_events_wake; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER change_events_wake AFTER INSERT ON public.change_events FOR EACH STATEMENT EXECUTE FUNCTION public.change_events_notify();
+
+--
 -- Name: enrollments enrollments_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER enrollments_audit AFTER INSERT OR DELETE OR UPDATE ON public.enrollments FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('id');
+
+--
+-- Name: enrollments enrollments_change_event; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER enrollments_change_event AFTER INSERT OR DELETE OR UPDATE ON public.enrollments FOR EACH ROW EXECUTE FUNCTION public.record_change_event('id');
 
 --
 -- Name: enrollments enrollments_check_parties; Type: TRIGGER; Schema: public; Owner: -
@@ -2764,6 +2966,12 @@ CREATE TRIGGER enrollments_set_updated_at BEFORE UPDATE ON public.enrollments FO
 --
 
 CREATE TRIGGER projects_audit AFTER INSERT OR DELETE OR UPDATE ON public.projects FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('id');
+
+--
+-- Name: projects projects_change_event; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER projects_change_event AFTER INSERT OR DELETE OR UPDATE ON public.projects FOR EACH ROW EXECUTE FUNCTION public.record_change_event('id');
 
 --
 -- Name: projects projects_contain_workshops; Type: TRIGGER; Schema: public; Owner: -
@@ -2802,10 +3010,34 @@ CREATE TRIGGER roles_audit AFTER INSERT OR DELETE OR UPDATE ON public.roles FOR 
 CREATE TRIGGER roles_set_updated_at BEFORE UPDATE ON public.roles FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 --
+-- Name: sessions sessions_change_event; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sessions_change_event AFTER UPDATE OF revoked_at ON public.sessions FOR EACH ROW WHEN (((old.revoked_at IS NULL) AND (new.revoked_at IS NOT NULL))) EXECUTE FUNCTION public.record_change_event('id');
+
+--
+-- Name: sessions sessions_change_event_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sessions_change_event_delete AFTER DELETE ON public.sessions FOR EACH ROW WHEN ((old.revoked_at IS NULL)) EXECUTE FUNCTION public.record_change_event('id');
+
+--
 -- Name: users users_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER users_audit AFTER INSERT OR DELETE OR UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('id', 'password_hash');
+
+--
+-- Name: users users_change_event; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER users_change_event AFTER UPDATE OF active, role ON public.users FOR EACH ROW WHEN (((old.active AND (NOT new.active)) OR (old.role IS DISTINCT FROM new.role))) EXECUTE FUNCTION public.record_change_event('id');
+
+--
+-- Name: users users_change_event_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER users_change_event_delete AFTER DELETE ON public.users FOR EACH ROW EXECUTE FUNCTION public.record_change_event('id');
 
 --
 -- Name: users users_last_administrator; Type: TRIGGER; Schema: public; Owner: -
@@ -2862,6 +3094,12 @@ CREATE TRIGGER webhook_subscriptions_set_updated_at BEFORE UPDATE ON public.webh
 CREATE TRIGGER workshop_participants_audit AFTER INSERT OR DELETE OR UPDATE ON public.workshop_participants FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('workshop_id,beneficiary_id');
 
 --
+-- Name: workshop_participants workshop_participants_change_event; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER workshop_participants_change_event AFTER INSERT OR DELETE OR UPDATE ON public.workshop_participants FOR EACH ROW EXECUTE FUNCTION public.record_change_event('workshop_id,beneficiary_id');
+
+--
 -- Name: workshop_participants workshop_participants_check_workshop; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -2884,6 +3122,12 @@ CREATE TRIGGER workshop_participants_set_updated_at BEFORE UPDATE ON public.work
 --
 
 CREATE TRIGGER workshops_audit AFTER INSERT OR DELETE OR UPDATE ON public.workshops FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('id');
+
+--
+-- Name: workshops workshops_change_event; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER workshops_change_event AFTER INSERT OR DELETE OR UPDATE ON public.workshops FOR EACH ROW EXECUTE FUNCTION public.record_change_event('id');
 
 --
 -- Name: workshops workshops_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -3170,6 +3414,13 @@ ALTER TABLE ONLY public.enrollments
     ADD CONSTRAINT enrollments_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES public.users(id) ON DELETE SET NULL;
 
 --
+-- Name: event_tickets event_tickets_session_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.event_tickets
+    ADD CONSTRAINT event_tickets_session_id_fkey FOREIGN KEY (session_id) REFERENCES public.sessions(id) ON DELETE CASCADE;
+
+--
 -- Name: job_runs job_runs_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -3395,6 +3646,7 @@ ALTER TABLE ONLY public.workshops
 -- 202612011003 password_resets_user_id_key
 -- 202612011004 drop_password_resets_user_idx
 -- 202612011200 enrolment_and_participant_states
+-- 202612021000 change_events
 -- 202612021100 job_queue
 -- 202612021101 job_runs
 -- 202612021102 maintenance_functions

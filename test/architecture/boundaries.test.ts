@@ -17,7 +17,7 @@ t.test('the lint rule refuses imports across module boundaries', async (t) => {
   const refused: [string, string, RegExp][] = [
     [
       'modules/users/planted.ts',
-      "import { hashToken } from '../auth/tokens.js';",
+      "import { createSessionStore } from '../auth/session-store.js';",
       /public entry modules\/auth\/index\.js/,
     ],
     ['modules/users/planted.ts', "import type { AuthService } from '../auth/service.js';", /reaches into module auth/],

@@ -104,6 +104,33 @@ export const ConfigSchema = Type.Object({
   SHUTDOWN_TIMEOUT_MS: Int(100, 600_000, 10_000, 'grace period for in-flight requests on shutdown'),
   ORG_TIMEZONE: Str('America/Sao_Paulo', 'time zone in which calendar days are computed'),
 
+  EVENTS_RETENTION_HOURS: Int(
+    1,
+    87_600,
+    168,
+    'change events older than this are pruned; a client resuming from before gets a reset event',
+  ),
+  EVENTS_MAX_STREAMS: Int(
+    1,
+    100_000,
+    10_000,
+    'event streams (SSE and Socket.IO) one instance serves at once; past it 503',
+  ),
+  EVENTS_MAX_STREAMS_PER_USER: Int(1, 10_000, 20, 'event streams one user may hold open on one instance; past it 429'),
+  EVENTS_STREAM_BUFFER_BYTES: Int(
+    16_384,
+    67_108_864,
+    1_048_576,
+    'bytes a stream may have waiting to be sent; a client further behind is dropped (reason slow_consumer) and resumes',
+  ),
+  EVENTS_HEARTBEAT_SECONDS: Int(1, 300, 15, 'comment heartbeat on idle SSE streams; session re-check of every stream'),
+  EVENTS_POLL_MS: Int(
+    50,
+    60_000,
+    1_000,
+    'how often the relay reads the outbox without a NOTIFY, and an instance whose Redis subscription is down catches up',
+  ),
+
   METRICS_TOKEN: Type.Optional(
     Type.String({ minLength: 16, description: 'bearer token required by GET /metrics (at least 16 characters)' }),
   ),

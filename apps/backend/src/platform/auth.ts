@@ -24,6 +24,11 @@ export interface AccessToken {
 export interface AuthBackend {
   isSessionActive(userId: string, sessionId: string): Promise<boolean>;
   permissionsOf(role: string): Promise<ReadonlySet<string>>;
+  /**
+   * The claims a single-use ticket was issued for, or null (unknown, used or expired). Needed once a route
+   * declares `config.ticket` (the events stream: EventSource cannot send an Authorization header).
+   */
+  redeemTicket?(ticket: string): Promise<AccessToken | null>;
 }
 
 export type RoutePermission = 'public' | 'authenticated' | `${string}:${string}`;
@@ -31,6 +36,8 @@ export type RoutePermission = 'public' | 'authenticated' | `${string}:${string}`
 declare module 'fastify' {
   interface FastifyContextConfig {
     permission?: RoutePermission;
+    /** The route also accepts `?ticket=` (AuthBackend.redeemTicket) instead of a bearer token. */
+    ticket?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -44,6 +51,13 @@ declare module 'fastify' {
      * each, while the app is built; the app refuses to start with either missing.
      */
     provideAuthBackend(part: Partial<AuthBackend>): void;
+    /** The principal of an access token, or a 401 AppError: for connections outside routes (Socket.IO). */
+    authenticateToken(token: string): Promise<Principal>;
+    /**
+     * The principal as the guard would see it now (its role's permissions now), or null when its session has
+     * ended: long-lived streams re-check with it.
+     */
+    refreshPrincipal(principal: Principal): Promise<Principal | null>;
   }
 }
 
@@ -84,10 +98,13 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
       o.backend[key] = part[key] as never;
     }
   });
+  let ticketRoutes = 0;
   app.addHook('onReady', async () => {
     for (const key of ['isSessionActive', 'permissionsOf'] as const)
       if (!o.backend[key])
         throw new Error(`auth guard: no module provided ${key} (register the auth and access modules)`);
+    if (ticketRoutes && !o.backend.redeemTicket)
+      throw new Error('auth guard: a route accepts tickets but no module provided redeemTicket');
   });
 
   await app.register(jwt, {
@@ -115,31 +132,28 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
   // token. A Map lookup instead of @fastify/jwt's per-request decode and cache-key hashing. Bounded; the
   // oldest entry goes first.
   const verified = new Map<string, { claims: AccessToken; expMs: number }>();
-  const verify = async (request: FastifyRequest, token: string): Promise<AccessToken> => {
-    const { sub, sid, role, exp } = await request.jwtVerify<AccessToken & { exp: number }>();
+  const verify = (token: string): AccessToken => {
+    const hit = verified.get(token);
+    if (hit && hit.expMs > Date.now()) return hit.claims;
+    const { sub, sid, role, exp } = app.jwt.verify<AccessToken & { exp: number }>(token);
     const claims = { sub, sid, role };
     if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
     verified.set(token, { claims, expMs: exp * 1000 });
     return claims;
   };
 
-  // On every request: the token's claims (from the map, without a promise, when seen before), then the session
-  // and the role's permissions in one Redis round trip (auto-pipelined). Revocation holds on the next request.
-  const authenticate = async (request: FastifyRequest): Promise<Principal> => {
-    const header = request.headers.authorization;
-    if (!header?.startsWith('Bearer ')) throw unauthorized();
-    const token = header.slice(7);
-    const hit = verified.get(token);
-    let claims: AccessToken;
-    if (hit && hit.expMs > Date.now()) claims = hit.claims;
-    else {
-      try {
-        claims = await verify(request, token);
-      } catch {
-        // Expired, tampered, foreign signature, wrong alg/iss/aud: one answer, no oracle.
-        throw unauthorized('Invalid or expired access token');
-      }
+  const verifyToken = (token: string): AccessToken => {
+    try {
+      return verify(token);
+    } catch {
+      // Expired, tampered, foreign signature, wrong alg/iss/aud: one answer, no oracle.
+      throw unauthorized('Invalid or expired access token');
     }
+  };
+
+  /** The session must be active; the permissions are those of the role now. */
+  const principalOf = async (claims: AccessToken): Promise<Principal> => {
+    // Both lookups at once: with Redis auto-pipelining they share one round trip.
     const [active, permissions] = await Promise.all([
       o.backend.isSessionActive(claims.sub, claims.sid),
       o.backend.permissionsOf(claims.role),
@@ -147,6 +161,23 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
     if (!active) throw unauthorized('The session has ended; sign in again');
     return { userId: claims.sub, sessionId: claims.sid, role: claims.role, permissions };
   };
+
+  const authenticate = async (request: FastifyRequest): Promise<Principal> => {
+    const header = request.headers.authorization;
+    if (header?.startsWith('Bearer ')) return principalOf(verifyToken(header.slice(7)));
+    const ticket = request.routeOptions.config.ticket && (request.query as { ticket?: unknown }).ticket;
+    if (typeof ticket !== 'string') throw unauthorized();
+    const claims = await o.backend.redeemTicket!(ticket);
+    if (!claims) throw unauthorized('Invalid, used or expired ticket');
+    return principalOf(claims);
+  };
+  app.decorate('authenticateToken', (token: string) => principalOf(verifyToken(token)));
+  app.decorate('refreshPrincipal', (p: Principal) =>
+    principalOf({ sub: p.userId, sid: p.sessionId, role: p.role }).catch((err: unknown) => {
+      if (err instanceof AppError && err.status === 401) return null;
+      throw err;
+    }),
+  );
 
   // Callback-style hook: the promise of authenticate() is the only one per request.
   const guard =
@@ -176,6 +207,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
     const permission = route.config?.permission;
     if (!route.url.startsWith(o.apiPrefix)) return;
     if (!permission) throw new Error(`Route ${route.method} ${route.url} must declare config.permission`);
+    if (route.config?.ticket) ticketRoutes++;
     // Every API route may answer 429: public ones count every request, the others failed authentications.
     const schema = route.schema as { response?: Record<string, unknown> } | undefined;
     route.schema = { ...schema, response: { ...schema?.response, ...problems(429) } } as RouteOptions['schema'];

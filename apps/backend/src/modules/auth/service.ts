@@ -9,7 +9,7 @@ import type { SessionStore } from './session-store.js';
 import { createLoginThrottle } from './login-throttle.js';
 import { assertPasswordPolicy } from '../../platform/password-policy.js';
 import { hashPassword, verifyPassword } from '../../platform/passwords.js';
-import { hashToken, newOpaqueToken } from './tokens.js';
+import { hashToken, newOpaqueToken } from '../../platform/tokens.js';
 import { removeInBatches } from '../../platform/batches.js';
 
 export interface ClientMeta {

@@ -1,4 +1,4 @@
-// Opaque random tokens (refresh, password reset): only their SHA-256 is stored.
+// Opaque random tokens (refresh, password reset, event-stream tickets): only their SHA-256 is stored.
 import { createHash, randomBytes } from 'node:crypto';
 
 export const newOpaqueToken = () => randomBytes(32).toString('base64url');
