@@ -149,13 +149,15 @@ t.test('subscriptions: created with a secret shown once, listed, changed, disabl
 
   const reader = await userWith(ctx, ['ops:read', 'beneficiaries:read']);
   t.equal((await ctx.app.inject({ method: 'GET', url: '/api/v1/webhooks', headers: reader.headers })).statusCode, 403);
-  const bad = await ctx.app.inject({
-    method: 'POST',
-    url: '/api/v1/webhooks',
-    headers: boss.headers,
-    payload: { url: 'http://127.0.0.1/x', topics: ['Beneficiaries'] },
-  });
-  t.equal(bad.statusCode, 400, 'topics are lower-case table names or *');
+  for (const topics of [['Beneficiaries'], ['sessions'], ['no_such_table']]) {
+    const bad = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/webhooks',
+      headers: boss.headers,
+      payload: { url: 'http://127.0.0.1/x', topics },
+    });
+    t.equal(bad.statusCode, 400, `topics are the change feed's or *: ${topics[0]} is not`);
+  }
 });
 
 t.test(
@@ -254,6 +256,61 @@ t.test('a ping reaches the receiver signed; the standardwebhooks verifier accept
   t.match(done, { attempts: 1, last_status_code: 200, last_error: null });
   t.ok(done.delivered_at);
 });
+
+t.test(
+  'a change reaches a subscriber from the outbox: signed, thin, in order, once; other topics and older changes do not',
+  async (t) => {
+    const receiver = await startReceiver(t);
+    const other = await startReceiver(t);
+    const ctx = await buildTestApp(t, { env: { ...DELIVERING, WEBHOOK_FANOUT_INTERVAL_MS: '100' } });
+    const boss = await admin(ctx);
+    const project = (name: string) =>
+      ctx.app.inject({
+        method: 'POST',
+        url: '/api/v1/projects',
+        headers: boss.headers,
+        payload: { name, start_date: '2026-01-01', end_date: '2026-12-31', coordinator_id: boss.id },
+      });
+    const before = await project('Antes da assinatura');
+    t.equal(before.statusCode, 201);
+    const w = await subscribe(ctx, boss, receiver.url, ['projects']);
+    await subscribe(ctx, boss, other.url, ['attendance']);
+    const created = (await project('Oficina de Costura')).json() as { id: string; version: number };
+    const renamed = await ctx.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/projects/${created.id}`,
+      headers: { ...boss.headers, 'if-match': `"${created.version}"` },
+      payload: { name: 'Oficina de Bordado' },
+    });
+    t.equal(renamed.statusCode, 200);
+
+    const got = await receiver.waitForRequests(2);
+    const bodies = got.map((r) => receiver.verify(r, w.secret) as { type: string; data: Record<string, string> });
+    t.match(
+      bodies.map((b) => [b.type, b.data.row_id, b.data.action]),
+      [
+        ['projects.insert', created.id, 'insert'],
+        ['projects.update', created.id, 'update'],
+      ],
+      'both changes, in the order they were made, verified with the standardwebhooks verifier',
+    );
+    for (const [i, r] of got.entries()) {
+      t.same(Object.keys(bodies[i]!.data).sort(), ['action', 'event_id', 'occurred_at', 'row_id', 'topic'], 'thin');
+      t.notMatch(r.body, /Costura|Bordado/, 'no value of the row');
+      t.equal(r.headers['webhook-id'], `evt_${bodies[i]!.data.event_id}`, 'webhook-id is the event id');
+    }
+    await waitFor(async () => (await deliveries(ctx, boss, w.id)).every((d) => d.status === 'succeeded'), {
+      what: 'both recorded as delivered',
+    });
+    t.equal((await deliveries(ctx, boss, w.id)).length, 2, 'the change made before the subscription is not delivered');
+    // Later fan-out runs read after the stored position: a third change arrives, and nothing is sent twice.
+    const third = (await project('Horta Comunitária')).json() as { id: string };
+    const all = await receiver.waitForRequests(3);
+    t.equal((receiver.verify(all[2]!, w.secret) as { data: { row_id: string } }).data.row_id, third.id);
+    t.equal(new Set(all.map((r) => r.headers['webhook-id'])).size, 3, 'each change delivered once');
+    t.equal(other.received.length, 0, 'a subscription to another topic receives nothing');
+  },
+);
 
 t.test('receiver down: retried on the schedule with the same webhook-id, then delivered', async (t) => {
   const receiver = await startReceiver(t);

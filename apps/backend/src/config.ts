@@ -211,6 +211,12 @@ export const ConfigSchema = Type.Object({
   ),
   WEBHOOK_DISABLE_AFTER_HOURS: Int(1, 8_760, 120, 'a subscription failing for this long is disabled'),
   WEBHOOK_CONCURRENCY: Int(1, 64, 4, 'subscriptions this instance delivers to at once'),
+  WEBHOOK_FANOUT_INTERVAL_MS: Int(
+    100,
+    60_000,
+    1_000,
+    'how often new changes are read from the outbox into webhook deliveries (by one instance at a time)',
+  ),
   WEBHOOK_RETENTION_DAYS: Int(1, 3_650, 30, 'days finished webhook deliveries are kept'),
 
   SEED_ADMIN_EMAIL: Type.Optional(

@@ -17,15 +17,19 @@ declare module 'fastify' {
 
 export default defineModule({
   name: 'webhooks',
-  dependencies: ['db', 'metrics', 'auth-guard', 'jobs'],
+  dependencies: ['db', 'metrics', 'auth-guard', 'jobs', 'events'],
   service: (app) => {
     const webhooks = createWebhooksService({
       db: app.db,
       repo: createWebhooksRepository(app.db),
       config: app.config,
       jobs: app.jobs,
+      events: app.events,
       log: app.log,
       metrics: app.metricsRegistry,
+    });
+    app.addHook('onReady', async () => {
+      await webhooks.start();
     });
     // Deliveries under way finish first (the jobs stop), then the connections close.
     app.addHook('onClose', async () => {

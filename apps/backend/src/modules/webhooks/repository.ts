@@ -2,6 +2,7 @@
 import type { Db, Executor } from '../../platform/db.js';
 import { SqlBuilder } from '../../platform/sql.js';
 import type { CreateWebhook, Delivery, DeliveryStatus, UpdateWebhook, Webhook } from './schemas.js';
+import type { EventMessage } from './payload.js';
 
 export type WebhookRow = Webhook;
 export type DeliveryRow = Delivery;
@@ -192,6 +193,60 @@ export function createWebhooksRepository(db: Db) {
         },
         ex,
       ),
+
+    // --- the fan-out -----------------------------------------------------------------------------------
+
+    /** How far the fan-out has read the outbox, locked until the transaction ends (one fan-out at a time). */
+    lockFeed: (ex: Executor) =>
+      db.one<{ position: string | null }>(
+        { name: 'webhooks-feed-lock', text: 'SELECT position FROM webhook_feed FOR UPDATE', values: [] },
+        ex,
+      ),
+
+    saveFeed: (position: string, ex: Executor) =>
+      db.execute(
+        {
+          name: 'webhooks-feed-save',
+          text: 'UPDATE webhook_feed SET position = $1, updated_at = now()',
+          values: [position],
+        },
+        ex,
+      ),
+
+    /**
+     * One delivery per event and active subscription to its topic (or *) that existed when the change happened,
+     * in event order (ids ascend with the outbox position); an event already fanned out is skipped. Returns the
+     * subscriptions that received any.
+     */
+    insertEventDeliveries: async (messages: EventMessage[], ex: Executor) =>
+      (
+        await db.many<{ id: string }>(
+          {
+            name: 'webhooks-fanout-insert',
+            text: `WITH ins AS (
+                     INSERT INTO webhook_deliveries (subscription_id, message_id, kind, event_type, payload)
+                     SELECT s.id, m.message_id, 'event', m.type, m.payload
+                       FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[], $5::timestamptz[])
+                              WITH ORDINALITY AS m(message_id, type, payload, topic, created_at, n)
+                       JOIN webhook_subscriptions s
+                         ON s.status = 'active' AND (m.topic = ANY (s.topics) OR '*' = ANY (s.topics))
+                        AND s.created_at <= m.created_at
+                      ORDER BY m.n, s.id
+                     ON CONFLICT (subscription_id, message_id) DO NOTHING
+                     RETURNING subscription_id
+                   )
+                   SELECT DISTINCT subscription_id AS id FROM ins`,
+            values: [
+              messages.map((m) => m.messageId),
+              messages.map((m) => m.type),
+              messages.map((m) => JSON.stringify(m.payload)),
+              messages.map((m) => m.topic),
+              messages.map((m) => m.createdAt),
+            ],
+          },
+          ex,
+        )
+      ).map((r) => r.id),
 
     // --- the delivery engine ----------------------------------------------------------------------------
 

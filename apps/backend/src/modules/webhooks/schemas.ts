@@ -2,12 +2,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Id, Nullable, Timestamp, Version } from '../../platform/schemas.js';
 import { Page, PageQuery } from '../../platform/pagination.js';
+import { TOPICS } from '../events/index.js';
 
-/** A topic is a table name of the outbox (change_events.topic), or * for all of them. */
-export const Topic = Type.String({
-  maxLength: 63,
-  pattern: '^(\\*|[a-z][a-z0-9_]{0,62})$',
-  description: 'a topic (the table a change happened in, e.g. beneficiaries), or * for every topic',
+/** A topic of the change feed (the events module's, e.g. beneficiaries), or * for all of them. */
+export const Topic = Type.Union([Type.Literal('*'), ...Object.keys(TOPICS).map((n) => Type.Literal(n))], {
+  description: 'a topic of the change feed (the table a change happened in), or * for every topic',
 });
 
 const Url = Type.String({

@@ -12,9 +12,12 @@ import { notFound, preconditionFailed, unprocessable } from '../../platform/erro
 import { decodeCursor, toPage } from '../../platform/pagination.js';
 import { removeInBatches } from '../../platform/batches.js';
 import type { JobsService } from '../jobs/index.js';
+import type { EventsService } from '../events/index.js';
 import { checkDestination, createSender } from './destination.js';
 import { createDeliveryEngine, DELIVER_JOB } from './delivery.js';
+import { createFanout, FANOUT_JOB } from './fanout.js';
 import { newSigningSecret, secretBox } from './secrets.js';
+import { pingMessage } from './payload.js';
 import type { WebhooksRepository } from './repository.js';
 import type { CreateWebhook, ListDeliveries, ListWebhooks, UpdateWebhook } from './schemas.js';
 
@@ -27,6 +30,7 @@ export function createWebhooksService(d: {
   repo: WebhooksRepository;
   config: Config;
   jobs: JobsService;
+  events: EventsService;
   log: FastifyBaseLogger;
   metrics: Registry;
 }) {
@@ -39,6 +43,15 @@ export function createWebhooksService(d: {
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
   });
   const engine = createDeliveryEngine({ db, repo, jobs, box, sender, config, log, metrics: d.metrics });
+  const fanout = createFanout({
+    db,
+    repo,
+    events: d.events,
+    jobs,
+    engine,
+    intervalMs: config.WEBHOOK_FANOUT_INTERVAL_MS,
+    log,
+  });
 
   jobs.define<{ subscription_id: string }>({
     name: DELIVER_JOB,
@@ -49,6 +62,18 @@ export function createWebhooksService(d: {
     concurrency: config.WEBHOOK_CONCURRENCY,
     history: false,
     handler: ({ data, draining }) => engine.deliverSubscription(String(data.subscription_id), draining),
+  });
+  jobs.define({
+    name: FANOUT_JOB,
+    description:
+      'turns new changes from the outbox into deliveries; each run enqueues the next after WEBHOOK_FANOUT_INTERVAL_MS (the schedule restarts the chain)',
+    schedule: '* * * * *',
+    timeoutSeconds: 120,
+    retryLimit: 5,
+    retryDelaySeconds: 1,
+    concurrency: 1,
+    history: false,
+    handler: ({ draining }) => fanout.run(draining),
   });
   jobs.define({
     name: SWEEP_JOB,
@@ -166,9 +191,8 @@ export function createWebhooksService(d: {
     async ping(actor: Principal, id: string) {
       const deliveryId = await withDelivery(actor, async (tx) => {
         if (!(await repo.lockVersion(id, tx))) throw notFound('Webhook');
-        const messageId = `ping_${randomBytes(12).toString('base64url')}`;
-        const payload = { type: 'webhook.ping', timestamp: new Date().toISOString(), data: { webhook_id: id } };
-        const { id: created } = await repo.insertPing(id, messageId, payload, actor.userId, tx);
+        const m = pingMessage(id, randomBytes(12).toString('base64url'));
+        const { id: created } = await repo.insertPing(id, m.messageId, m.payload, actor.userId, tx);
         await engine.kick(id, null, tx);
         return created;
       });
@@ -179,7 +203,12 @@ export function createWebhooksService(d: {
     pruneDeliveries: () => removeInBatches((batch) => repo.pruneDeliveries(config.WEBHOOK_RETENTION_DAYS, batch)),
   };
 
-  return { service, close: () => sender.close() };
+  return {
+    service,
+    /** When the jobs run here: the fan-out chain starts now rather than at the next minute. */
+    start: () => (config.JOBS_ENABLED ? fanout.next(true) : null),
+    close: () => sender.close(),
+  };
 }
 
 export type WebhooksService = ReturnType<typeof createWebhooksService>['service'];
