@@ -148,58 +148,90 @@ t.test('a schedule switched off is not scheduled; a bad one stops the app naming
   t.equal(loadConfig({ RESTORE_TEST_SCHEDULE: 'off' }).RESTORE_TEST_SCHEDULE, 'off');
 });
 
-t.test('prune: run now, recorded with who asked; expired sessions and reset tokens go, live ones stay', async (t) => {
-  const ctx = await buildTestApp(t, { env: { ...JOBS, METRICS_TOKEN: 'metrics-token-0123456789abcdef' } });
-  const boss = await admin(ctx);
-  await ctx.db.execute({
-    text: `INSERT INTO sessions (user_id, refresh_token_hash, created_at, expires_at)
+t.test(
+  'prune: run now, recorded with who asked; expired sessions, reset tokens, old events go, live ones stay',
+  async (t) => {
+    const ctx = await buildTestApp(t, {
+      env: { ...JOBS, METRICS_TOKEN: 'metrics-token-0123456789abcdef', EVENTS_RETENTION_HOURS: '1' },
+    });
+    const boss = await admin(ctx);
+    // Two changes aged past EVENTS_RETENTION_HOURS (the events module's prune), one young change that stays.
+    const project = (name: string) =>
+      ctx.app.inject({
+        method: 'POST',
+        url: '/api/v1/projects',
+        headers: boss.headers,
+        payload: { name, start_date: '2026-01-01', end_date: '2026-12-31', coordinator_id: boss.id },
+      });
+    await project('Antigo 1');
+    await project('Antigo 2');
+    await ctx.db.execute({ text: "UPDATE change_events SET created_at = created_at - interval '2 hours'" });
+    const young = (await project('Recente')).json() as { id: string };
+    await ctx.db.execute({
+      text: `INSERT INTO sessions (user_id, refresh_token_hash, created_at, expires_at)
            SELECT $1, gen_random_bytes(32), now() - interval '40 days', now() - interval '1 day' FROM generate_series(1, 3)`,
-    values: [boss.id],
-  });
-  const other = await userWith(ctx, ['audit:read']);
-  await ctx.db.execute({
-    text: `INSERT INTO password_resets (user_id, token_hash, created_at, expires_at)
+      values: [boss.id],
+    });
+    const other = await userWith(ctx, ['audit:read']);
+    await ctx.db.execute({
+      text: `INSERT INTO password_resets (user_id, token_hash, created_at, expires_at)
            VALUES ($1, gen_random_bytes(32), now() - interval '2 hours', now() - interval '1 hour')`,
-    values: [other.id],
-  });
-  const live = await ctx.db.one<{ n: number }>({
-    text: 'SELECT count(*)::int AS n FROM sessions WHERE expires_at > now()',
-  });
+      values: [other.id],
+    });
+    const live = await ctx.db.one<{ n: number }>({
+      text: 'SELECT count(*)::int AS n FROM sessions WHERE expires_at > now()',
+    });
 
-  const { status, run, listed } = await runNow(ctx, boss.headers, 'prune');
-  t.equal(status, 'succeeded');
-  t.equal(run.trigger, 'manual');
-  t.equal(run.attempt, 1);
-  t.ok(run.duration_ms !== null && run.duration_ms >= 0, 'duration recorded');
-  t.match(run.summary, { sessions: 3, password_resets: 1, job_runs: 0, webhook_deliveries: 0 });
-  t.ok(listed.last_success_at, 'last success listed');
-  const who = await ctx.db.one<{ created_by: string }>({
-    text: "SELECT created_by FROM job_runs WHERE job_name = 'prune' ORDER BY id DESC LIMIT 1",
-  });
-  t.equal(who.created_by, boss.id, 'the run records who asked for it');
-  t.equal(
-    (await ctx.db.one<{ n: number }>({ text: 'SELECT count(*)::int AS n FROM sessions WHERE expires_at <= now()' })).n,
-    0,
-  );
-  t.equal((await ctx.db.one<{ n: number }>({ text: 'SELECT count(*)::int AS n FROM password_resets' })).n, 0);
-  t.equal(
-    (await ctx.db.one<{ n: number }>({ text: 'SELECT count(*)::int AS n FROM sessions WHERE expires_at > now()' })).n,
-    live.n,
-    'live sessions stay',
-  );
+    const { status, run, listed } = await runNow(ctx, boss.headers, 'prune');
+    t.equal(status, 'succeeded');
+    t.equal(run.trigger, 'manual');
+    t.equal(run.attempt, 1);
+    t.ok(run.duration_ms !== null && run.duration_ms >= 0, 'duration recorded');
+    t.match(run.summary, {
+      sessions: 3,
+      password_resets: 1,
+      change_events: 2,
+      event_tickets: 0,
+      job_runs: 0,
+      webhook_deliveries: 0,
+    });
+    t.same(
+      (
+        await ctx.db.many<{ row_id: string }>({ text: "SELECT row_id FROM change_events WHERE topic = 'projects'" })
+      ).map((r) => r.row_id),
+      [young.id],
+      'the young change stays',
+    );
+    t.ok(listed.last_success_at, 'last success listed');
+    const who = await ctx.db.one<{ created_by: string }>({
+      text: "SELECT created_by FROM job_runs WHERE job_name = 'prune' ORDER BY id DESC LIMIT 1",
+    });
+    t.equal(who.created_by, boss.id, 'the run records who asked for it');
+    t.equal(
+      (await ctx.db.one<{ n: number }>({ text: 'SELECT count(*)::int AS n FROM sessions WHERE expires_at <= now()' }))
+        .n,
+      0,
+    );
+    t.equal((await ctx.db.one<{ n: number }>({ text: 'SELECT count(*)::int AS n FROM password_resets' })).n, 0);
+    t.equal(
+      (await ctx.db.one<{ n: number }>({ text: 'SELECT count(*)::int AS n FROM sessions WHERE expires_at > now()' })).n,
+      live.n,
+      'live sessions stay',
+    );
 
-  const metrics = (
-    await ctx.app.inject({
-      method: 'GET',
-      url: '/metrics',
-      headers: { authorization: 'Bearer metrics-token-0123456789abcdef' },
-    })
-  ).body;
-  t.match(metrics, /acolhe_job_runs_total\{job_name="prune",outcome="succeeded"\} 1/);
-  const last = /acolhe_job_last_success_timestamp_seconds\{job_name="prune"\} ([\d.e+]+)/.exec(metrics);
-  t.ok(last && Math.abs(Number(last[1]) * 1000 - Date.now()) < 120_000, 'last success time of prune: just now');
-  t.match(metrics, /acolhe_job_last_success_timestamp_seconds\{job_name="backup"\} 0/, 'never: 0 (alerts fire)');
-});
+    const metrics = (
+      await ctx.app.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: 'Bearer metrics-token-0123456789abcdef' },
+      })
+    ).body;
+    t.match(metrics, /acolhe_job_runs_total\{job_name="prune",outcome="succeeded"\} 1/);
+    const last = /acolhe_job_last_success_timestamp_seconds\{job_name="prune"\} ([\d.e+]+)/.exec(metrics);
+    t.ok(last && Math.abs(Number(last[1]) * 1000 - Date.now()) < 120_000, 'last success time of prune: just now');
+    t.match(metrics, /acolhe_job_last_success_timestamp_seconds\{job_name="backup"\} 0/, 'never: 0 (alerts fire)');
+  },
+);
 
 t.test('a failing run records its error (no personal data) and goes back to the queue for a retry', async (t) => {
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'acolhe-no-pg-'));

@@ -44,20 +44,26 @@ async function schedules(app: FastifyInstance) {
   jobs.define({
     name: 'prune',
     description:
-      'deletes expired sessions and reset tokens, job runs past JOBS_HISTORY_DAYS, deliveries past WEBHOOK_RETENTION_DAYS',
+      'deletes expired sessions and reset tokens, change events past EVENTS_RETENTION_HOURS and expired stream tickets, job runs past JOBS_HISTORY_DAYS, deliveries past WEBHOOK_RETENTION_DAYS',
     schedule: config.PRUNE_SCHEDULE,
     scheduleVariable: 'PRUNE_SCHEDULE',
     timeoutSeconds: 15 * 60,
     retryDelaySeconds: 2,
     concurrency: 1,
-    handler: async () => ({
-      ...(await app.auth.pruneExpired()),
-      job_runs: await jobs.pruneHistory(),
-      webhook_deliveries: await app.webhooks.pruneDeliveries(),
-    }),
+    handler: async () => {
+      const auth = await app.auth.pruneExpired();
+      const events = await app.events.prune();
+      return {
+        ...auth,
+        change_events: events.events,
+        event_tickets: events.tickets,
+        job_runs: await jobs.pruneHistory(),
+        webhook_deliveries: await app.webhooks.pruneDeliveries(),
+      };
+    },
   });
   // The reports (issue 15) and privacy (issue 16) modules' schedules join this list when they land: their
   // queues (reports.refresh, privacy.retention) already exist; docs/runbooks/jobs.md shows the two entries.
 }
 
-export default fp(schedules, { name: 'schedules', dependencies: ['jobs', 'ops', 'auth', 'webhooks'] });
+export default fp(schedules, { name: 'schedules', dependencies: ['jobs', 'ops', 'auth', 'events', 'webhooks'] });
