@@ -262,6 +262,7 @@ t.test(
   async (t) => {
     const receiver = await startReceiver(t);
     const other = await startReceiver(t);
+    const everything = await startReceiver(t);
     const ctx = await buildTestApp(t, { env: { ...DELIVERING, WEBHOOK_FANOUT_INTERVAL_MS: '100' } });
     const boss = await admin(ctx);
     const project = (name: string) =>
@@ -275,6 +276,10 @@ t.test(
     t.equal(before.statusCode, 201);
     const w = await subscribe(ctx, boss, receiver.url, ['projects']);
     await subscribe(ctx, boss, other.url, ['attendance']);
+    await subscribe(ctx, boss, everything.url, ['*']);
+    // An access change (a session revoked) is in the outbox for the streams; it is no webhook topic.
+    const someone = await userWith(ctx, ['projects:read']);
+    await ctx.db.execute({ text: 'UPDATE sessions SET revoked_at = now() WHERE user_id = $1', values: [someone.id] });
     const created = (await project('Oficina de Costura')).json() as { id: string; version: number };
     const renamed = await ctx.app.inject({
       method: 'PATCH',
@@ -309,6 +314,12 @@ t.test(
     t.equal((receiver.verify(all[2]!, w.secret) as { data: { row_id: string } }).data.row_id, third.id);
     t.equal(new Set(all.map((r) => r.headers['webhook-id'])).size, 3, 'each change delivered once');
     t.equal(other.received.length, 0, 'a subscription to another topic receives nothing');
+    const star = await everything.waitForRequests(3);
+    t.same(
+      star.map((r) => r.headers['webhook-id']),
+      all.map((r) => r.headers['webhook-id']),
+      '* receives the same changes with the same webhook-ids, and no access change',
+    );
   },
 );
 

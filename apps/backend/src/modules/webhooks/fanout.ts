@@ -6,7 +6,7 @@
 // every instance was down.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../platform/db.js';
-import type { EventsService } from '../events/index.js';
+import { TOPICS, type EventsService } from '../events/index.js';
 import type { JobsService } from '../jobs/index.js';
 import type { DeliveryEngine } from './delivery.js';
 import { DELIVER_JOB } from './delivery.js';
@@ -18,6 +18,8 @@ export const FANOUT_JOB = 'webhooks.fanout';
 const PAGE = 500;
 /** How long one run reads before handing over to a fresh job. */
 const BUDGET_MS = 10_000;
+/** The feed's public topics: the access topics (sessions, users) are the streams' business, never a webhook's. */
+const FEED_TOPICS = Object.keys(TOPICS);
 
 export function createFanout(d: {
   db: Db;
@@ -38,7 +40,7 @@ export function createFanout(d: {
   const step = () =>
     db.transaction(async (tx) => {
       const { position } = await repo.lockFeed(tx);
-      const page = await events.readAfter(position, { limit: PAGE });
+      const page = await events.readAfter(position, { limit: PAGE, topics: FEED_TOPICS });
       if (page.reset)
         d.log.warn({ after: position, next: page.next }, 'webhooks: events past retention were never delivered');
       const subscriptions = page.events.length
