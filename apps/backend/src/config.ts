@@ -180,7 +180,10 @@ export const ConfigSchema = Type.Object({
   BACKUP_SCHEDULE: Cron('0 2 * * *', 'the backup job (pg_dump into BACKUP_DIR, then pruning)'),
   RESTORE_TEST_SCHEDULE: Cron('0 4 1 * *', 'the restore test (backup:verify on the newest backup)'),
   MAINTENANCE_SCHEDULE: Cron('30 3 * * *', 'database maintenance (ANALYZE, dead tuples, bloat, amcheck)'),
-  PRUNE_SCHEDULE: Cron('15 * * * *', 'pruning (expired sessions and reset tokens, old job runs and deliveries)'),
+  PRUNE_SCHEDULE: Cron(
+    '15 * * * *',
+    'pruning (expired sessions and reset tokens, change events past retention, old job runs and deliveries)',
+  ),
   BACKUP_VERIFY_DATABASE_URL: OptUrl(
     PG,
     'server and role (allowed to CREATE DATABASE) where the restore test restores the newest backup into a scratch database; defaults to DIRECT_DATABASE_URL, then DATABASE_URL',
