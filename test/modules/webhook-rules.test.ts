@@ -6,7 +6,7 @@ import { forbiddenAddress } from '../../apps/backend/src/modules/webhooks/destin
 import { JITTER, nextAttemptAt, parseRetrySchedule } from '../../apps/backend/src/modules/webhooks/retry-schedule.js';
 import { newSigningSecret, secretBox } from '../../apps/backend/src/modules/webhooks/secrets.js';
 import { signer } from '../../apps/backend/src/modules/webhooks/signature.js';
-import { ConfigSchema } from '../../apps/backend/src/config.js';
+import { ConfigSchema, loadConfig } from '../../apps/backend/src/config.js';
 
 t.test('forbidden addresses: loopback, private, link-local, metadata, special purpose; public ones pass', async (t) => {
   const refused: Record<string, RegExp> = {
@@ -39,6 +39,13 @@ t.test('forbidden addresses: loopback, private, link-local, metadata, special pu
   for (const address of ['93.184.215.14', '8.8.8.8', '172.32.0.1', '192.169.0.1', '2606:4700::1111', '::ffff:8.8.8.8'])
     t.equal(forbiddenAddress(address), null, `${address} is allowed`);
   t.equal(forbiddenAddress('example.org'), 'not an IP address');
+});
+
+t.test('private destinations: allowed by default only in development (a local receiver on npm start)', async (t) => {
+  t.equal(loadConfig({ NODE_ENV: 'development' }).WEBHOOK_ALLOW_PRIVATE, true);
+  t.equal(loadConfig({ NODE_ENV: 'test' }).WEBHOOK_ALLOW_PRIVATE, false);
+  t.equal(loadConfig({ NODE_ENV: 'development', WEBHOOK_ALLOW_PRIVATE: 'false' }).WEBHOOK_ALLOW_PRIVATE, false);
+  t.equal(loadConfig({ NODE_ENV: 'test', WEBHOOK_ALLOW_PRIVATE: 'true' }).WEBHOOK_ALLOW_PRIVATE, true);
 });
 
 t.test('the default retry schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h', async (t) => {

@@ -202,9 +202,11 @@ export const ConfigSchema = Type.Object({
         'key encrypting webhook signing secrets at rest (at least 32 characters); without it webhooks cannot be created in production (development keeps a generated one under DATA_DIR)',
     }),
   ),
-  WEBHOOK_ALLOW_PRIVATE: Bool(
-    false,
-    'allow webhook destinations on loopback, private, link-local and metadata addresses (local receivers, tests)',
+  WEBHOOK_ALLOW_PRIVATE: Type.Optional(
+    Type.Boolean({
+      description:
+        'allow webhook destinations on loopback, private, link-local and metadata addresses (local receivers, tests); default true in development, false otherwise',
+    }),
   ),
   WEBHOOK_TIMEOUT_MS: Int(100, 60_000, 10_000, 'a delivery succeeds on a 2xx answer within this time'),
   WEBHOOK_CONNECT_TIMEOUT_MS: Int(100, 60_000, 5_000, 'time allowed to connect to a webhook destination'),
@@ -230,8 +232,9 @@ export const ConfigSchema = Type.Object({
   ),
 });
 
-export type Config = Omit<Static<typeof ConfigSchema>, 'MAILER'> & {
+export type Config = Omit<Static<typeof ConfigSchema>, 'MAILER' | 'WEBHOOK_ALLOW_PRIVATE'> & {
   MAILER: 'log' | 'none';
+  WEBHOOK_ALLOW_PRIVATE: boolean;
   dataDir: string;
   backupDir: string;
   corsOrigins: string[];
@@ -338,6 +341,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ...cfg,
     MAILER: cfg.MAILER ?? (cfg.NODE_ENV === 'production' ? 'none' : 'log'),
+    // A receiver on the developer's own machine works out of the box; anywhere else private addresses are opt-in.
+    WEBHOOK_ALLOW_PRIVATE: cfg.WEBHOOK_ALLOW_PRIVATE ?? cfg.NODE_ENV === 'development',
     trustProxy: parseTrustProxy(cfg.TRUST_PROXY),
     dataDir: path.resolve(REPO_ROOT, cfg.DATA_DIR),
     backupDir: path.resolve(REPO_ROOT, cfg.BACKUP_DIR),
