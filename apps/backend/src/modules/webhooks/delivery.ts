@@ -139,13 +139,22 @@ export function createDeliveryEngine(d: {
       const sign = signerFor(c.sub);
       let leaseEnd = Date.now() + leaseSeconds * 1_000;
       let done: { id: string; status: number; at: Date }[] = [];
+      // Successes are recorded RECORD_EVERY at a time while the next ones go out: at most one record in flight,
+      // checked before the next is issued (false: the lease was lost, another worker took over: stop).
+      let recording: Promise<boolean> = Promise.resolve(true);
+      const record = (seconds: number | null) => {
+        const batch = done;
+        done = [];
+        const p = repo.recordSuccesses(id, token, batch, seconds);
+        p.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+        return p;
+      };
       let stop = false;
       for (const row of c.rows) {
         if (signal.aborted) break;
         if (done.length >= RECORD_EVERY || leaseEnd - Date.now() < timeoutMs + 2_000) {
-          // Record what went out and keep the lease; a lost lease means another worker took over.
-          if (!(await repo.recordSuccesses(id, token, done, leaseSeconds))) return;
-          done = [];
+          if (!(await recording)) return;
+          recording = record(leaseSeconds);
           leaseEnd = Date.now() + leaseSeconds * 1_000;
         }
         const body = JSON.stringify(row.payload);
@@ -159,13 +168,13 @@ export function createDeliveryEngine(d: {
           done.push({ id: row.id, status: r.status!, at: new Date() });
           continue;
         }
-        if (done.length && !(await repo.recordSuccesses(id, token, done, leaseSeconds))) return;
-        done = [];
+        if (!(await recording)) return;
+        if (done.length && !(await record(leaseSeconds))) return;
         await failed(c.sub, token, row, r);
         stop = true;
         break;
       }
-      if (!stop && !(await repo.recordSuccesses(id, token, done, null))) return;
+      if (!stop && !((await recording) && (await record(null)))) return;
       if (Date.now() > budgetEnd) {
         await kick(id, null); // a fresh job goes on: other subscriptions get their turn meanwhile
         return;
