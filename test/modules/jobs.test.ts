@@ -7,6 +7,7 @@ import path from 'node:path';
 import { buildTestApp, type TestContext } from '../helpers/app.js';
 import { admin, userWith } from '../helpers/auth.js';
 import { waitFor } from '../helpers/wait.js';
+import { setupProject } from './case-fixtures.js';
 import { nextRun } from '../../apps/backend/src/platform/cron.js';
 import { ConfigError, loadConfig } from '../../apps/backend/src/config.js';
 import { describeError } from '../../apps/backend/src/modules/jobs/errors.js';
@@ -156,17 +157,10 @@ t.test(
     });
     const boss = await admin(ctx);
     // Two changes aged past EVENTS_RETENTION_HOURS (the events module's prune), one young change that stays.
-    const project = (name: string) =>
-      ctx.app.inject({
-        method: 'POST',
-        url: '/api/v1/projects',
-        headers: boss.headers,
-        payload: { name, start_date: '2026-01-01', end_date: '2026-12-31', coordinator_id: boss.id },
-      });
-    await project('Antigo 1');
-    await project('Antigo 2');
+    await setupProject(ctx, boss);
+    await setupProject(ctx, boss);
     await ctx.db.execute({ text: "UPDATE change_events SET created_at = created_at - interval '2 hours'" });
-    const young = (await project('Recente')).json() as { id: string };
+    const young = await setupProject(ctx, boss);
     await ctx.db.execute({
       text: `INSERT INTO sessions (user_id, refresh_token_hash, created_at, expires_at)
            SELECT $1, gen_random_bytes(32), now() - interval '40 days', now() - interval '1 day' FROM generate_series(1, 3)`,

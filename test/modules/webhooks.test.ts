@@ -7,6 +7,7 @@ import { buildTestApp, type TestContext } from '../helpers/app.js';
 import { admin, userWith, type TestUser } from '../helpers/auth.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { waitFor } from '../helpers/wait.js';
+import { setupProject } from './case-fixtures.js';
 
 /** Deliveries on, loopback allowed, retries fast (the default schedule's values are tested in webhook-rules). */
 const DELIVERING = {
@@ -265,22 +266,14 @@ t.test(
     const everything = await startReceiver(t);
     const ctx = await buildTestApp(t, { env: { ...DELIVERING, WEBHOOK_FANOUT_INTERVAL_MS: '100' } });
     const boss = await admin(ctx);
-    const project = (name: string) =>
-      ctx.app.inject({
-        method: 'POST',
-        url: '/api/v1/projects',
-        headers: boss.headers,
-        payload: { name, start_date: '2026-01-01', end_date: '2026-12-31', coordinator_id: boss.id },
-      });
-    const before = await project('Antes da assinatura');
-    t.equal(before.statusCode, 201);
+    await setupProject(ctx, boss, { name: 'Antes da assinatura' });
     const w = await subscribe(ctx, boss, receiver.url, ['projects']);
     await subscribe(ctx, boss, other.url, ['attendance']);
     await subscribe(ctx, boss, everything.url, ['*']);
     // An access change (a session revoked) is in the outbox for the streams; it is no webhook topic.
     const someone = await userWith(ctx, ['projects:read']);
     await ctx.db.execute({ text: 'UPDATE sessions SET revoked_at = now() WHERE user_id = $1', values: [someone.id] });
-    const created = (await project('Oficina de Costura')).json() as { id: string; version: number };
+    const created = await setupProject(ctx, boss, { name: 'Oficina de Costura' });
     const renamed = await ctx.app.inject({
       method: 'PATCH',
       url: `/api/v1/projects/${created.id}`,
@@ -309,7 +302,7 @@ t.test(
     });
     t.equal((await deliveries(ctx, boss, w.id)).length, 2, 'the change made before the subscription is not delivered');
     // Later fan-out runs read after the stored position: a third change arrives, and nothing is sent twice.
-    const third = (await project('Horta Comunitária')).json() as { id: string };
+    const third = await setupProject(ctx, boss, { name: 'Horta Comunitária' });
     const all = await receiver.waitForRequests(3);
     t.equal((receiver.verify(all[2]!, w.secret) as { data: { row_id: string } }).data.row_id, third.id);
     t.equal(new Set(all.map((r) => r.headers['webhook-id'])).size, 3, 'each change delivered once');

@@ -1,5 +1,5 @@
 // npm run bench [-- scenario ...]: every figure the issues ask for, measured side by side in one run.
-// Scenarios: http, platform, auth, startup, migrations, beneficiaries, seeds (default: all).
+// Scenarios: http, platform, auth, startup, migrations, beneficiaries, seeds, jobs (default: all).
 // HTTP is measured one way only: wrk in its own process against servers in their own processes (wrk.ts).
 import os from 'node:os';
 import { table, type Row } from './compare.js';
@@ -11,7 +11,7 @@ import { openStage, type Stage } from './stage.js';
 import { benchStartup } from './startup.js';
 
 const log = (line: string) => console.log(line);
-const all = ['http', 'platform', 'auth', 'startup', 'migrations', 'beneficiaries', 'seeds'];
+const all = ['http', 'platform', 'auth', 'startup', 'migrations', 'beneficiaries', 'seeds', 'jobs'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => !all.includes(w));
 if (unknown.length) {
@@ -59,6 +59,10 @@ try {
     const { benchSeeds } = await import('./seeds.js');
     log('\n## seeds');
     await benchSeeds({ adminUrl: env.adminUrl, log });
+  }
+  if (run('jobs')) {
+    const { benchJobs } = await import('./jobs.js');
+    rows.push(...(await benchJobs(env)));
   }
   if (run('startup')) rows.push(...(await benchStartup(env)));
   if (rows.length) {
