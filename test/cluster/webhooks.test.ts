@@ -56,3 +56,37 @@ t.test('crash mid-delivery: delivered again by another instance, same webhook-id
   t.equal(done.attempts, 1, 'the interrupted attempt was never recorded: one attempt');
   t.equal(receiver.received.length, 2, 'sent twice (at least once), no more');
 });
+
+t.test('two instances fanning out the outbox: each change reaches the receiver once, in order', async (t) => {
+  const receiver = await startReceiver(t);
+  const { instances } = await startInstances(t, 2, { env: { ...ENV, WEBHOOK_FANOUT_INTERVAL_MS: '100' } });
+  const [a, b] = instances;
+  const sa = await signIn(a!);
+  const sb = await signIn(b!);
+  const created = await a!.request('POST', '/api/v1/webhooks', {
+    headers: sa.headers,
+    body: { url: receiver.url, topics: ['projects'] },
+  });
+  const hook = JSON.parse(created.body) as { id: string; secret: string };
+  const me = JSON.parse((await a!.request('GET', '/api/v1/auth/me', { headers: sa.headers })).body) as { id: string };
+  // Changes through both instances, one after another.
+  const ids: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const [via, s] = i % 2 ? [b!, sb] : [a!, sa];
+    const res = await via.request('POST', '/api/v1/projects', {
+      headers: s.headers,
+      body: { name: `Projeto ${i}`, start_date: '2026-01-01', end_date: '2026-12-31', coordinator_id: me.id },
+    });
+    t.equal(res.status, 201);
+    ids.push((JSON.parse(res.body) as { id: string }).id);
+  }
+  const got = await receiver.waitForRequests(6, 60_000);
+  t.same(
+    got.map((r) => (receiver.verify(r, hook.secret) as { data: { row_id: string } }).data.row_id),
+    ids,
+    'every change, in the order made',
+  );
+  // Both instances keep fanning out (every 100 ms): nothing more arrives.
+  await new Promise((r) => setTimeout(r, 1_500));
+  t.equal(receiver.received.length, 6, 'each change delivered once');
+});

@@ -15,6 +15,7 @@ import { buildTestApp, type TestContext } from '../helpers/app.js';
 import { admin } from '../helpers/auth.js';
 import { provisionedDatabase } from '../helpers/roles.js';
 import { startReceiver } from '../helpers/receiver.js';
+import { setupProject } from '../modules/case-fixtures.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_ADMIN } from '../setup/paths.js';
 
@@ -105,4 +106,12 @@ t.test('every job, and a webhook, under the application role', async (t) => {
   await ctx.app.inject({ method: 'POST', url: `/api/v1/webhooks/${id}/ping`, headers: boss.headers });
   const [r] = await receiver.waitForRequests(1);
   t.match(receiver.verify(r!, secret), { type: 'webhook.ping' }, 'a webhook delivered and verified');
+  // A change, through the outbox and the fan-out, as the application role.
+  const project = await setupProject(ctx, boss);
+  const [, change] = await receiver.waitForRequests(2, 30_000);
+  t.match(
+    receiver.verify(change!, secret),
+    { type: 'projects.insert', data: { row_id: project.id } },
+    'a change fanned out and delivered',
+  );
 });
