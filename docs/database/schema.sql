@@ -676,6 +676,132 @@ CREATE TABLE pgboss.archive (
 );
 
 --
+-- Name: COLUMN archive.id; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.id IS 'operational: job id';
+
+--
+-- Name: COLUMN archive.name; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.name IS 'operational: queue (job name)';
+
+--
+-- Name: COLUMN archive.priority; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.priority IS 'operational: priority';
+
+--
+-- Name: COLUMN archive.data; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.data IS 'operational: job data: ids and the trigger, never a personal value';
+
+--
+-- Name: COLUMN archive.state; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.state IS 'operational: created, retry, active, completed, cancelled, failed';
+
+--
+-- Name: COLUMN archive.retry_limit; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.retry_limit IS 'operational: retries allowed';
+
+--
+-- Name: COLUMN archive.retry_count; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.retry_count IS 'operational: retries made';
+
+--
+-- Name: COLUMN archive.retry_delay; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.retry_delay IS 'operational: seconds before a retry';
+
+--
+-- Name: COLUMN archive.retry_backoff; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.retry_backoff IS 'operational: whether retry delays double';
+
+--
+-- Name: COLUMN archive.start_after; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.start_after IS 'operational: not before';
+
+--
+-- Name: COLUMN archive.started_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.started_on IS 'operational: when a worker took it';
+
+--
+-- Name: COLUMN archive.singleton_key; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.singleton_key IS 'operational: deduplication key (a subscription id and a time)';
+
+--
+-- Name: COLUMN archive.singleton_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.singleton_on IS 'operational: deduplication slot';
+
+--
+-- Name: COLUMN archive.expire_in; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.expire_in IS 'operational: time limit of a run';
+
+--
+-- Name: COLUMN archive.created_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.created_on IS 'operational: enqueued';
+
+--
+-- Name: COLUMN archive.completed_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.completed_on IS 'operational: finished';
+
+--
+-- Name: COLUMN archive.keep_until; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.keep_until IS 'operational: kept until';
+
+--
+-- Name: COLUMN archive.output; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.output IS 'operational: result or error message of the run: counts and names, no personal data';
+
+--
+-- Name: COLUMN archive.dead_letter; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.dead_letter IS 'operational: queue for jobs that exhaust their retries';
+
+--
+-- Name: COLUMN archive.policy; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.policy IS 'operational: queue policy';
+
+--
+-- Name: COLUMN archive.archived_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.archived_on IS 'operational: when archived';
+
+--
 -- Name: job; Type: TABLE; Schema: pgboss; Owner: -
 --
 
@@ -702,6 +828,126 @@ CREATE TABLE pgboss.job (
     policy text
 )
 PARTITION BY LIST (name);
+
+--
+-- Name: COLUMN job.id; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.id IS 'operational: job id';
+
+--
+-- Name: COLUMN job.name; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.name IS 'operational: queue (job name)';
+
+--
+-- Name: COLUMN job.priority; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.priority IS 'operational: priority';
+
+--
+-- Name: COLUMN job.data; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.data IS 'operational: job data: ids and the trigger, never a personal value';
+
+--
+-- Name: COLUMN job.state; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.state IS 'operational: created, retry, active, completed, cancelled, failed';
+
+--
+-- Name: COLUMN job.retry_limit; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.retry_limit IS 'operational: retries allowed';
+
+--
+-- Name: COLUMN job.retry_count; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.retry_count IS 'operational: retries made';
+
+--
+-- Name: COLUMN job.retry_delay; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.retry_delay IS 'operational: seconds before a retry';
+
+--
+-- Name: COLUMN job.retry_backoff; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.retry_backoff IS 'operational: whether retry delays double';
+
+--
+-- Name: COLUMN job.start_after; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.start_after IS 'operational: not before';
+
+--
+-- Name: COLUMN job.started_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.started_on IS 'operational: when a worker took it';
+
+--
+-- Name: COLUMN job.singleton_key; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.singleton_key IS 'operational: deduplication key (a subscription id and a time)';
+
+--
+-- Name: COLUMN job.singleton_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.singleton_on IS 'operational: deduplication slot';
+
+--
+-- Name: COLUMN job.expire_in; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.expire_in IS 'operational: time limit of a run';
+
+--
+-- Name: COLUMN job.created_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.created_on IS 'operational: enqueued';
+
+--
+-- Name: COLUMN job.completed_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.completed_on IS 'operational: finished';
+
+--
+-- Name: COLUMN job.keep_until; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.keep_until IS 'operational: kept until';
+
+--
+-- Name: COLUMN job.output; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.output IS 'operational: result or error message of the run: counts and names, no personal data';
+
+--
+-- Name: COLUMN job.dead_letter; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.dead_letter IS 'operational: queue for jobs that exhaust their retries';
+
+--
+-- Name: COLUMN job.policy; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.policy IS 'operational: queue policy';
 
 --
 -- Name: j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef; Type: TABLE; Schema: pgboss; Owner: -
@@ -1002,6 +1248,72 @@ CREATE TABLE pgboss.queue (
 );
 
 --
+-- Name: COLUMN queue.name; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.name IS 'operational: queue (job name)';
+
+--
+-- Name: COLUMN queue.policy; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.policy IS 'operational: standard or short (one waiting job per key)';
+
+--
+-- Name: COLUMN queue.retry_limit; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.retry_limit IS 'operational: default retries';
+
+--
+-- Name: COLUMN queue.retry_delay; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.retry_delay IS 'operational: default retry delay';
+
+--
+-- Name: COLUMN queue.retry_backoff; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.retry_backoff IS 'operational: default backoff';
+
+--
+-- Name: COLUMN queue.expire_seconds; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.expire_seconds IS 'operational: default time limit';
+
+--
+-- Name: COLUMN queue.retention_minutes; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.retention_minutes IS 'operational: how long waiting jobs are kept';
+
+--
+-- Name: COLUMN queue.dead_letter; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.dead_letter IS 'operational: queue for exhausted jobs';
+
+--
+-- Name: COLUMN queue.partition_name; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.partition_name IS 'operational: the queue''s partition of pgboss.job';
+
+--
+-- Name: COLUMN queue.created_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.created_on IS 'operational: created';
+
+--
+-- Name: COLUMN queue.updated_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.updated_on IS 'operational: last changed';
+
+--
 -- Name: schedule; Type: TABLE; Schema: pgboss; Owner: -
 --
 
@@ -1016,6 +1328,48 @@ CREATE TABLE pgboss.schedule (
 );
 
 --
+-- Name: COLUMN schedule.name; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.schedule.name IS 'operational: scheduled job';
+
+--
+-- Name: COLUMN schedule.cron; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.schedule.cron IS 'operational: cron expression';
+
+--
+-- Name: COLUMN schedule.timezone; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.schedule.timezone IS 'operational: time zone of the cron';
+
+--
+-- Name: COLUMN schedule.data; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.schedule.data IS 'operational: data of each scheduled job (the trigger)';
+
+--
+-- Name: COLUMN schedule.options; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.schedule.options IS 'operational: send options of each scheduled job';
+
+--
+-- Name: COLUMN schedule.created_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.schedule.created_on IS 'operational: created';
+
+--
+-- Name: COLUMN schedule.updated_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.schedule.updated_on IS 'operational: last changed';
+
+--
 -- Name: subscription; Type: TABLE; Schema: pgboss; Owner: -
 --
 
@@ -1027,6 +1381,30 @@ CREATE TABLE pgboss.subscription (
 );
 
 --
+-- Name: COLUMN subscription.event; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.subscription.event IS 'operational: event name (unused by the app)';
+
+--
+-- Name: COLUMN subscription.name; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.subscription.name IS 'operational: subscribed queue';
+
+--
+-- Name: COLUMN subscription.created_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.subscription.created_on IS 'operational: created';
+
+--
+-- Name: COLUMN subscription.updated_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.subscription.updated_on IS 'operational: last changed';
+
+--
 -- Name: version; Type: TABLE; Schema: pgboss; Owner: -
 --
 
@@ -1036,6 +1414,30 @@ CREATE TABLE pgboss.version (
     cron_on timestamp with time zone,
     monitored_on timestamp with time zone
 );
+
+--
+-- Name: COLUMN version.version; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.version.version IS 'operational: schema version of the job queue';
+
+--
+-- Name: COLUMN version.maintained_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.version.maintained_on IS 'operational: last queue maintenance';
+
+--
+-- Name: COLUMN version.cron_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.version.cron_on IS 'operational: last evaluation of the schedules';
+
+--
+-- Name: COLUMN version.monitored_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.version.monitored_on IS 'operational: last queue monitoring';
 
 --
 -- Name: administrator_guard; Type: TABLE; Schema: public; Owner: -
@@ -1353,6 +1755,84 @@ CREATE TABLE public.job_runs (
 COMMENT ON TABLE public.job_runs IS 'One row per run of a job (jobs module); created_by is who asked for a manual run';
 
 --
+-- Name: COLUMN job_runs.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.id IS 'operational: key';
+
+--
+-- Name: COLUMN job_runs.job_name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.job_name IS 'operational: job';
+
+--
+-- Name: COLUMN job_runs.job_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.job_id IS 'operational: the queued job (pgboss.job.id); its retries share it';
+
+--
+-- Name: COLUMN job_runs.trigger; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.trigger IS 'operational: schedule, manual or enqueued';
+
+--
+-- Name: COLUMN job_runs.attempt; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.attempt IS 'operational: 1, then 2 for the first retry, ...';
+
+--
+-- Name: COLUMN job_runs.worker; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.worker IS 'operational: host:pid:id of the instance that ran it';
+
+--
+-- Name: COLUMN job_runs.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.status IS 'operational: running, succeeded, failed, interrupted';
+
+--
+-- Name: COLUMN job_runs.started_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.started_at IS 'operational: started';
+
+--
+-- Name: COLUMN job_runs.heartbeat_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.heartbeat_at IS 'operational: last heartbeat of the worker';
+
+--
+-- Name: COLUMN job_runs.finished_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.finished_at IS 'operational: finished';
+
+--
+-- Name: COLUMN job_runs.summary; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.summary IS 'operational: what the run did: counts, table, index and file names; no personal data';
+
+--
+-- Name: COLUMN job_runs.error; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.error IS 'operational: why it failed: the job''s own message, no personal data';
+
+--
+-- Name: COLUMN job_runs.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.created_by IS 'operational: staff user who asked for a manual run';
+
+--
 -- Name: job_runs_id_seq; Type: SEQUENCE; Schema: public; Owner: -
 --
 
@@ -1592,6 +2072,108 @@ CREATE TABLE public.webhook_deliveries (
 );
 
 --
+-- Name: COLUMN webhook_deliveries.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.id IS 'operational: key';
+
+--
+-- Name: COLUMN webhook_deliveries.subscription_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.subscription_id IS 'operational: the subscription';
+
+--
+-- Name: COLUMN webhook_deliveries.message_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.message_id IS 'operational: webhook-id header, the same on every attempt';
+
+--
+-- Name: COLUMN webhook_deliveries.kind; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.kind IS 'operational: event or ping';
+
+--
+-- Name: COLUMN webhook_deliveries.event_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.event_type IS 'operational: message type, <topic>.<action>';
+
+--
+-- Name: COLUMN webhook_deliveries.payload; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.payload IS 'operational: the message sent: event id, topic, row id, action, time; no personal values';
+
+--
+-- Name: COLUMN webhook_deliveries.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.status IS 'operational: pending, succeeded, failed';
+
+--
+-- Name: COLUMN webhook_deliveries.attempts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.attempts IS 'operational: attempts made';
+
+--
+-- Name: COLUMN webhook_deliveries.next_attempt_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.next_attempt_at IS 'operational: next attempt';
+
+--
+-- Name: COLUMN webhook_deliveries.last_attempt_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.last_attempt_at IS 'operational: last attempt';
+
+--
+-- Name: COLUMN webhook_deliveries.last_status_code; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.last_status_code IS 'operational: HTTP status of the last answer';
+
+--
+-- Name: COLUMN webhook_deliveries.last_error; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.last_error IS 'operational: why the last attempt failed (never the answer''s body)';
+
+--
+-- Name: COLUMN webhook_deliveries.delivered_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.delivered_at IS 'operational: when it succeeded';
+
+--
+-- Name: COLUMN webhook_deliveries.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.created_at IS 'operational: row created';
+
+--
+-- Name: COLUMN webhook_deliveries.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.updated_at IS 'operational: row last changed';
+
+--
+-- Name: COLUMN webhook_deliveries.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.created_by IS 'operational: staff user who asked for a ping';
+
+--
+-- Name: COLUMN webhook_deliveries.updated_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.updated_by IS 'operational: staff user who last retried it';
+
+--
 -- Name: webhook_deliveries_id_seq; Type: SEQUENCE; Schema: public; Owner: -
 --
 
@@ -1616,6 +2198,24 @@ CREATE TABLE public.webhook_feed (
 );
 
 --
+-- Name: COLUMN webhook_feed.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_feed.id IS 'operational: the single row';
+
+--
+-- Name: COLUMN webhook_feed."position"; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_feed."position" IS 'operational: change feed position the fan-out has read up to';
+
+--
+-- Name: COLUMN webhook_feed.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_feed.updated_at IS 'operational: last moved';
+
+--
 -- Name: webhook_subscription_state; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1627,6 +2227,36 @@ CREATE TABLE public.webhook_subscription_state (
     last_success_at timestamp with time zone,
     CONSTRAINT webhook_subscription_state_lease_check CHECK (((leased_by IS NULL) = (leased_until IS NULL)))
 );
+
+--
+-- Name: COLUMN webhook_subscription_state.subscription_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscription_state.subscription_id IS 'operational: the subscription';
+
+--
+-- Name: COLUMN webhook_subscription_state.leased_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscription_state.leased_by IS 'operational: the delivery worker holding the subscription';
+
+--
+-- Name: COLUMN webhook_subscription_state.leased_until; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscription_state.leased_until IS 'operational: until when it holds it';
+
+--
+-- Name: COLUMN webhook_subscription_state.failing_since; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscription_state.failing_since IS 'operational: first failure since the last success';
+
+--
+-- Name: COLUMN webhook_subscription_state.last_success_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscription_state.last_success_at IS 'operational: last successful delivery';
 
 --
 -- Name: webhook_subscriptions; Type: TABLE; Schema: public; Owner: -
@@ -1655,6 +2285,90 @@ CREATE TABLE public.webhook_subscriptions (
     CONSTRAINT webhook_subscriptions_topics_check CHECK (((cardinality(topics) >= 1) AND (cardinality(topics) <= 100))),
     CONSTRAINT webhook_subscriptions_url_check CHECK (((url ~ '^https?://[^\s]+$'::text) AND (length(url) <= 2048)))
 );
+
+--
+-- Name: COLUMN webhook_subscriptions.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.id IS 'operational: key';
+
+--
+-- Name: COLUMN webhook_subscriptions.url; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.url IS 'operational: destination URL of an outside service';
+
+--
+-- Name: COLUMN webhook_subscriptions.description; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.description IS 'operational: what the subscription is for';
+
+--
+-- Name: COLUMN webhook_subscriptions.topics; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.topics IS 'operational: change feed topics (table names) or *';
+
+--
+-- Name: COLUMN webhook_subscriptions.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.status IS 'operational: active or disabled';
+
+--
+-- Name: COLUMN webhook_subscriptions.disabled_reason; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.disabled_reason IS 'operational: manual or failing';
+
+--
+-- Name: COLUMN webhook_subscriptions.signing_secret; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.signing_secret IS 'sensitive: signing secret, encrypted with WEBHOOK_SECRET_KEY (redacted from the audit trail)';
+
+--
+-- Name: COLUMN webhook_subscriptions.previous_signing_secret; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.previous_signing_secret IS 'sensitive: the secret before the last rotation, encrypted, valid 24 h';
+
+--
+-- Name: COLUMN webhook_subscriptions.previous_secret_expires_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.previous_secret_expires_at IS 'operational: when the previous secret stops signing';
+
+--
+-- Name: COLUMN webhook_subscriptions.version; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.version IS 'operational: optimistic concurrency version';
+
+--
+-- Name: COLUMN webhook_subscriptions.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.created_at IS 'operational: row created';
+
+--
+-- Name: COLUMN webhook_subscriptions.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.updated_at IS 'operational: row last changed';
+
+--
+-- Name: COLUMN webhook_subscriptions.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.created_by IS 'operational: staff user who created the row';
+
+--
+-- Name: COLUMN webhook_subscriptions.updated_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.updated_by IS 'operational: staff user who last changed the row';
 
 --
 -- Name: webhook_subscriptions_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -3651,3 +4365,4 @@ ALTER TABLE ONLY public.workshops
 -- 202612021101 job_runs
 -- 202612021102 maintenance_functions
 -- 202612021110 webhooks
+-- 202612021120 classify_jobs_webhooks_columns
