@@ -28,4 +28,5 @@ export type BeneficiarySensitiveField = (typeof BENEFICIARY_SENSITIVE_FIELDS)[nu
 export const REDACTED_IN_AUDIT: Readonly<Record<string, readonly string[]>> = {
   users: ['password_hash'],
   beneficiaries: BENEFICIARY_SENSITIVE_COLUMNS,
+  webhook_subscriptions: ['signing_secret', 'previous_signing_secret'],
 };
