@@ -529,6 +529,156 @@ END;
 $$;
 
 --
+-- Name: report_age_band(date, date); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.report_age_band(birth date, on_day date) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  SELECT CASE
+    WHEN birth IS NULL OR birth > on_day THEN 'unknown'
+    WHEN date_part('year', age(on_day, birth)) < 18 THEN '0-17'
+    WHEN date_part('year', age(on_day, birth)) < 30 THEN '18-29'
+    WHEN date_part('year', age(on_day, birth)) < 45 THEN '30-44'
+    WHEN date_part('year', age(on_day, birth)) < 60 THEN '45-59'
+    ELSE '60+'
+  END
+$$;
+
+--
+-- Name: FUNCTION report_age_band(birth date, on_day date); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.report_age_band(birth date, on_day date) IS 'age band of someone born on birth, on the given day (whole years)';
+
+--
+-- Name: report_attendance_rows(date, date); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.report_attendance_rows(from_day date, to_day date) RETURNS TABLE(month date, project_id bigint, workshop_id bigint, sessions_held integer, participants integer, marks integer, present integer)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  SELECT date_trunc('month', a.session_date::timestamp)::date, w.project_id, w.id,
+         count(DISTINCT (a.workshop_id, a.session_date))::integer,
+         count(DISTINCT a.beneficiary_id)::integer,
+         count(*)::integer,
+         count(*) FILTER (WHERE a.present)::integer
+    FROM public.attendance a
+    JOIN public.workshops w ON w.id = a.workshop_id
+   WHERE a.session_date >= from_day AND a.session_date < to_day
+   GROUP BY GROUPING SETS ((date_trunc('month', a.session_date::timestamp), w.project_id, w.id),
+                           (date_trunc('month', a.session_date::timestamp), w.project_id))
+$$;
+
+--
+-- Name: report_capacity_rows(date, date); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.report_capacity_rows(from_day date, to_day date) RETURNS TABLE(month date, project_id bigint, workshop_id bigint, capacity integer, seats integer)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  SELECT m.month::date, w.project_id, w.id, w.capacity,
+         (SELECT count(*) FROM public.workshop_participants p
+           WHERE p.workshop_id = w.id
+             AND p.created_at < (m.month + interval '1 month') AT TIME ZONE public.report_timezone())::integer
+    FROM public.workshops w
+   CROSS JOIN LATERAL generate_series(date_trunc('month', w.start_date::timestamp),
+                                      LEAST(w.end_date, (now() AT TIME ZONE public.report_timezone())::date)::timestamp,
+                                      interval '1 month') AS m(month)
+   WHERE w.status <> 'cancelled' AND m.month >= from_day AND m.month < to_day
+$$;
+
+--
+-- Name: report_enrollment_rows(date, date); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.report_enrollment_rows(from_day date, to_day date) RETURNS TABLE(month date, project_id bigint, requested integer, pending integer, rejected integer, approved integer, active integer, withdrawn integer, completed integer)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  SELECT date_trunc('month', e.created_at AT TIME ZONE public.report_timezone())::date, e.project_id,
+         count(*)::integer,
+         count(*) FILTER (WHERE e.status = 'pending')::integer,
+         count(*) FILTER (WHERE e.status = 'rejected')::integer,
+         count(*) FILTER (WHERE e.status IN ('approved', 'withdrawn', 'completed'))::integer,
+         count(*) FILTER (WHERE e.status = 'approved')::integer,
+         count(*) FILTER (WHERE e.status = 'withdrawn')::integer,
+         count(*) FILTER (WHERE e.status = 'completed')::integer
+    FROM public.enrollments e
+   WHERE e.created_at >= from_day::timestamp AT TIME ZONE public.report_timezone()
+     AND e.created_at < to_day::timestamp AT TIME ZONE public.report_timezone()
+   GROUP BY 1, 2
+$$;
+
+--
+-- Name: report_place_key(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.report_place_key(place text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT COALESCE(lower(public.immutable_unaccent(btrim(place))), '') $$;
+
+--
+-- Name: report_served_people(date, date); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.report_served_people(from_day date, to_day date) RETURNS TABLE(month date, project_id bigint, beneficiary_id bigint)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  SELECT DISTINCT date_trunc('month', a.session_date::timestamp)::date, w.project_id, a.beneficiary_id
+    FROM public.attendance a
+    JOIN public.workshops w ON w.id = a.workshop_id
+   WHERE a.present AND a.session_date >= from_day AND a.session_date < to_day
+$$;
+
+--
+-- Name: report_served_rows(date, date); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.report_served_rows(from_day date, to_day date) RETURNS TABLE(month date, project_id bigint, state text, city_key text, city text, neighbourhood_key text, neighbourhood text, age_band text, people integer)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  SELECT p.month, p.project_id, p.state, p.city_key, min(p.city), p.neighbourhood_key, min(p.neighbourhood),
+         p.age_band, count(DISTINCT p.beneficiary_id)::integer
+    FROM (SELECT s.month, s.project_id, s.beneficiary_id, COALESCE(b.address_state, '') AS state,
+                 public.report_place_key(b.address_city) AS city_key, btrim(b.address_city) AS city,
+                 public.report_place_key(b.address_neighbourhood) AS neighbourhood_key,
+                 btrim(b.address_neighbourhood) AS neighbourhood,
+                 public.report_age_band(b.birth_date, (s.month + interval '1 month' - interval '1 day')::date)
+                   AS age_band
+            FROM public.report_served_people(from_day, to_day) s
+            JOIN public.beneficiaries b ON b.id = s.beneficiary_id) AS p
+   GROUP BY GROUPING SETS ((p.month, p.project_id, p.state, p.city_key, p.neighbourhood_key, p.age_band),
+                           (p.month, p.state, p.city_key, p.neighbourhood_key, p.age_band))
+$$;
+
+--
+-- Name: report_timezone(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.report_timezone() RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT COALESCE(NULLIF(current_setting('app.org_timezone', true), ''), 'America/Sao_Paulo') $$;
+
+--
+-- Name: FUNCTION report_timezone(); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.report_timezone() IS 'the organisation''s time zone for report months (app.org_timezone, else America/Sao_Paulo)';
+
+--
+-- Name: report_vulnerability_rows(date, date); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.report_vulnerability_rows(from_day date, to_day date) RETURNS TABLE(month date, project_id bigint, vulnerability_id bigint, people integer)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  SELECT s.month, s.project_id, bv.vulnerability_id, count(DISTINCT s.beneficiary_id)::integer
+    FROM public.report_served_people(from_day, to_day) s
+    JOIN public.beneficiary_vulnerabilities bv ON bv.beneficiary_id = s.beneficiary_id
+   GROUP BY GROUPING SETS ((s.month, s.project_id, bv.vulnerability_id), (s.month, bv.vulnerability_id))
+$$;
+
+--
 -- Name: role_is_administrator(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1921,6 +2071,397 @@ ALTER TABLE public.projects ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 --
+-- Name: report_attendance; Type: MATERIALIZED VIEW; Schema: public; Owner: -
+--
+
+CREATE MATERIALIZED VIEW public.report_attendance AS
+ SELECT report_attendance_rows.month,
+    report_attendance_rows.project_id,
+    report_attendance_rows.workshop_id,
+    report_attendance_rows.sessions_held,
+    report_attendance_rows.participants,
+    report_attendance_rows.marks,
+    report_attendance_rows.present
+   FROM public.report_attendance_rows('-infinity'::date, 'infinity'::date) report_attendance_rows(month, project_id, workshop_id, sessions_held, participants, marks, present)
+  WITH NO DATA;
+
+--
+-- Name: COLUMN report_attendance.month; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_attendance.month IS 'operational: first day of the month of the sessions';
+
+--
+-- Name: COLUMN report_attendance.project_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_attendance.project_id IS 'operational: the project';
+
+--
+-- Name: COLUMN report_attendance.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_attendance.workshop_id IS 'operational: the workshop (NULL: the project''s total)';
+
+--
+-- Name: COLUMN report_attendance.sessions_held; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_attendance.sessions_held IS 'operational: distinct (workshop, day) sessions with a sheet';
+
+--
+-- Name: COLUMN report_attendance.participants; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_attendance.participants IS 'personal: women on the month''s sheets (count, unsuppressed)';
+
+--
+-- Name: COLUMN report_attendance.marks; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_attendance.marks IS 'personal: attendance marks (count, unsuppressed)';
+
+--
+-- Name: COLUMN report_attendance.present; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_attendance.present IS 'personal: marks present (count, unsuppressed)';
+
+--
+-- Name: report_capacity; Type: MATERIALIZED VIEW; Schema: public; Owner: -
+--
+
+CREATE MATERIALIZED VIEW public.report_capacity AS
+ SELECT report_capacity_rows.month,
+    report_capacity_rows.project_id,
+    report_capacity_rows.workshop_id,
+    report_capacity_rows.capacity,
+    report_capacity_rows.seats
+   FROM public.report_capacity_rows('-infinity'::date, 'infinity'::date) report_capacity_rows(month, project_id, workshop_id, capacity, seats)
+  WITH NO DATA;
+
+--
+-- Name: COLUMN report_capacity.month; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_capacity.month IS 'operational: first day of a month of the workshop''s run';
+
+--
+-- Name: COLUMN report_capacity.project_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_capacity.project_id IS 'operational: the project';
+
+--
+-- Name: COLUMN report_capacity.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_capacity.workshop_id IS 'operational: the workshop';
+
+--
+-- Name: COLUMN report_capacity.capacity; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_capacity.capacity IS 'operational: the workshop''s capacity (now)';
+
+--
+-- Name: COLUMN report_capacity.seats; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_capacity.seats IS 'personal: participants joined by the month''s end (count, unsuppressed)';
+
+--
+-- Name: report_enrollments; Type: MATERIALIZED VIEW; Schema: public; Owner: -
+--
+
+CREATE MATERIALIZED VIEW public.report_enrollments AS
+ SELECT report_enrollment_rows.month,
+    report_enrollment_rows.project_id,
+    report_enrollment_rows.requested,
+    report_enrollment_rows.pending,
+    report_enrollment_rows.rejected,
+    report_enrollment_rows.approved,
+    report_enrollment_rows.active,
+    report_enrollment_rows.withdrawn,
+    report_enrollment_rows.completed
+   FROM public.report_enrollment_rows('-infinity'::date, 'infinity'::date) report_enrollment_rows(month, project_id, requested, pending, rejected, approved, active, withdrawn, completed)
+  WITH NO DATA;
+
+--
+-- Name: COLUMN report_enrollments.month; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_enrollments.month IS 'operational: first day of the month the enrolments were requested';
+
+--
+-- Name: COLUMN report_enrollments.project_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_enrollments.project_id IS 'operational: the project';
+
+--
+-- Name: COLUMN report_enrollments.requested; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_enrollments.requested IS 'personal: enrolments requested (count, unsuppressed)';
+
+--
+-- Name: COLUMN report_enrollments.pending; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_enrollments.pending IS 'personal: of those, pending now (count, unsuppressed)';
+
+--
+-- Name: COLUMN report_enrollments.rejected; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_enrollments.rejected IS 'personal: of those, rejected (count, unsuppressed)';
+
+--
+-- Name: COLUMN report_enrollments.approved; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_enrollments.approved IS 'personal: of those, ever approved (count, unsuppressed)';
+
+--
+-- Name: COLUMN report_enrollments.active; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_enrollments.active IS 'personal: of those, approved now (count, unsuppressed)';
+
+--
+-- Name: COLUMN report_enrollments.withdrawn; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_enrollments.withdrawn IS 'personal: of those, withdrawn (count, unsuppressed)';
+
+--
+-- Name: COLUMN report_enrollments.completed; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_enrollments.completed IS 'personal: of those, completed (count, unsuppressed)';
+
+--
+-- Name: report_refreshes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.report_refreshes (
+    id bigint NOT NULL,
+    trigger text NOT NULL,
+    requested_by bigint,
+    source text,
+    status text NOT NULL,
+    error_code text,
+    timezone text NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone NOT NULL,
+    duration_ms integer NOT NULL,
+    views jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT report_refreshes_duration_ms_check CHECK ((duration_ms >= 0)),
+    CONSTRAINT report_refreshes_error_code_check CHECK ((error_code ~ '^[0-9A-Z]{5}$'::text)),
+    CONSTRAINT report_refreshes_error_code_status_check CHECK (((status = 'failed'::text) = (error_code IS NOT NULL))),
+    CONSTRAINT report_refreshes_finished_at_check CHECK ((finished_at >= started_at)),
+    CONSTRAINT report_refreshes_source_check CHECK (((length(source) >= 1) AND (length(source) <= 100))),
+    CONSTRAINT report_refreshes_source_trigger_check CHECK (((trigger = 'user'::text) = (source IS NULL))),
+    CONSTRAINT report_refreshes_status_check CHECK ((status = ANY (ARRAY['succeeded'::text, 'failed'::text]))),
+    CONSTRAINT report_refreshes_timezone_check CHECK (((length(timezone) >= 1) AND (length(timezone) <= 64))),
+    CONSTRAINT report_refreshes_trigger_check CHECK ((trigger = ANY (ARRAY['user'::text, 'schedule'::text, 'system'::text])))
+);
+
+--
+-- Name: COLUMN report_refreshes.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.id IS 'operational: key';
+
+--
+-- Name: COLUMN report_refreshes.trigger; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.trigger IS 'operational: user, schedule or system';
+
+--
+-- Name: COLUMN report_refreshes.requested_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.requested_by IS 'operational: the staff user who asked (trigger user)';
+
+--
+-- Name: COLUMN report_refreshes.source; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.source IS 'operational: the schedule or system step (migration, startup, smoke)';
+
+--
+-- Name: COLUMN report_refreshes.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.status IS 'operational: succeeded or failed';
+
+--
+-- Name: COLUMN report_refreshes.error_code; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.error_code IS 'operational: SQLSTATE of a failure (never its message)';
+
+--
+-- Name: COLUMN report_refreshes.timezone; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.timezone IS 'operational: ORG_TIMEZONE the months were computed in';
+
+--
+-- Name: COLUMN report_refreshes.started_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.started_at IS 'operational: start of the refresh (the as_of of the reports)';
+
+--
+-- Name: COLUMN report_refreshes.finished_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.finished_at IS 'operational: end of the refresh';
+
+--
+-- Name: COLUMN report_refreshes.duration_ms; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.duration_ms IS 'operational: how long it took';
+
+--
+-- Name: COLUMN report_refreshes.views; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.views IS 'operational: rows and milliseconds per view';
+
+--
+-- Name: COLUMN report_refreshes.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_refreshes.created_at IS 'operational: when the row was written';
+
+--
+-- Name: report_refreshes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.report_refreshes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.report_refreshes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: report_served; Type: MATERIALIZED VIEW; Schema: public; Owner: -
+--
+
+CREATE MATERIALIZED VIEW public.report_served AS
+ SELECT report_served_rows.month,
+    report_served_rows.project_id,
+    report_served_rows.state,
+    report_served_rows.city_key,
+    report_served_rows.city,
+    report_served_rows.neighbourhood_key,
+    report_served_rows.neighbourhood,
+    report_served_rows.age_band,
+    report_served_rows.people
+   FROM public.report_served_rows('-infinity'::date, 'infinity'::date) report_served_rows(month, project_id, state, city_key, city, neighbourhood_key, neighbourhood, age_band, people)
+  WITH NO DATA;
+
+--
+-- Name: COLUMN report_served.month; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_served.month IS 'operational: first day of the month served';
+
+--
+-- Name: COLUMN report_served.project_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_served.project_id IS 'operational: the project (NULL: the whole organisation)';
+
+--
+-- Name: COLUMN report_served.state; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_served.state IS 'personal: UF of the women counted (aggregate, beside an unsuppressed count)';
+
+--
+-- Name: COLUMN report_served.city_key; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_served.city_key IS 'personal: city as grouped (aggregate, beside an unsuppressed count)';
+
+--
+-- Name: COLUMN report_served.city; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_served.city IS 'personal: a spelling of the city (aggregate, beside an unsuppressed count)';
+
+--
+-- Name: COLUMN report_served.neighbourhood_key; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_served.neighbourhood_key IS 'personal: neighbourhood as grouped (aggregate)';
+
+--
+-- Name: COLUMN report_served.neighbourhood; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_served.neighbourhood IS 'personal: a spelling of the neighbourhood (aggregate)';
+
+--
+-- Name: COLUMN report_served.age_band; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_served.age_band IS 'personal: age band on the month''s last day (aggregate)';
+
+--
+-- Name: COLUMN report_served.people; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_served.people IS 'personal: women served (count, unsuppressed)';
+
+--
+-- Name: report_vulnerabilities; Type: MATERIALIZED VIEW; Schema: public; Owner: -
+--
+
+CREATE MATERIALIZED VIEW public.report_vulnerabilities AS
+ SELECT report_vulnerability_rows.month,
+    report_vulnerability_rows.project_id,
+    report_vulnerability_rows.vulnerability_id,
+    report_vulnerability_rows.people
+   FROM public.report_vulnerability_rows('-infinity'::date, 'infinity'::date) report_vulnerability_rows(month, project_id, vulnerability_id, people)
+  WITH NO DATA;
+
+--
+-- Name: COLUMN report_vulnerabilities.month; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_vulnerabilities.month IS 'operational: first day of the month served';
+
+--
+-- Name: COLUMN report_vulnerabilities.project_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_vulnerabilities.project_id IS 'operational: the project (NULL: the whole organisation)';
+
+--
+-- Name: COLUMN report_vulnerabilities.vulnerability_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_vulnerabilities.vulnerability_id IS 'operational: the catalogue''s vulnerability';
+
+--
+-- Name: COLUMN report_vulnerabilities.people; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.report_vulnerabilities.people IS 'sensitive: women served with the vulnerability (count, unsuppressed)';
+
+--
 -- Name: role_permissions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2757,6 +3298,13 @@ ALTER TABLE ONLY public.projects
     ADD CONSTRAINT projects_pkey PRIMARY KEY (id);
 
 --
+-- Name: report_refreshes report_refreshes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.report_refreshes
+    ADD CONSTRAINT report_refreshes_pkey PRIMARY KEY (id);
+
+--
 -- Name: role_permissions role_permissions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -3404,6 +3952,48 @@ CREATE INDEX projects_status_idx ON public.projects USING btree (status);
 --
 
 CREATE INDEX projects_updated_by_idx ON public.projects USING btree (updated_by);
+
+--
+-- Name: report_attendance_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX report_attendance_key ON public.report_attendance USING btree (month, project_id, workshop_id) NULLS NOT DISTINCT;
+
+--
+-- Name: report_capacity_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX report_capacity_key ON public.report_capacity USING btree (month, project_id, workshop_id);
+
+--
+-- Name: report_enrollments_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX report_enrollments_key ON public.report_enrollments USING btree (month, project_id);
+
+--
+-- Name: report_refreshes_requested_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX report_refreshes_requested_by_idx ON public.report_refreshes USING btree (requested_by);
+
+--
+-- Name: report_refreshes_succeeded_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX report_refreshes_succeeded_idx ON public.report_refreshes USING btree (started_at DESC, id DESC) WHERE (status = 'succeeded'::text);
+
+--
+-- Name: report_served_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX report_served_key ON public.report_served USING btree (month, project_id, state, city_key, neighbourhood_key, age_band) NULLS NOT DISTINCT;
+
+--
+-- Name: report_vulnerabilities_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX report_vulnerabilities_key ON public.report_vulnerabilities USING btree (month, project_id, vulnerability_id) NULLS NOT DISTINCT;
 
 --
 -- Name: role_permissions_permission_idx; Type: INDEX; Schema: public; Owner: -
@@ -4170,6 +4760,13 @@ ALTER TABLE ONLY public.projects
     ADD CONSTRAINT projects_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES public.users(id) ON DELETE SET NULL;
 
 --
+-- Name: report_refreshes report_refreshes_requested_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.report_refreshes
+    ADD CONSTRAINT report_refreshes_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
 -- Name: role_permissions role_permissions_permission_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4366,3 +4963,4 @@ ALTER TABLE ONLY public.workshops
 -- 202612021102 maintenance_functions
 -- 202612021110 webhooks
 -- 202612021120 classify_jobs_webhooks_columns
+-- 202612021200 reports

@@ -32,6 +32,7 @@ import enrollmentsModule from './modules/enrollments/index.js';
 import attendanceModule from './modules/attendance/index.js';
 import auditModule from './modules/audit/index.js';
 import opsModule from './modules/ops/index.js';
+import reportsModule from './modules/reports/index.js';
 import eventsModule from './modules/events/index.js';
 import jobsModule from './modules/jobs/index.js';
 import webhooksModule from './modules/webhooks/index.js';
@@ -145,6 +146,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       await api.register(attendanceModule);
       await api.register(auditModule);
       await api.register(opsModule);
+      await api.register(reportsModule);
       await api.register(eventsModule);
       await api.register(webhooksModule);
       // The scheduled work of every module, in one list (src/schedules.ts).

@@ -103,6 +103,19 @@ export const ConfigSchema = Type.Object({
   KEEP_ALIVE_TIMEOUT_MS: Int(1_000, 600_000, 72_000, 'server keepAliveTimeout'),
   SHUTDOWN_TIMEOUT_MS: Int(100, 600_000, 10_000, 'grace period for in-flight requests on shutdown'),
   ORG_TIMEZONE: Str('America/Sao_Paulo', 'time zone in which calendar days are computed'),
+  REPORT_MIN_CELL: Int(
+    2,
+    100,
+    5,
+    'reports suppress counts from 1 to this minus 1 (and the cells that would let them be recomputed); docs/reports.md',
+  ),
+  REPORT_REFRESH_TIMEOUT_MS: Int(1_000, 3_600_000, 600_000, 'statement timeout of each materialized view refresh'),
+  REPORT_XLSX_MAX_ROWS: Int(
+    1,
+    1_048_575,
+    100_000,
+    'most data rows a report exported as xlsx may have (csv has no cap)',
+  ),
 
   EVENTS_RETENTION_HOURS: Int(
     1,

@@ -12,6 +12,7 @@ import { flushLog, logDestination, loggerOptions } from './platform/logger.js';
 import { ensureDatabase, startEmbeddedPostgres, startEmbeddedRedis, type EmbeddedServer } from './platform/embedded.js';
 import { isUpToDate, migrateUp, readStatus } from './database/migrator.js';
 import { runInitialSeed } from './database/seed/initial-data.js';
+import { createReportsRepository, createReportsService } from './modules/reports/index.js';
 
 const envFile = path.join(REPO_ROOT, '.env');
 if (fs.existsSync(envFile)) process.loadEnvFile(envFile);
@@ -117,6 +118,12 @@ async function main() {
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const base = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}`;
   say(`Acolhe API listening on ${base}/api/v1 — docs at ${base}/docs`);
+  // Development: the sample data just seeded shows in the reports at once (elsewhere a schedule or
+  // POST /reports/refresh refreshes them). In the background: the API answers meanwhile (as_of says when from).
+  if (config.NODE_ENV === 'development')
+    createReportsService({ db: app.db, repo: createReportsRepository(app.db), config, log })
+      .refreshAll({ system: 'startup' })
+      .catch((err: Error) => log.warn(`reports not refreshed: ${err.message}`));
   say(
     `database: ${embedded.length && !config.DATABASE_URL ? embedded[0]!.description : describeDatabaseUrl(databaseUrl)}; redis: ${redis.description}`,
   );

@@ -1,6 +1,7 @@
 // The only door to PostgreSQL: one pool, row-count asserting helpers, transactions with retry,
 // SQLSTATE → API error mapping and a slow-query log that never prints parameter values.
 import pg from 'pg';
+import QueryStream from 'pg-query-stream';
 import fp from 'fastify-plugin';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
@@ -191,6 +192,31 @@ export function createDb(opts: DbOptions) {
     }
   }
 
+  /**
+   * The rows of one statement, fetched `batchSize` at a time through a cursor on a client of its own: memory stays
+   * constant however many rows there are, and the reader's pace sets the fetching (exports). The client goes back
+   * to the pool when the rows end; a reader that stops early or fails closes it instead (its cursor is half read).
+   */
+  async function* stream<R>(stmt: Statement, batchSize = 500): AsyncGenerator<R> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw mapPgError(err);
+    }
+    let finished = false;
+    try {
+      const rows = client.query(new QueryStream(stmt.text, stmt.values as unknown[], { batchSize }));
+      for await (const row of rows) yield row as R;
+      finished = true;
+    } catch (err) {
+      // Not timed like other statements: the reader's pace, not PostgreSQL's, sets how long the rows take.
+      throw mapPgErrorIfPg(err);
+    } finally {
+      client.release(!finished);
+    }
+  }
+
   /** Cheap liveness check with its own deadline, for readiness probes. */
   async function ping(timeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
@@ -211,6 +237,7 @@ export function createDb(opts: DbOptions) {
     many,
     execute,
     transaction,
+    stream,
     ping,
     onQuery: (l: (e: QueryEvent) => void) => listeners.push(l),
     stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, slowQueries }),

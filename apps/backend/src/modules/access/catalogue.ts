@@ -22,6 +22,8 @@ export const PERMISSIONS = {
   'ops:read': 'See database and operational insight, jobs and their runs',
   'ops:manage': 'Run jobs now (backup, restore test, maintenance, pruning)',
   'integrations:manage': 'Create, change and delete webhooks; see and retry their deliveries',
+  'reports:read': 'See and export aggregate reports (counts only, small counts suppressed)',
+  'reports:refresh': 'Refresh the report views on demand',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -51,6 +53,8 @@ export const DEFAULT_ROLES: Record<string, { description: string; permissions: P
       'enrollments:decide',
       'attendance:write',
       'audit:read',
+      'reports:read',
+      'reports:refresh',
     ],
   },
   social_worker: {
@@ -62,11 +66,12 @@ export const DEFAULT_ROLES: Record<string, { description: string; permissions: P
       'beneficiaries:archive',
       'enrollments:write',
       'attendance:write',
+      'reports:read',
     ],
   },
   educator: {
     description: 'Runs workshops: participants and attendance, no sensitive data',
-    permissions: [...READ_CASES, 'workshops:write', 'attendance:write'],
+    permissions: [...READ_CASES, 'workshops:write', 'attendance:write', 'reports:read'],
   },
   receptionist: {
     description: 'Registers people and enrolment requests, no sensitive data',
@@ -79,5 +84,5 @@ export const DEFAULT_ROLES: Record<string, { description: string; permissions: P
       'enrollments:write',
     ],
   },
-  viewer: { description: 'Reads case records, no sensitive data', permissions: READ_CASES },
+  viewer: { description: 'Reads case records, no sensitive data', permissions: [...READ_CASES, 'reports:read'] },
 };
