@@ -68,6 +68,7 @@ t.test('GET /admin/jobs: every schedule with its next run in ORG_TIMEZONE; ops:r
     ['restore-test', '0 4 1 * *', 'RESTORE_TEST_SCHEDULE'],
     ['maintenance', '30 3 * * *', 'MAINTENANCE_SCHEDULE'],
     ['prune', '15 * * * *', 'PRUNE_SCHEDULE'],
+    ['reports.refresh', '40 * * * *', 'REPORTS_REFRESH_SCHEDULE'],
   ] as const) {
     const j = byName.get(name);
     t.ok(j, `${name} is listed`);

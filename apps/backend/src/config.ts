@@ -197,6 +197,7 @@ export const ConfigSchema = Type.Object({
     '15 * * * *',
     'pruning (expired sessions and reset tokens, change events past retention, old job runs and deliveries)',
   ),
+  REPORTS_REFRESH_SCHEDULE: Cron('40 * * * *', 'the refresh of the report views (reports.refresh)'),
   BACKUP_VERIFY_DATABASE_URL: OptUrl(
     PG,
     'server and role (allowed to CREATE DATABASE) where the restore test restores the newest backup into a scratch database; defaults to DIRECT_DATABASE_URL, then DATABASE_URL',

@@ -4,6 +4,8 @@
 // deliveries) are defined by the module.
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
+import { AppError } from './platform/errors.js';
+import { REPORT_VIEWS } from './modules/reports/index.js';
 
 async function schedules(app: FastifyInstance) {
   const { config, jobs } = app;
@@ -62,8 +64,36 @@ async function schedules(app: FastifyInstance) {
       };
     },
   });
-  // The reports (issue 15) and privacy (issue 16) modules' schedules join this list when they land: their
-  // queues (reports.refresh, privacy.retention) already exist; docs/runbooks/jobs.md shows the two entries.
+  jobs.define({
+    name: 'reports.refresh',
+    description:
+      'refreshes every report view (concurrently, one refresh at a time); a turn is skipped while another refresh runs',
+    schedule: config.REPORTS_REFRESH_SCHEDULE,
+    scheduleVariable: 'REPORTS_REFRESH_SCHEDULE',
+    // Each of the views may take REPORT_REFRESH_TIMEOUT_MS.
+    timeoutSeconds: Math.min(
+      23 * 3600,
+      Math.ceil((REPORT_VIEWS.length * config.REPORT_REFRESH_TIMEOUT_MS) / 1000) + 60,
+    ),
+    retryLimit: 1,
+    retryDelaySeconds: 60,
+    concurrency: 1,
+    handler: async ({ name, trigger, data }) => {
+      const requestedBy = trigger === 'manual' && data.requested_by ? String(data.requested_by) : null;
+      try {
+        const r = await app.reports.refreshAll(requestedBy ? { userId: requestedBy } : { schedule: name });
+        return { refresh_id: r.id, views: Object.keys(r.views).length, duration_ms: r.duration_ms };
+      } catch (err) {
+        // Another refresh holds the lock: this turn is skipped, not failed (the reports module logs nothing for it).
+        if (err instanceof AppError && err.code === 'refresh_running')
+          return { skipped: 'another refresh was running' };
+        throw err;
+      }
+    },
+  });
 }
 
-export default fp(schedules, { name: 'schedules', dependencies: ['jobs', 'ops', 'auth', 'events', 'webhooks'] });
+export default fp(schedules, {
+  name: 'schedules',
+  dependencies: ['jobs', 'ops', 'auth', 'events', 'webhooks', 'reports'],
+});
