@@ -256,12 +256,15 @@ CREATE FUNCTION public.audit_row_change() RETURNS trigger
 DECLARE
   actor      bigint := NULLIF(current_setting('app.user_id', true), '')::bigint;
   key_cols   text[] := string_to_array(COALESCE(TG_ARGV[0], 'id'), ',');
-  redacted   text[] := COALESCE(TG_ARGV[1:], '{}');
+  redacted   text[] := sensitive_columns(TG_RELID);
   old_row    jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
   new_row    jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
   key_row    jsonb := COALESCE(new_row, old_row);
   diff       jsonb;
 BEGIN
+  IF TG_NARGS > 1 THEN
+    RAISE EXCEPTION 'audit_row_change() on % takes only the key column(s); redaction comes from the column classification', TG_TABLE_NAME;
+  END IF;
   SELECT jsonb_object_agg(k, jsonb_strip_nulls(jsonb_build_object(
            'old', CASE WHEN k = ANY (redacted) AND o IS NOT NULL THEN '"[redacted]"'::jsonb ELSE o END,
            'new', CASE WHEN k = ANY (redacted) AND n IS NOT NULL THEN '"[redacted]"'::jsonb ELSE n END)))
@@ -277,6 +280,23 @@ BEGIN
           (SELECT string_agg(key_row ->> c, ':') FROM unnest(key_cols) AS c),
           lower(TG_OP), actor, diff);
   RETURN NULL;
+END;
+$$;
+
+--
+-- Name: beneficiaries_anonymised_guard(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.beneficiaries_anonymised_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  IF to_jsonb(NEW) - '{created_by,updated_by,updated_at}'::text[]
+     IS DISTINCT FROM to_jsonb(OLD) - '{created_by,updated_by,updated_at}'::text[] THEN
+    RAISE EXCEPTION 'the beneficiary was anonymised: her record cannot change'
+      USING ERRCODE = 'check_violation', CONSTRAINT = 'beneficiaries_anonymised_at_check', TABLE = 'beneficiaries';
+  END IF;
+  RETURN NEW;
 END;
 $$;
 
@@ -328,6 +348,54 @@ END;
 $$;
 
 --
+-- Name: column_class(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.column_class(description text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN "substring"(description, '^(identifier|sensitive|personal|operational)(?:, anonymise=(?:keep|year|erase))?: \S'::text);
+
+--
+-- Name: FUNCTION column_class(description text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.column_class(description text) IS 'the class a column comment states, or NULL when the comment is not a classification';
+
+--
+-- Name: column_anonymisation(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.column_anonymisation(description text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN COALESCE("substring"(description, '^\w+, anonymise=(keep|year|erase): '::text), CASE WHEN (public.column_class(description) = ANY (ARRAY['identifier'::text, 'sensitive'::text])) THEN 'erase'::text WHEN (public.column_class(description) IS NOT NULL) THEN 'keep'::text ELSE NULL::text END);
+
+--
+-- Name: FUNCTION column_anonymisation(description text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.column_anonymisation(description text) IS 'what anonymisation does to a column: erase, keep or year (of a date)';
+
+--
+-- Name: consents_check(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.consents_check() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  basis text;
+BEGIN
+  PERFORM 1 FROM beneficiaries WHERE id = NEW.beneficiary_id FOR NO KEY UPDATE;
+  SELECT legal_basis INTO basis FROM processing_purposes WHERE code = NEW.purpose_code;
+  IF FOUND AND basis <> 'consent' THEN
+    RAISE EXCEPTION 'purpose % rests on %, not on consent', NEW.purpose_code, basis
+      USING ERRCODE = 'check_violation', CONSTRAINT = 'consents_purpose_code_check', TABLE = 'consents';
+  END IF;
+  RETURN NEW;
+END;
+$$;
+
+--
 -- Name: cpf_is_valid(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -348,6 +416,39 @@ $_$;
 COMMENT ON FUNCTION public.cpf_is_valid(cpf text) IS 'true when the argument is 11 digits with valid CPF check digits (not all equal)';
 
 --
+-- Name: data_requests_check_transition(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.data_requests_check_transition() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  IF TG_OP = 'INSERT' AND NEW.status <> 'received'
+     OR TG_OP = 'UPDATE' AND OLD.status IS DISTINCT FROM NEW.status AND NOT (
+          OLD.status = 'received' AND NEW.status IN ('in_progress', 'completed', 'refused')
+       OR OLD.status = 'in_progress' AND NEW.status IN ('completed', 'refused')) THEN
+    RAISE EXCEPTION 'request status cannot go from % to %', CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END, NEW.status
+      USING ERRCODE = 'check_violation', CONSTRAINT = 'data_requests_status_check', TABLE = 'data_requests';
+  END IF;
+  RETURN NEW;
+END;
+$$;
+
+--
+-- Name: data_requests_receipt_day(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.data_requests_receipt_day() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  NEW.received_on := (NEW.received_at AT TIME ZONE
+    COALESCE(NULLIF(current_setting('app.org_timezone', true), ''), 'America/Sao_Paulo'))::date;
+  RETURN NEW;
+END;
+$$;
+
+--
 -- Name: enrollments_check_parties(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -355,21 +456,28 @@ CREATE FUNCTION public.enrollments_check_parties() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 DECLARE
-  state text;
+  state   text;
+  purpose text;
 BEGIN
-  IF TG_OP = 'INSERT' OR NEW.beneficiary_id IS DISTINCT FROM OLD.beneficiary_id THEN
-    SELECT status INTO state FROM beneficiaries WHERE id = NEW.beneficiary_id FOR SHARE;
-    IF state = 'archived' THEN
-      RAISE EXCEPTION 'the beneficiary is archived'
-        USING ERRCODE = 'check_violation', CONSTRAINT = 'enrollments_beneficiary_id_check', TABLE = 'enrollments';
-    END IF;
+  IF TG_OP = 'UPDATE' AND NEW.beneficiary_id IS NOT DISTINCT FROM OLD.beneficiary_id
+     AND NEW.project_id IS NOT DISTINCT FROM OLD.project_id THEN
+    RETURN NEW; -- rules about the moment of enrolling: nothing to check when neither party changes
   END IF;
-  IF TG_OP = 'INSERT' OR NEW.project_id IS DISTINCT FROM OLD.project_id THEN
-    SELECT status INTO state FROM projects WHERE id = NEW.project_id FOR SHARE;
-    IF state IN ('completed', 'cancelled') THEN
-      RAISE EXCEPTION 'the project is %', state
-        USING ERRCODE = 'check_violation', CONSTRAINT = 'enrollments_project_id_check', TABLE = 'enrollments';
-    END IF;
+  SELECT status INTO state FROM beneficiaries WHERE id = NEW.beneficiary_id FOR SHARE;
+  IF (TG_OP = 'INSERT' OR NEW.beneficiary_id IS DISTINCT FROM OLD.beneficiary_id) AND state = 'archived' THEN
+    RAISE EXCEPTION 'the beneficiary is archived'
+      USING ERRCODE = 'check_violation', CONSTRAINT = 'enrollments_beneficiary_id_check', TABLE = 'enrollments';
+  END IF;
+  SELECT status, purpose_code INTO state, purpose FROM projects WHERE id = NEW.project_id FOR SHARE;
+  IF (TG_OP = 'INSERT' OR NEW.project_id IS DISTINCT FROM OLD.project_id) AND state IN ('completed', 'cancelled') THEN
+    RAISE EXCEPTION 'the project is %', state
+      USING ERRCODE = 'check_violation', CONSTRAINT = 'enrollments_project_id_check', TABLE = 'enrollments';
+  END IF;
+  IF EXISTS (SELECT 1 FROM processing_purposes WHERE code = purpose AND legal_basis = 'consent')
+     AND NOT EXISTS (SELECT 1 FROM current_consents c
+                      WHERE c.beneficiary_id = NEW.beneficiary_id AND c.purpose_code = purpose AND c.granted) THEN
+    RAISE EXCEPTION 'no current consent of the beneficiary to purpose %', purpose
+      USING ERRCODE = 'check_violation', CONSTRAINT = 'enrollments_consent_required', TABLE = 'enrollments';
   END IF;
   RETURN NEW;
 END;
@@ -525,6 +633,19 @@ BEGIN
   VALUES (TG_TABLE_NAME, (SELECT string_agg(key_row ->> c, ':') FROM unnest(key_cols) AS c), verb,
           NULLIF(current_setting('app.user_id', true), '')::bigint, changed);
   RETURN NULL;
+END;
+$$;
+
+--
+-- Name: refuse_change(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.refuse_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  RAISE EXCEPTION '% is append-only: record a new row instead', TG_TABLE_NAME
+    USING ERRCODE = 'check_violation', CONSTRAINT = TG_TABLE_NAME || '_append_only', TABLE = TG_TABLE_NAME;
 END;
 $$;
 
@@ -687,6 +808,20 @@ CREATE FUNCTION public.role_is_administrator(role_name text) RETURNS boolean
     AS $$
   SELECT count(*) = 2 FROM role_permissions
    WHERE role = role_name AND permission IN ('users:manage', 'roles:manage')
+$$;
+
+--
+-- Name: sensitive_columns(regclass); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sensitive_columns(rel regclass) RETURNS text[]
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  SELECT COALESCE(array_agg(a.attname::text ORDER BY a.attnum), '{}')
+    FROM pg_catalog.pg_description d
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = d.objoid AND a.attnum = d.objsubid
+   WHERE d.objoid = rel AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid > 0
+     AND column_class(d.description) = 'sensitive'
 $$;
 
 --
@@ -1600,6 +1735,18 @@ CREATE TABLE public.administrator_guard (
 );
 
 --
+-- Name: COLUMN administrator_guard.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.administrator_guard.id IS 'operational: the single row';
+
+--
+-- Name: COLUMN administrator_guard.checked_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.administrator_guard.checked_at IS 'operational: last time the last-administrator rule was checked';
+
+--
 -- Name: attendance; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1617,6 +1764,60 @@ CREATE TABLE public.attendance (
 );
 
 --
+-- Name: COLUMN attendance.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.attendance.workshop_id IS 'operational: the workshop';
+
+--
+-- Name: COLUMN attendance.session_date; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.attendance.session_date IS 'operational: the session day';
+
+--
+-- Name: COLUMN attendance.beneficiary_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.attendance.beneficiary_id IS 'personal: whose attendance';
+
+--
+-- Name: COLUMN attendance.present; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.attendance.present IS 'personal: whether she attended';
+
+--
+-- Name: COLUMN attendance.note; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.attendance.note IS 'identifier: free text about her attendance';
+
+--
+-- Name: COLUMN attendance.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.attendance.created_at IS 'operational: row created';
+
+--
+-- Name: COLUMN attendance.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.attendance.updated_at IS 'operational: row last changed';
+
+--
+-- Name: COLUMN attendance.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.attendance.created_by IS 'operational: staff user who created the row';
+
+--
+-- Name: COLUMN attendance.updated_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.attendance.updated_by IS 'operational: staff user who last changed the row';
+
+--
 -- Name: audit_log; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1628,8 +1829,50 @@ CREATE TABLE public.audit_log (
     user_id bigint,
     changes jsonb DEFAULT '{}'::jsonb NOT NULL,
     occurred_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT audit_log_action_check CHECK ((action = ANY (ARRAY['insert'::text, 'update'::text, 'delete'::text, 'read_sensitive'::text])))
+    CONSTRAINT audit_log_action_check CHECK ((action = ANY (ARRAY['insert'::text, 'update'::text, 'delete'::text, 'read_sensitive'::text, 'export'::text, 'anonymise'::text])))
 );
+
+--
+-- Name: COLUMN audit_log.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.audit_log.id IS 'operational: key';
+
+--
+-- Name: COLUMN audit_log.table_name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.audit_log.table_name IS 'operational: table of the row';
+
+--
+-- Name: COLUMN audit_log.row_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.audit_log.row_id IS 'operational: key of the row';
+
+--
+-- Name: COLUMN audit_log.action; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.audit_log.action IS 'operational: insert, update, delete, read_sensitive, export, anonymise';
+
+--
+-- Name: COLUMN audit_log.user_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.audit_log.user_id IS 'operational: acting staff user';
+
+--
+-- Name: COLUMN audit_log.changes; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.audit_log.changes IS 'identifier: old and new values of changed columns (sensitive ones redacted; purged on anonymisation)';
+
+--
+-- Name: COLUMN audit_log.occurred_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.audit_log.occurred_at IS 'operational: when';
 
 --
 -- Name: audit_log_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -1677,6 +1920,7 @@ CREATE TABLE public.beneficiaries (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by bigint,
     updated_by bigint,
+    anonymised_at timestamp with time zone,
     CONSTRAINT beneficiaries_address_city_check CHECK ((length(address_city) <= 100)),
     CONSTRAINT beneficiaries_address_complement_check CHECK ((length(address_complement) <= 100)),
     CONSTRAINT beneficiaries_address_neighbourhood_check CHECK ((length(address_neighbourhood) <= 100)),
@@ -1700,6 +1944,180 @@ CREATE TABLE public.beneficiaries (
     CONSTRAINT beneficiaries_status_reason_check CHECK ((length(status_reason) <= 1000)),
     CONSTRAINT beneficiaries_version_check CHECK ((version >= 1))
 );
+
+--
+-- Name: COLUMN beneficiaries.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.id IS 'operational: key';
+
+--
+-- Name: COLUMN beneficiaries.code; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.code IS 'operational: pseudonymous code B-000123, kept after anonymisation';
+
+--
+-- Name: COLUMN beneficiaries.full_name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.full_name IS 'identifier: civil name';
+
+--
+-- Name: COLUMN beneficiaries.social_name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.social_name IS 'identifier: social name';
+
+--
+-- Name: COLUMN beneficiaries.cpf; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.cpf IS 'sensitive: CPF, 11 digits';
+
+--
+-- Name: COLUMN beneficiaries.nis; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.nis IS 'sensitive: NIS (PIS/PASEP/NIT), 11 digits';
+
+--
+-- Name: COLUMN beneficiaries.birth_date; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.birth_date IS 'personal, anonymise=year: date of birth (anonymisation keeps the year)';
+
+--
+-- Name: COLUMN beneficiaries.phone; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.phone IS 'identifier: phone number';
+
+--
+-- Name: COLUMN beneficiaries.email; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.email IS 'identifier: e-mail address';
+
+--
+-- Name: COLUMN beneficiaries.address_street; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.address_street IS 'sensitive: street of her address';
+
+--
+-- Name: COLUMN beneficiaries.address_number; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.address_number IS 'sensitive: house number';
+
+--
+-- Name: COLUMN beneficiaries.address_complement; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.address_complement IS 'sensitive: address complement';
+
+--
+-- Name: COLUMN beneficiaries.address_neighbourhood; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.address_neighbourhood IS 'sensitive, anonymise=keep: neighbourhood (kept for statistics)';
+
+--
+-- Name: COLUMN beneficiaries.address_city; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.address_city IS 'sensitive, anonymise=keep: city (kept for statistics)';
+
+--
+-- Name: COLUMN beneficiaries.address_state; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.address_state IS 'sensitive, anonymise=keep: state, UF (kept for statistics)';
+
+--
+-- Name: COLUMN beneficiaries.address_postal_code; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.address_postal_code IS 'sensitive: postal code (CEP)';
+
+--
+-- Name: COLUMN beneficiaries.family_income; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.family_income IS 'sensitive: monthly family income';
+
+--
+-- Name: COLUMN beneficiaries.dependents; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.dependents IS 'personal: number of dependents';
+
+--
+-- Name: COLUMN beneficiaries.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.status IS 'personal: active, inactive or archived';
+
+--
+-- Name: COLUMN beneficiaries.status_reason; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.status_reason IS 'identifier: free text, reason of the last status change';
+
+--
+-- Name: COLUMN beneficiaries.archived_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.archived_at IS 'personal: when she was archived (retention counts from here)';
+
+--
+-- Name: COLUMN beneficiaries.notes; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.notes IS 'identifier: free-text notes about her';
+
+--
+-- Name: COLUMN beneficiaries.deleted_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.deleted_at IS 'operational: soft delete';
+
+--
+-- Name: COLUMN beneficiaries.version; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.version IS 'operational: optimistic concurrency';
+
+--
+-- Name: COLUMN beneficiaries.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.created_at IS 'operational: row created';
+
+--
+-- Name: COLUMN beneficiaries.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.updated_at IS 'operational: row last changed';
+
+--
+-- Name: COLUMN beneficiaries.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.created_by IS 'operational: staff user who created the row';
+
+--
+-- Name: COLUMN beneficiaries.updated_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.updated_by IS 'operational: staff user who last changed the row';
+
+--
+-- Name: COLUMN beneficiaries.anonymised_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiaries.anonymised_at IS 'operational: when her record was anonymised (irreversible)';
 
 --
 -- Name: beneficiaries_code_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -1746,6 +2164,48 @@ CREATE TABLE public.beneficiary_status_history (
 );
 
 --
+-- Name: COLUMN beneficiary_status_history.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiary_status_history.id IS 'operational: key';
+
+--
+-- Name: COLUMN beneficiary_status_history.beneficiary_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiary_status_history.beneficiary_id IS 'personal: whose status';
+
+--
+-- Name: COLUMN beneficiary_status_history.from_status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiary_status_history.from_status IS 'personal: status before';
+
+--
+-- Name: COLUMN beneficiary_status_history.to_status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiary_status_history.to_status IS 'personal: status after';
+
+--
+-- Name: COLUMN beneficiary_status_history.reason; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiary_status_history.reason IS 'identifier: free text, copied from beneficiaries.status_reason';
+
+--
+-- Name: COLUMN beneficiary_status_history.changed_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiary_status_history.changed_at IS 'operational: when';
+
+--
+-- Name: COLUMN beneficiary_status_history.changed_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiary_status_history.changed_by IS 'operational: staff user';
+
+--
 -- Name: beneficiary_status_history_id_seq; Type: SEQUENCE; Schema: public; Owner: -
 --
 
@@ -1768,6 +2228,30 @@ CREATE TABLE public.beneficiary_vulnerabilities (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by bigint
 );
+
+--
+-- Name: COLUMN beneficiary_vulnerabilities.beneficiary_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiary_vulnerabilities.beneficiary_id IS 'personal: whose vulnerability';
+
+--
+-- Name: COLUMN beneficiary_vulnerabilities.vulnerability_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiary_vulnerabilities.vulnerability_id IS 'sensitive, anonymise=keep: the vulnerability (kept for statistics)';
+
+--
+-- Name: COLUMN beneficiary_vulnerabilities.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiary_vulnerabilities.created_at IS 'operational: row created';
+
+--
+-- Name: COLUMN beneficiary_vulnerabilities.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.beneficiary_vulnerabilities.created_by IS 'operational: staff user who created the row';
 
 --
 -- Name: change_events; Type: TABLE; Schema: public; Owner: -
@@ -1820,6 +2304,270 @@ CREATE TABLE public.change_feed (
 );
 
 --
+-- Name: consents; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.consents (
+    id bigint NOT NULL,
+    beneficiary_id bigint NOT NULL,
+    purpose_code text NOT NULL,
+    notice_version integer,
+    granted boolean NOT NULL,
+    method text NOT NULL,
+    recorded_by bigint,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT consents_method_check CHECK ((method = ANY (ARRAY['in_person_signed'::text, 'in_person_verbal'::text, 'phone'::text, 'online'::text, 'legal_guardian'::text]))),
+    CONSTRAINT consents_notice_version_check CHECK (((NOT granted) OR (notice_version IS NOT NULL)))
+);
+
+--
+-- Name: COLUMN consents.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.consents.id IS 'operational: key (the order of her events)';
+
+--
+-- Name: COLUMN consents.beneficiary_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.consents.beneficiary_id IS 'personal: whose consent';
+
+--
+-- Name: COLUMN consents.purpose_code; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.consents.purpose_code IS 'personal: the purpose consented to';
+
+--
+-- Name: COLUMN consents.notice_version; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.consents.notice_version IS 'operational: the privacy notice she was shown';
+
+--
+-- Name: COLUMN consents.granted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.consents.granted IS 'personal: granted (true) or revoked (false)';
+
+--
+-- Name: COLUMN consents.method; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.consents.method IS 'operational: how it was collected';
+
+--
+-- Name: COLUMN consents.recorded_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.consents.recorded_by IS 'operational: staff user who recorded it';
+
+--
+-- Name: COLUMN consents.recorded_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.consents.recorded_at IS 'operational: when it was recorded';
+
+--
+-- Name: consents_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.consents ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.consents_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: current_consents; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.current_consents AS
+ SELECT DISTINCT ON (consents.beneficiary_id, consents.purpose_code) consents.id,
+    consents.beneficiary_id,
+    consents.purpose_code,
+    consents.notice_version,
+    consents.granted,
+    consents.method,
+    consents.recorded_by,
+    consents.recorded_at
+   FROM public.consents
+  ORDER BY consents.beneficiary_id, consents.purpose_code, consents.id DESC;
+
+--
+-- Name: VIEW current_consents; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON VIEW public.current_consents IS 'her newest consent event per purpose: the current state (derived, never stored)';
+
+--
+-- Name: data_classification; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.data_classification AS
+ SELECT (n.nspname)::text AS table_schema,
+    (c.relname)::text AS table_name,
+    (a.attname)::text AS column_name,
+    (a.attnum)::integer AS ordinal,
+    format_type(a.atttypid, a.atttypmod) AS data_type,
+    (NOT a.attnotnull) AS nullable,
+    public.column_class(d.description) AS class,
+    public.column_anonymisation(d.description) AS anonymise,
+    d.description
+   FROM (((pg_class c
+     JOIN pg_namespace n ON ((n.oid = c.relnamespace)))
+     JOIN pg_attribute a ON (((a.attrelid = c.oid) AND (a.attnum > 0) AND (NOT a.attisdropped))))
+     LEFT JOIN pg_description d ON (((d.objoid = c.oid) AND (d.classoid = ('pg_class'::regclass)::oid) AND (d.objsubid = a.attnum))))
+  WHERE ((c.relkind = ANY (ARRAY['r'::"char", 'p'::"char", 'm'::"char"])) AND (NOT c.relispartition) AND (n.nspname <> ALL (ARRAY['pg_catalog'::name, 'information_schema'::name])) AND (n.nspname !~ '^pg_(toast|temp_)'::text));
+
+--
+-- Name: VIEW data_classification; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON VIEW public.data_classification IS 'every column of every table with its class (COMMENT ON COLUMN); class NULL = unclassified';
+
+--
+-- Name: data_requests; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.data_requests (
+    id bigint NOT NULL,
+    beneficiary_id bigint NOT NULL,
+    type text NOT NULL,
+    status text DEFAULT 'received'::text NOT NULL,
+    channel text DEFAULT 'in_person'::text NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    received_on date NOT NULL,
+    due_on date GENERATED ALWAYS AS ((received_on + 15)) STORED NOT NULL,
+    handled_by bigint,
+    notes text,
+    closed_at timestamp with time zone,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by bigint,
+    updated_by bigint,
+    CONSTRAINT data_requests_channel_check CHECK ((channel = ANY (ARRAY['in_person'::text, 'phone'::text, 'email'::text, 'letter'::text, 'online'::text]))),
+    CONSTRAINT data_requests_closed_at_check CHECK (((status = ANY (ARRAY['completed'::text, 'refused'::text])) = (closed_at IS NOT NULL))),
+    CONSTRAINT data_requests_notes_check CHECK ((length(notes) <= 5000)),
+    CONSTRAINT data_requests_status_check CHECK ((status = ANY (ARRAY['received'::text, 'in_progress'::text, 'completed'::text, 'refused'::text]))),
+    CONSTRAINT data_requests_type_check CHECK ((type = ANY (ARRAY['access'::text, 'correction'::text, 'portability'::text, 'anonymisation'::text, 'deletion'::text, 'sharing_info'::text]))),
+    CONSTRAINT data_requests_version_check CHECK ((version >= 1))
+);
+
+--
+-- Name: COLUMN data_requests.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.data_requests.id IS 'operational: key';
+
+--
+-- Name: COLUMN data_requests.beneficiary_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.data_requests.beneficiary_id IS 'personal: who asked (the data subject)';
+
+--
+-- Name: COLUMN data_requests.type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.data_requests.type IS 'personal: the right she exercised';
+
+--
+-- Name: COLUMN data_requests.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.data_requests.status IS 'operational: received, in_progress, completed, refused';
+
+--
+-- Name: COLUMN data_requests.channel; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.data_requests.channel IS 'operational: how the request arrived';
+
+--
+-- Name: COLUMN data_requests.received_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.data_requests.received_at IS 'operational: when it was received';
+
+--
+-- Name: COLUMN data_requests.received_on; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.data_requests.received_on IS 'operational: calendar day of receipt (ORG_TIMEZONE)';
+
+--
+-- Name: COLUMN data_requests.due_on; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.data_requests.due_on IS 'operational: answer due (15 days after receipt)';
+
+--
+-- Name: COLUMN data_requests.handled_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.data_requests.handled_by IS 'operational: staff user handling it';
+
+--
+-- Name: COLUMN data_requests.notes; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.data_requests.notes IS 'identifier: free-text notes on the request and its answer';
+
+--
+-- Name: COLUMN data_requests.closed_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.data_requests.closed_at IS 'operational: when it was completed or refused';
+
+--
+-- Name: COLUMN data_requests.version; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.data_requests.version IS 'operational: optimistic concurrency';
+
+--
+-- Name: COLUMN data_requests.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.data_requests.created_at IS 'operational: row created';
+
+--
+-- Name: COLUMN data_requests.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.data_requests.updated_at IS 'operational: row last changed';
+
+--
+-- Name: COLUMN data_requests.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.data_requests.created_by IS 'operational: staff user who registered it';
+
+--
+-- Name: COLUMN data_requests.updated_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.data_requests.updated_by IS 'operational: staff user who last changed it';
+
+--
+-- Name: data_requests_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.data_requests ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.data_requests_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: enrollments; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1843,6 +2591,84 @@ CREATE TABLE public.enrollments (
     CONSTRAINT enrollments_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'approved'::text, 'rejected'::text, 'withdrawn'::text, 'completed'::text]))),
     CONSTRAINT enrollments_version_check CHECK ((version >= 1))
 );
+
+--
+-- Name: COLUMN enrollments.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.enrollments.id IS 'operational: key';
+
+--
+-- Name: COLUMN enrollments.beneficiary_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.enrollments.beneficiary_id IS 'personal: who is enrolled';
+
+--
+-- Name: COLUMN enrollments.project_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.enrollments.project_id IS 'personal: the project she is enrolled in';
+
+--
+-- Name: COLUMN enrollments.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.enrollments.status IS 'personal: pending, approved, rejected, withdrawn, completed';
+
+--
+-- Name: COLUMN enrollments.notes; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.enrollments.notes IS 'identifier: free-text notes';
+
+--
+-- Name: COLUMN enrollments.decided_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.enrollments.decided_by IS 'operational: staff user of the last decision';
+
+--
+-- Name: COLUMN enrollments.decided_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.enrollments.decided_at IS 'operational: when the last decision was taken';
+
+--
+-- Name: COLUMN enrollments.decision_note; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.enrollments.decision_note IS 'identifier: free text of the last decision';
+
+--
+-- Name: COLUMN enrollments.version; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.enrollments.version IS 'operational: optimistic concurrency';
+
+--
+-- Name: COLUMN enrollments.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.enrollments.created_at IS 'operational: row created';
+
+--
+-- Name: COLUMN enrollments.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.enrollments.updated_at IS 'operational: row last changed';
+
+--
+-- Name: COLUMN enrollments.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.enrollments.created_by IS 'operational: staff user who created the row';
+
+--
+-- Name: COLUMN enrollments.updated_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.enrollments.updated_by IS 'operational: staff user who last changed the row';
 
 --
 -- Name: enrollments_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -2011,6 +2837,42 @@ CREATE TABLE public.password_resets (
 );
 
 --
+-- Name: COLUMN password_resets.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.password_resets.id IS 'operational: key';
+
+--
+-- Name: COLUMN password_resets.user_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.password_resets.user_id IS 'operational: staff user';
+
+--
+-- Name: COLUMN password_resets.token_hash; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.password_resets.token_hash IS 'sensitive: SHA-256 of the reset token';
+
+--
+-- Name: COLUMN password_resets.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.password_resets.created_at IS 'operational: requested';
+
+--
+-- Name: COLUMN password_resets.expires_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.password_resets.expires_at IS 'operational: expiry';
+
+--
+-- Name: COLUMN password_resets.used_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.password_resets.used_at IS 'operational: when used';
+
+--
 -- Name: password_resets_id_seq; Type: SEQUENCE; Schema: public; Owner: -
 --
 
@@ -2034,6 +2896,132 @@ CREATE TABLE public.permissions (
 );
 
 --
+-- Name: COLUMN permissions.name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.permissions.name IS 'operational: resource:action';
+
+--
+-- Name: COLUMN permissions.description; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.permissions.description IS 'operational: meaning';
+
+--
+-- Name: privacy_notices; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.privacy_notices (
+    version integer NOT NULL,
+    title text NOT NULL,
+    body text NOT NULL,
+    published_at timestamp with time zone DEFAULT now() NOT NULL,
+    published_by bigint,
+    CONSTRAINT privacy_notices_body_check CHECK (((length(btrim(body)) >= 1) AND (length(btrim(body)) <= 100000))),
+    CONSTRAINT privacy_notices_title_check CHECK (((length(btrim(title)) >= 1) AND (length(btrim(title)) <= 200))),
+    CONSTRAINT privacy_notices_version_check CHECK ((version >= 1))
+);
+
+--
+-- Name: COLUMN privacy_notices.version; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.privacy_notices.version IS 'operational: version number';
+
+--
+-- Name: COLUMN privacy_notices.title; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.privacy_notices.title IS 'operational: title';
+
+--
+-- Name: COLUMN privacy_notices.body; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.privacy_notices.body IS 'operational: the text shown to the people whose data is processed';
+
+--
+-- Name: COLUMN privacy_notices.published_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.privacy_notices.published_at IS 'operational: when it took effect';
+
+--
+-- Name: COLUMN privacy_notices.published_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.privacy_notices.published_by IS 'operational: staff user who published it';
+
+--
+-- Name: processing_purposes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.processing_purposes (
+    code text NOT NULL,
+    name text NOT NULL,
+    description text NOT NULL,
+    legal_basis text NOT NULL,
+    legal_reference text NOT NULL,
+    retention_months integer NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT processing_purposes_code_check CHECK ((code ~ '^[a-z][a-z0-9_]{1,49}$'::text)),
+    CONSTRAINT processing_purposes_description_check CHECK ((length(description) <= 2000)),
+    CONSTRAINT processing_purposes_legal_basis_check CHECK ((legal_basis = ANY (ARRAY['consent'::text, 'legal_obligation'::text, 'public_policy'::text, 'research'::text, 'contract'::text, 'exercise_of_rights'::text, 'protection_of_life'::text, 'health_protection'::text, 'legitimate_interest'::text]))),
+    CONSTRAINT processing_purposes_legal_reference_check CHECK ((length(legal_reference) <= 200)),
+    CONSTRAINT processing_purposes_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200))),
+    CONSTRAINT processing_purposes_retention_months_check CHECK (((retention_months >= 0) AND (retention_months <= 1200)))
+);
+
+--
+-- Name: COLUMN processing_purposes.code; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.processing_purposes.code IS 'operational: key';
+
+--
+-- Name: COLUMN processing_purposes.name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.processing_purposes.name IS 'operational: name';
+
+--
+-- Name: COLUMN processing_purposes.description; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.processing_purposes.description IS 'operational: what the data is used for';
+
+--
+-- Name: COLUMN processing_purposes.legal_basis; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.processing_purposes.legal_basis IS 'operational: LGPD legal basis';
+
+--
+-- Name: COLUMN processing_purposes.legal_reference; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.processing_purposes.legal_reference IS 'operational: article of the LGPD';
+
+--
+-- Name: COLUMN processing_purposes.retention_months; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.processing_purposes.retention_months IS 'operational: months kept after archival';
+
+--
+-- Name: COLUMN processing_purposes.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.processing_purposes.created_at IS 'operational: row created';
+
+--
+-- Name: COLUMN processing_purposes.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.processing_purposes.updated_at IS 'operational: row last changed';
+
+--
 -- Name: projects; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2050,12 +3038,91 @@ CREATE TABLE public.projects (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by bigint,
     updated_by bigint,
+    purpose_code text DEFAULT 'case_follow_up'::text NOT NULL,
     CONSTRAINT projects_description_check CHECK ((length(description) <= 5000)),
     CONSTRAINT projects_end_date_check CHECK ((end_date >= start_date)),
     CONSTRAINT projects_name_check CHECK (((length(btrim((name)::text)) >= 1) AND (length(btrim((name)::text)) <= 200))),
     CONSTRAINT projects_status_check CHECK ((status = ANY (ARRAY['planning'::text, 'active'::text, 'completed'::text, 'cancelled'::text]))),
     CONSTRAINT projects_version_check CHECK ((version >= 1))
 );
+
+--
+-- Name: COLUMN projects.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.id IS 'operational: key';
+
+--
+-- Name: COLUMN projects.name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.name IS 'operational: project name';
+
+--
+-- Name: COLUMN projects.description; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.description IS 'operational: description';
+
+--
+-- Name: COLUMN projects.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.status IS 'operational: planning, active, completed, cancelled';
+
+--
+-- Name: COLUMN projects.start_date; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.start_date IS 'operational: first day';
+
+--
+-- Name: COLUMN projects.end_date; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.end_date IS 'operational: last day';
+
+--
+-- Name: COLUMN projects.coordinator_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.coordinator_id IS 'operational: staff user coordinating it';
+
+--
+-- Name: COLUMN projects.version; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.version IS 'operational: optimistic concurrency';
+
+--
+-- Name: COLUMN projects.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.created_at IS 'operational: row created';
+
+--
+-- Name: COLUMN projects.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.updated_at IS 'operational: row last changed';
+
+--
+-- Name: COLUMN projects.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.created_by IS 'operational: staff user who created the row';
+
+--
+-- Name: COLUMN projects.updated_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.updated_by IS 'operational: staff user who last changed the row';
+
+--
+-- Name: COLUMN projects.purpose_code; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.purpose_code IS 'operational: the processing purpose the project serves';
 
 --
 -- Name: projects_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -2471,6 +3538,18 @@ CREATE TABLE public.role_permissions (
 );
 
 --
+-- Name: COLUMN role_permissions.role; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.role_permissions.role IS 'operational: role';
+
+--
+-- Name: COLUMN role_permissions.permission; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.role_permissions.permission IS 'operational: permission';
+
+--
 -- Name: roles; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2481,6 +3560,30 @@ CREATE TABLE public.roles (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT roles_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{1,39}$'::text))
 );
+
+--
+-- Name: COLUMN roles.name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.roles.name IS 'operational: role name';
+
+--
+-- Name: COLUMN roles.description; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.roles.description IS 'operational: meaning';
+
+--
+-- Name: COLUMN roles.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.roles.created_at IS 'operational: row created';
+
+--
+-- Name: COLUMN roles.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.roles.updated_at IS 'operational: row last changed';
 
 --
 -- Name: schema_migrations; Type: TABLE; Schema: public; Owner: -
@@ -2494,6 +3597,42 @@ CREATE TABLE public.schema_migrations (
     execution_ms integer NOT NULL,
     applied_by text NOT NULL
 );
+
+--
+-- Name: COLUMN schema_migrations.version; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.schema_migrations.version IS 'operational: migration version';
+
+--
+-- Name: COLUMN schema_migrations.name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.schema_migrations.name IS 'operational: migration name';
+
+--
+-- Name: COLUMN schema_migrations.checksum; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.schema_migrations.checksum IS 'operational: checksum of the file';
+
+--
+-- Name: COLUMN schema_migrations.applied_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.schema_migrations.applied_at IS 'operational: when applied';
+
+--
+-- Name: COLUMN schema_migrations.execution_ms; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.schema_migrations.execution_ms IS 'operational: how long it took';
+
+--
+-- Name: COLUMN schema_migrations.applied_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.schema_migrations.applied_by IS 'operational: database role that applied it';
 
 --
 -- Name: sessions; Type: TABLE; Schema: public; Owner: -
@@ -2517,6 +3656,72 @@ CREATE TABLE public.sessions (
 );
 
 --
+-- Name: COLUMN sessions.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.id IS 'operational: session id';
+
+--
+-- Name: COLUMN sessions.user_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.user_id IS 'operational: staff user';
+
+--
+-- Name: COLUMN sessions.refresh_token_hash; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.refresh_token_hash IS 'sensitive: hash of the current refresh token';
+
+--
+-- Name: COLUMN sessions.previous_token_hash; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.previous_token_hash IS 'sensitive: hash of the previous refresh token';
+
+--
+-- Name: COLUMN sessions.rotated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.rotated_at IS 'operational: last rotation';
+
+--
+-- Name: COLUMN sessions.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.created_at IS 'operational: signed in';
+
+--
+-- Name: COLUMN sessions.last_used_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.last_used_at IS 'operational: last refresh';
+
+--
+-- Name: COLUMN sessions.expires_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.expires_at IS 'operational: expiry';
+
+--
+-- Name: COLUMN sessions.revoked_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.revoked_at IS 'operational: revocation';
+
+--
+-- Name: COLUMN sessions.user_agent; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.user_agent IS 'personal: browser of the staff user';
+
+--
+-- Name: COLUMN sessions.ip; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.ip IS 'personal: client address of the staff user';
+
+--
 -- Name: users; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2536,6 +3741,72 @@ CREATE TABLE public.users (
     CONSTRAINT users_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200))),
     CONSTRAINT users_password_hash_check CHECK ((password_hash ~~ '$argon2id$%'::text))
 );
+
+--
+-- Name: COLUMN users.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.id IS 'operational: key';
+
+--
+-- Name: COLUMN users.email; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.email IS 'identifier: staff e-mail';
+
+--
+-- Name: COLUMN users.name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.name IS 'identifier: staff name';
+
+--
+-- Name: COLUMN users.password_hash; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.password_hash IS 'sensitive: argon2id hash';
+
+--
+-- Name: COLUMN users.role; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.role IS 'operational: role';
+
+--
+-- Name: COLUMN users.active; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.active IS 'operational: may sign in';
+
+--
+-- Name: COLUMN users.last_login_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.last_login_at IS 'personal: last sign-in of the staff user';
+
+--
+-- Name: COLUMN users.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.created_at IS 'operational: row created';
+
+--
+-- Name: COLUMN users.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.updated_at IS 'operational: row last changed';
+
+--
+-- Name: COLUMN users.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.created_by IS 'operational: staff user who created the row';
+
+--
+-- Name: COLUMN users.updated_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.users.updated_by IS 'operational: staff user who last changed the row';
 
 --
 -- Name: users_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -2568,6 +3839,60 @@ CREATE TABLE public.vulnerabilities (
     CONSTRAINT vulnerabilities_description_check CHECK ((length(description) <= 1000)),
     CONSTRAINT vulnerabilities_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 120)))
 );
+
+--
+-- Name: COLUMN vulnerabilities.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.vulnerabilities.id IS 'operational: key';
+
+--
+-- Name: COLUMN vulnerabilities.code; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.vulnerabilities.code IS 'operational: catalogue code';
+
+--
+-- Name: COLUMN vulnerabilities.name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.vulnerabilities.name IS 'operational: name';
+
+--
+-- Name: COLUMN vulnerabilities.description; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.vulnerabilities.description IS 'operational: description';
+
+--
+-- Name: COLUMN vulnerabilities.active; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.vulnerabilities.active IS 'operational: offered for new records';
+
+--
+-- Name: COLUMN vulnerabilities.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.vulnerabilities.created_at IS 'operational: row created';
+
+--
+-- Name: COLUMN vulnerabilities.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.vulnerabilities.updated_at IS 'operational: row last changed';
+
+--
+-- Name: COLUMN vulnerabilities.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.vulnerabilities.created_by IS 'operational: staff user who created the row';
+
+--
+-- Name: COLUMN vulnerabilities.updated_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.vulnerabilities.updated_by IS 'operational: staff user who last changed the row';
 
 --
 -- Name: vulnerabilities_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -2939,6 +4264,48 @@ CREATE TABLE public.workshop_participants (
 );
 
 --
+-- Name: COLUMN workshop_participants.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_participants.workshop_id IS 'personal: the workshop she takes part in';
+
+--
+-- Name: COLUMN workshop_participants.beneficiary_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_participants.beneficiary_id IS 'personal: who takes part';
+
+--
+-- Name: COLUMN workshop_participants.enrollment_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_participants.enrollment_id IS 'operational: the enrolment that made her eligible';
+
+--
+-- Name: COLUMN workshop_participants.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_participants.created_at IS 'operational: row created';
+
+--
+-- Name: COLUMN workshop_participants.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_participants.updated_at IS 'operational: row last changed';
+
+--
+-- Name: COLUMN workshop_participants.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_participants.created_by IS 'operational: staff user who created the row';
+
+--
+-- Name: COLUMN workshop_participants.updated_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_participants.updated_by IS 'operational: staff user who last changed the row';
+
+--
 -- Name: workshop_schedule; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2950,6 +4317,36 @@ CREATE TABLE public.workshop_schedule (
     hours public.timerange NOT NULL,
     CONSTRAINT workshop_schedule_weekday_check CHECK (((weekday >= 1) AND (weekday <= 7)))
 );
+
+--
+-- Name: COLUMN workshop_schedule.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_schedule.workshop_id IS 'operational: the workshop';
+
+--
+-- Name: COLUMN workshop_schedule.weekday; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_schedule.weekday IS 'operational: ISO weekday';
+
+--
+-- Name: COLUMN workshop_schedule.facilitator_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_schedule.facilitator_id IS 'operational: staff user';
+
+--
+-- Name: COLUMN workshop_schedule.dates; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_schedule.dates IS 'operational: date range';
+
+--
+-- Name: COLUMN workshop_schedule.hours; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_schedule.hours IS 'operational: time range';
 
 --
 -- Name: workshops; Type: TABLE; Schema: public; Owner: -
@@ -2986,6 +4383,120 @@ CREATE TABLE public.workshops (
     CONSTRAINT workshops_version_check CHECK ((version >= 1)),
     CONSTRAINT workshops_weekdays_check CHECK ((((cardinality(weekdays) >= 1) AND (cardinality(weekdays) <= 7)) AND (weekdays <@ '{1,2,3,4,5,6,7}'::smallint[]) AND (array_position(weekdays, NULL::smallint) IS NULL)))
 );
+
+--
+-- Name: COLUMN workshops.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshops.id IS 'operational: key';
+
+--
+-- Name: COLUMN workshops.project_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshops.project_id IS 'operational: its project';
+
+--
+-- Name: COLUMN workshops.title; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshops.title IS 'operational: title';
+
+--
+-- Name: COLUMN workshops.description; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshops.description IS 'operational: description';
+
+--
+-- Name: COLUMN workshops.facilitator_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshops.facilitator_id IS 'operational: staff user running it';
+
+--
+-- Name: COLUMN workshops.location; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshops.location IS 'operational: where';
+
+--
+-- Name: COLUMN workshops.start_date; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshops.start_date IS 'operational: first day';
+
+--
+-- Name: COLUMN workshops.end_date; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshops.end_date IS 'operational: last day';
+
+--
+-- Name: COLUMN workshops.weekdays; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshops.weekdays IS 'operational: ISO weekdays';
+
+--
+-- Name: COLUMN workshops.start_time; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshops.start_time IS 'operational: start time';
+
+--
+-- Name: COLUMN workshops.end_time; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshops.end_time IS 'operational: end time';
+
+--
+-- Name: COLUMN workshops.capacity; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshops.capacity IS 'operational: seats';
+
+--
+-- Name: COLUMN workshops.participant_count; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshops.participant_count IS 'operational: seats taken';
+
+--
+-- Name: COLUMN workshops.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshops.status IS 'operational: planned, active, completed, cancelled';
+
+--
+-- Name: COLUMN workshops.version; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshops.version IS 'operational: optimistic concurrency';
+
+--
+-- Name: COLUMN workshops.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshops.created_at IS 'operational: row created';
+
+--
+-- Name: COLUMN workshops.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshops.updated_at IS 'operational: row last changed';
+
+--
+-- Name: COLUMN workshops.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshops.created_by IS 'operational: staff user who created the row';
+
+--
+-- Name: COLUMN workshops.updated_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshops.updated_by IS 'operational: staff user who last changed the row';
 
 --
 -- Name: workshops_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -3242,6 +4753,20 @@ ALTER TABLE ONLY public.change_feed
     ADD CONSTRAINT change_feed_pkey PRIMARY KEY (singleton);
 
 --
+-- Name: consents consents_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.consents
+    ADD CONSTRAINT consents_pkey PRIMARY KEY (id);
+
+--
+-- Name: data_requests data_requests_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.data_requests
+    ADD CONSTRAINT data_requests_pkey PRIMARY KEY (id);
+
+--
 -- Name: enrollments enrollments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -3282,6 +4807,20 @@ ALTER TABLE ONLY public.password_resets
 
 ALTER TABLE ONLY public.permissions
     ADD CONSTRAINT permissions_pkey PRIMARY KEY (name);
+
+--
+-- Name: privacy_notices privacy_notices_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.privacy_notices
+    ADD CONSTRAINT privacy_notices_pkey PRIMARY KEY (version);
+
+--
+-- Name: processing_purposes processing_purposes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.processing_purposes
+    ADD CONSTRAINT processing_purposes_pkey PRIMARY KEY (code);
 
 --
 -- Name: projects projects_name_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -3858,6 +5397,66 @@ CREATE INDEX beneficiary_vulnerabilities_created_by_idx ON public.beneficiary_vu
 CREATE INDEX beneficiary_vulnerabilities_vulnerability_idx ON public.beneficiary_vulnerabilities USING btree (vulnerability_id);
 
 --
+-- Name: consents_beneficiary_purpose_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX consents_beneficiary_purpose_idx ON public.consents USING btree (beneficiary_id, purpose_code, id);
+
+--
+-- Name: consents_notice_version_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX consents_notice_version_idx ON public.consents USING btree (notice_version);
+
+--
+-- Name: consents_purpose_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX consents_purpose_idx ON public.consents USING btree (purpose_code);
+
+--
+-- Name: consents_recorded_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX consents_recorded_by_idx ON public.consents USING btree (recorded_by);
+
+--
+-- Name: data_requests_beneficiary_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX data_requests_beneficiary_idx ON public.data_requests USING btree (beneficiary_id, id);
+
+--
+-- Name: data_requests_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX data_requests_created_by_idx ON public.data_requests USING btree (created_by);
+
+--
+-- Name: data_requests_due_on_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX data_requests_due_on_id_idx ON public.data_requests USING btree (due_on, id);
+
+--
+-- Name: data_requests_handled_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX data_requests_handled_by_idx ON public.data_requests USING btree (handled_by);
+
+--
+-- Name: data_requests_open_due_on_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX data_requests_open_due_on_idx ON public.data_requests USING btree (due_on) WHERE (status = ANY (ARRAY['received'::text, 'in_progress'::text]));
+
+--
+-- Name: data_requests_updated_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX data_requests_updated_by_idx ON public.data_requests USING btree (updated_by);
+
+--
 -- Name: enrollments_beneficiary_id_project_id_key; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -3928,6 +5527,12 @@ CREATE INDEX job_runs_started_at_idx ON public.job_runs USING btree (started_at)
 --
 
 CREATE UNIQUE INDEX password_resets_user_id_key ON public.password_resets USING btree (user_id);
+
+--
+-- Name: privacy_notices_published_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX privacy_notices_published_by_idx ON public.privacy_notices USING btree (published_by);
 
 --
 -- Name: projects_coordinator_idx; Type: INDEX; Schema: public; Owner: -
@@ -4194,10 +5799,16 @@ CREATE TRIGGER attendance_scheduled_session BEFORE INSERT OR UPDATE OF workshop_
 CREATE TRIGGER attendance_set_updated_at BEFORE UPDATE ON public.attendance FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 --
+-- Name: beneficiaries beneficiaries_anonymised_guard; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER beneficiaries_anonymised_guard BEFORE UPDATE ON public.beneficiaries FOR EACH ROW WHEN ((old.anonymised_at IS NOT NULL)) EXECUTE FUNCTION public.beneficiaries_anonymised_guard();
+
+--
 -- Name: beneficiaries beneficiaries_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER beneficiaries_audit AFTER INSERT OR DELETE OR UPDATE ON public.beneficiaries FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('id', 'cpf', 'nis', 'family_income', 'address_street', 'address_number', 'address_complement', 'address_neighbourhood', 'address_city', 'address_state', 'address_postal_code');
+CREATE TRIGGER beneficiaries_audit AFTER INSERT OR DELETE OR UPDATE ON public.beneficiaries FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('id');
 
 --
 -- Name: beneficiaries beneficiaries_birth_date_guard; Type: TRIGGER; Schema: public; Owner: -
@@ -4236,6 +5847,54 @@ CREATE TRIGGER beneficiary_vulnerabilities_audit AFTER INSERT OR DELETE OR UPDAT
 CREATE TRIGGER change_events_wake AFTER INSERT ON public.change_events FOR EACH STATEMENT EXECUTE FUNCTION public.change_events_notify();
 
 --
+-- Name: consents consents_append_only; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER consents_append_only BEFORE DELETE OR UPDATE ON public.consents FOR EACH ROW EXECUTE FUNCTION public.refuse_change();
+
+--
+-- Name: consents consents_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER consents_audit AFTER INSERT ON public.consents FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('id');
+
+--
+-- Name: consents consents_check; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER consents_check BEFORE INSERT ON public.consents FOR EACH ROW EXECUTE FUNCTION public.consents_check();
+
+--
+-- Name: consents consents_no_truncate; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER consents_no_truncate BEFORE TRUNCATE ON public.consents FOR EACH STATEMENT EXECUTE FUNCTION public.refuse_change();
+
+--
+-- Name: data_requests data_requests_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER data_requests_audit AFTER INSERT OR DELETE OR UPDATE ON public.data_requests FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('id');
+
+--
+-- Name: data_requests data_requests_check_transition; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER data_requests_check_transition BEFORE INSERT OR UPDATE OF status ON public.data_requests FOR EACH ROW EXECUTE FUNCTION public.data_requests_check_transition();
+
+--
+-- Name: data_requests data_requests_receipt_day; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER data_requests_receipt_day BEFORE INSERT OR UPDATE OF received_at, received_on ON public.data_requests FOR EACH ROW EXECUTE FUNCTION public.data_requests_receipt_day();
+
+--
+-- Name: data_requests data_requests_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER data_requests_set_updated_at BEFORE UPDATE ON public.data_requests FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+--
 -- Name: enrollments enrollments_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -4264,6 +5923,36 @@ CREATE TRIGGER enrollments_check_transition BEFORE INSERT OR UPDATE OF status ON
 --
 
 CREATE TRIGGER enrollments_set_updated_at BEFORE UPDATE ON public.enrollments FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+--
+-- Name: privacy_notices privacy_notices_append_only; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER privacy_notices_append_only BEFORE DELETE OR UPDATE ON public.privacy_notices FOR EACH ROW EXECUTE FUNCTION public.refuse_change();
+
+--
+-- Name: privacy_notices privacy_notices_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER privacy_notices_audit AFTER INSERT ON public.privacy_notices FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('version');
+
+--
+-- Name: privacy_notices privacy_notices_no_truncate; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER privacy_notices_no_truncate BEFORE TRUNCATE ON public.privacy_notices FOR EACH STATEMENT EXECUTE FUNCTION public.refuse_change();
+
+--
+-- Name: processing_purposes processing_purposes_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER processing_purposes_audit AFTER INSERT OR DELETE OR UPDATE ON public.processing_purposes FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('code');
+
+--
+-- Name: processing_purposes processing_purposes_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER processing_purposes_set_updated_at BEFORE UPDATE ON public.processing_purposes FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 --
 -- Name: projects projects_audit; Type: TRIGGER; Schema: public; Owner: -
@@ -4329,7 +6018,7 @@ CREATE TRIGGER sessions_change_event_delete AFTER DELETE ON public.sessions FOR 
 -- Name: users users_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER users_audit AFTER INSERT OR DELETE OR UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('id', 'password_hash');
+CREATE TRIGGER users_audit AFTER INSERT OR DELETE OR UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('id');
 
 --
 -- Name: users users_change_event; Type: TRIGGER; Schema: public; Owner: -
@@ -4383,7 +6072,7 @@ CREATE TRIGGER webhook_deliveries_set_updated_at BEFORE UPDATE ON public.webhook
 -- Name: webhook_subscriptions webhook_subscriptions_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER webhook_subscriptions_audit AFTER INSERT OR DELETE OR UPDATE ON public.webhook_subscriptions FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('id', 'signing_secret', 'previous_signing_secret');
+CREATE TRIGGER webhook_subscriptions_audit AFTER INSERT OR DELETE OR UPDATE ON public.webhook_subscriptions FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('id');
 
 --
 -- Name: webhook_subscriptions webhook_subscriptions_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -4683,6 +6372,62 @@ ALTER TABLE ONLY public.beneficiary_vulnerabilities
     ADD CONSTRAINT beneficiary_vulnerabilities_vulnerability_id_fkey FOREIGN KEY (vulnerability_id) REFERENCES public.vulnerabilities(id) ON DELETE RESTRICT;
 
 --
+-- Name: consents consents_beneficiary_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.consents
+    ADD CONSTRAINT consents_beneficiary_id_fkey FOREIGN KEY (beneficiary_id) REFERENCES public.beneficiaries(id) ON DELETE RESTRICT;
+
+--
+-- Name: consents consents_notice_version_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.consents
+    ADD CONSTRAINT consents_notice_version_fkey FOREIGN KEY (notice_version) REFERENCES public.privacy_notices(version) ON DELETE RESTRICT;
+
+--
+-- Name: consents consents_purpose_code_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.consents
+    ADD CONSTRAINT consents_purpose_code_fkey FOREIGN KEY (purpose_code) REFERENCES public.processing_purposes(code) ON DELETE RESTRICT;
+
+--
+-- Name: consents consents_recorded_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.consents
+    ADD CONSTRAINT consents_recorded_by_fkey FOREIGN KEY (recorded_by) REFERENCES public.users(id) ON DELETE RESTRICT;
+
+--
+-- Name: data_requests data_requests_beneficiary_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.data_requests
+    ADD CONSTRAINT data_requests_beneficiary_id_fkey FOREIGN KEY (beneficiary_id) REFERENCES public.beneficiaries(id) ON DELETE RESTRICT;
+
+--
+-- Name: data_requests data_requests_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.data_requests
+    ADD CONSTRAINT data_requests_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: data_requests data_requests_handled_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.data_requests
+    ADD CONSTRAINT data_requests_handled_by_fkey FOREIGN KEY (handled_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: data_requests data_requests_updated_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.data_requests
+    ADD CONSTRAINT data_requests_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
 -- Name: enrollments enrollments_beneficiary_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4739,6 +6484,13 @@ ALTER TABLE ONLY public.password_resets
     ADD CONSTRAINT password_resets_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
 --
+-- Name: privacy_notices privacy_notices_published_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.privacy_notices
+    ADD CONSTRAINT privacy_notices_published_by_fkey FOREIGN KEY (published_by) REFERENCES public.users(id) ON DELETE RESTRICT;
+
+--
 -- Name: projects projects_coordinator_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4751,6 +6503,13 @@ ALTER TABLE ONLY public.projects
 
 ALTER TABLE ONLY public.projects
     ADD CONSTRAINT projects_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: projects projects_purpose_code_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.projects
+    ADD CONSTRAINT projects_purpose_code_fkey FOREIGN KEY (purpose_code) REFERENCES public.processing_purposes(code) ON DELETE RESTRICT;
 
 --
 -- Name: projects projects_updated_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -4964,3 +6723,9 @@ ALTER TABLE ONLY public.workshops
 -- 202612021110 webhooks
 -- 202612021120 classify_jobs_webhooks_columns
 -- 202612021200 reports
+-- 202612021300 column_classification
+-- 202612021301 purposes_notices_consents
+-- 202612021302 projects_purpose_validate
+-- 202612021303 data_requests
+-- 202612021304 anonymisation
+-- 202612021305 audit_log_action_validate

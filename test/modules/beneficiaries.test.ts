@@ -4,10 +4,10 @@ import t from 'tap';
 import { buildTestApp, type TestContext } from '../helpers/app.js';
 import { admin, userWith, type TestUser } from '../helpers/auth.js';
 import { cpf } from './case-fixtures.js';
-import { BENEFICIARY_SENSITIVE_FIELDS } from '../../apps/backend/src/platform/sensitive-data.js';
+import { beneficiaryStatements } from '../../apps/backend/src/modules/beneficiaries/repository.js';
 
-// The platform's catalogue: the fields only holders of beneficiaries:read_sensitive may see.
-const SENSITIVE = BENEFICIARY_SENSITIVE_FIELDS;
+/** The fields only holders of beneficiaries:read_sensitive may see: what the column classification masks. */
+const sensitiveOf = (ctx: TestContext) => beneficiaryStatements(ctx.app.classification).sensitiveFields;
 
 async function create(ctx: TestContext, u: TestUser, body: Record<string, unknown>) {
   return ctx.app.inject({ method: 'POST', url: '/api/v1/beneficiaries', headers: u.headers, payload: body });
@@ -37,6 +37,24 @@ t.test('create and read: sensitive fields by permission, audit of sensitive read
   const writer = await userWith(ctx, ['beneficiaries:write', 'beneficiaries:read']);
   const reader = await userWith(ctx, ['beneficiaries:read']);
   const sensitive = await userWith(ctx, ['beneficiaries:read', 'beneficiaries:read_sensitive']);
+  const SENSITIVE = sensitiveOf(ctx);
+  t.same(
+    SENSITIVE,
+    [
+      'cpf',
+      'nis',
+      'address_street',
+      'address_number',
+      'address_complement',
+      'address_neighbourhood',
+      'address_city',
+      'address_state',
+      'address_postal_code',
+      'family_income',
+      'vulnerabilities',
+    ],
+    'masked: the columns classified sensitive (table order) and her vulnerabilities',
+  );
 
   const res = await create(ctx, writer, full(1));
   t.equal(res.statusCode, 201, res.body);
@@ -81,7 +99,7 @@ t.test('create and read: sensitive fields by permission, audit of sensitive read
     text: "SELECT changes FROM audit_log WHERE table_name = 'beneficiaries' AND row_id = $1 AND action = 'read_sensitive'",
     values: [created.id],
   });
-  t.same(logged.changes.fields, SENSITIVE, 'the read names what it revealed: the catalogue, field by field');
+  t.same(logged.changes.fields, SENSITIVE, 'the read names what it revealed: the classification, field by field');
 
   const insert = await ctx.db.one<{ user_id: string; changes: Record<string, { new?: unknown }> }>({
     text: "SELECT user_id, changes FROM audit_log WHERE table_name = 'beneficiaries' AND row_id = $1 AND action = 'insert'",

@@ -4,21 +4,10 @@
 // direct SQL is refused by the triggers and mapped to a 422 naming the field; a concurrent archive or
 // closing cannot slip between the check and the commit in either order.
 import t from 'tap';
-import { DbError } from '../../apps/backend/src/platform/db.js';
-import { buildTestApp, type TestContext } from '../helpers/app.js';
+import { buildTestApp } from '../helpers/app.js';
 import { admin } from '../helpers/auth.js';
-import { waitFor } from '../helpers/wait.js';
+import { race, refusal } from '../helpers/db-rules.js';
 import { addParticipant, approvedBeneficiary, newBeneficiary, setupProject, setupWorkshop } from './case-fixtures.js';
-
-/** Runs a statement through the app's pool (errors mapped as for any service) and returns the error. */
-async function refusal(ctx: TestContext, text: string, values: unknown[]): Promise<DbError> {
-  const err = await ctx.db.execute({ text, values }).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof DbError)) throw new Error(`expected a DbError, got ${String(err)}`);
-  return err;
-}
 
 const ENROL = 'INSERT INTO enrollments (beneficiary_id, project_id) VALUES ($1, $2)';
 
@@ -173,45 +162,6 @@ t.test('participants: none added to a completed or cancelled workshop', async (t
   t.equal((await add(late.beneficiaryId)).statusCode, 201, 'open again, she can join');
   t.equal(await count(), 2);
 });
-
-/**
- * `first` runs in an open transaction on one connection; `second` starts on another and must wait for the
- * first's row lock (seen in pg_stat_activity, not guessed with a timer); then the first commits.
- * Returns the second's outcome: null when it succeeded, else the mapped error.
- */
-async function race(
-  ctx: TestContext,
-  first: { text: string; values: unknown[] },
-  second: { text: string; values: unknown[] },
-): Promise<DbError | null> {
-  const [a, b] = [await ctx.db.pool.connect(), await ctx.db.pool.connect()];
-  try {
-    const waiting = (await b.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-    await a.query('BEGIN');
-    await ctx.db.execute(first, a);
-    const outcome = ctx.db.execute(second, b).then(
-      () => null,
-      (e: unknown) => e as DbError,
-    );
-    await waitFor(
-      async () =>
-        (
-          await ctx.db.one<{ locked: boolean }>({
-            text: `SELECT coalesce(bool_or(wait_event_type = 'Lock'), false) AS locked
-                     FROM pg_stat_activity WHERE pid = $1`,
-            values: [waiting],
-          })
-        ).locked,
-      { what: 'the second statement waiting on the first one’s lock' },
-    );
-    await a.query('COMMIT');
-    return await outcome;
-  } finally {
-    await a.query('ROLLBACK').catch(() => undefined); // after a failure above; a no-op after COMMIT
-    a.release();
-    b.release();
-  }
-}
 
 t.test('concurrency: an archive or a closing racing a write is waited for, in either order', async (t) => {
   const ctx = await buildTestApp(t);

@@ -309,6 +309,25 @@ t.test('the pre-commit verification rejects a batch that breaks a rule of the di
         AND w.id = wp.workshop_id`,
   ];
   for (const sql of moments) t.equal((await c.query(sql, [first, last])).rowCount, 1, 'one row moved in time');
+  // An enrolment moved into a project whose purpose rests on consent she never gave.
+  const consentProject = (
+    await c.query<{ id: string }>(
+      `INSERT INTO projects (name, start_date, end_date, coordinator_id, purpose_code, status)
+       SELECT 'Projeto com consentimento', DATE '2020-01-01', DATE '2030-12-31', min(id), 'workshop_participation', 'active'
+         FROM users RETURNING id`,
+    )
+  ).rows[0]!.id;
+  t.equal(
+    (
+      await c.query(
+        `UPDATE enrollments SET project_id = $3
+          WHERE id = (SELECT min(e.id) FROM enrollments e WHERE e.status = 'pending' AND e.beneficiary_id BETWEEN $1 AND $2
+                        AND NOT EXISTS (SELECT 1 FROM workshop_participants wp WHERE wp.enrollment_id = e.id))`,
+        [first, last, consentProject],
+      )
+    ).rowCount,
+    1,
+  );
   const err = await verifyBatch(c, batch).then(
     () => null,
     (e: unknown) => e,
@@ -323,6 +342,7 @@ t.test('the pre-commit verification rejects a batch that breaks a rule of the di
       enrollment_inconsistent: 1,
       enrollment_while_archived: 1,
       enrollment_after_project_closed: 1,
+      enrollment_without_consent: 1,
       participant_not_approved: 1,
       participant_after_workshop_closed: 1,
       workshop_count_wrong: 1,

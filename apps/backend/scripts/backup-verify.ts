@@ -10,8 +10,8 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<number> {
   loadDotEnv();
-  const { dir } = backupSettings();
-  const { problems } = await withDatabase(log, (url) => verifyBackup(url, dir, log));
+  const { dir, keys } = backupSettings();
+  const { problems } = await withDatabase(log, (url) => verifyBackup(url, dir, keys, log));
   if (problems.length) {
     for (const p of problems) process.stderr.write(`DIFFERENCE: ${p}\n`);
     process.stderr.write(`backup:verify FAILED (${problems.length} difference(s))\n`);

@@ -1,11 +1,13 @@
 // `npm run restore -- <file> --target <database-url> [--clean] [--no-owner]`: checks the SHA-256, refuses a
-// non-empty target unless --clean, restores in one transaction, then reports the migration status. The
+// non-empty target unless --clean, decrypts an encrypted backup as it goes (BACKUP_ENCRYPTION_KEY or one of
+// BACKUP_PREVIOUS_KEYS), restores in one transaction, then reports the migration status. The
 // password belongs in PGPASSWORD or ~/.pgpass (libpq and node-postgres read both), not in the --target URL.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isUpToDate } from '../src/database/migrator.js';
 import { describeDatabaseUrl } from '../src/platform/db.js';
 import { loadDotEnv, ScriptError } from './lib/database.js';
+import { backupSettings } from '../src/database/backup/tools.js';
 import { restoreBackup } from '../src/database/backup/restore.js';
 
 const USAGE = `Usage: npm run restore -- <backup.dump> --target <postgres://…/database> [--clean] [--no-owner]
@@ -39,6 +41,7 @@ async function main(): Promise<number> {
     target: values.target,
     clean: values.clean,
     noOwner: values['no-owner'],
+    keys: backupSettings().keys,
     log,
   });
   if (status.drifted.length || status.missing.length) {

@@ -15,6 +15,7 @@ import { fitBodyLimits } from './platform/body-limit.js';
 import { loadShedding } from './platform/load-shedding.js';
 import { strictBodyValidator } from './platform/validation.js';
 import dbPlugin from './platform/db.js';
+import classificationPlugin from './platform/sensitive-data.js';
 import redisPlugin from './platform/redis.js';
 import cacheInvalidationPlugin from './platform/cache-invalidation.js';
 import mailerPlugin, { type Mailer } from './platform/mailer.js';
@@ -31,6 +32,7 @@ import workshopsModule from './modules/workshops/index.js';
 import enrollmentsModule from './modules/enrollments/index.js';
 import attendanceModule from './modules/attendance/index.js';
 import auditModule from './modules/audit/index.js';
+import privacyModule from './modules/privacy/index.js';
 import opsModule from './modules/ops/index.js';
 import reportsModule from './modules/reports/index.js';
 import eventsModule from './modules/events/index.js';
@@ -107,6 +109,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
   // Platform plugins: named, each closes what it opened when the app closes.
   await app.register(dbPlugin);
+  await app.register(classificationPlugin);
   await app.register(redisPlugin);
   await app.register(cacheInvalidationPlugin);
   await app.register(mailerPlugin, { mailer: overrides.mailer });
@@ -145,6 +148,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       await api.register(enrollmentsModule);
       await api.register(attendanceModule);
       await api.register(auditModule);
+      await api.register(privacyModule);
       await api.register(opsModule);
       await api.register(reportsModule);
       await api.register(eventsModule);

@@ -164,6 +164,21 @@ export const ConfigSchema = Type.Object({
   ),
   BACKUP_DIR: Str('.data/backups', 'where npm run backup writes dumps (relative to the repo root)'),
   BACKUP_RETENTION_DAYS: Int(1, 3650, 30, 'backups older than this are pruned (the newest is always kept)'),
+  BACKUP_ENCRYPTION_KEY: Type.Optional(
+    Type.String({
+      pattern: '^([A-Za-z0-9+/]{43}=|[0-9a-fA-F]{64})$',
+      description:
+        'encrypts backups (AES-256-GCM, streamed in chunks): 32 bytes as base64 (openssl rand -base64 32) or 64 hex digits; required in production unless BACKUP_ALLOW_PLAINTEXT=true',
+    }),
+  ),
+  BACKUP_PREVIOUS_KEYS: Str(
+    '',
+    'comma-separated earlier BACKUP_ENCRYPTION_KEYs that restore and backup:verify may still decrypt with (key rotation)',
+  ),
+  BACKUP_ALLOW_PLAINTEXT: Type.Boolean({
+    default: false,
+    description: 'true: in production, write an unencrypted backup when BACKUP_ENCRYPTION_KEY is not set',
+  }),
 
   JOBS_ENABLED: Bool(
     true,
@@ -266,7 +281,7 @@ declare module 'fastify' {
 export class ConfigError extends Error {}
 
 const PRODUCTION_REQUIRED = ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET'] as const;
-const SECRET_NAME = /SECRET|PASSWORD|TOKEN/;
+const SECRET_NAME = /SECRET|PASSWORD|TOKEN|KEY/;
 
 /**
  * A value as an error message may show it: never a secret, never the credentials of a URL (everything before
@@ -309,32 +324,44 @@ function describe(schema: TSchema): string {
   if (schema.enum) return `one of ${schema.enum.join(', ')}`;
   if (schema.anyOf) return `one of ${schema.anyOf.map((s: TSchema) => s.const).join(', ')}`;
   if (schema.type === 'integer') return `an integer from ${schema.minimum} to ${schema.maximum}`;
-  if (schema.type === 'boolean') return 'true or false';
   if (schema.pattern === CRON_PATTERN) return 'a cron expression (5 or 6 fields) or off';
-  if (schema.pattern)
-    return schema.pattern.endsWith('://')
-      ? `a URL starting with ${schema.pattern.slice(2, -4).replaceAll('|', ':// or ')}://`
-      : 'an e-mail address';
+  if (schema.pattern?.endsWith('://'))
+    return `a URL starting with ${schema.pattern.slice(2, -4).replaceAll('|', ':// or ')}://`;
+  if (schema.pattern?.includes('@')) return 'an e-mail address';
+  if (schema.pattern) return `in its format (${schema.description})`;
+  if (schema.type === 'boolean') return 'true or false';
   if (schema.minLength) return `a string of at least ${schema.minLength} characters`;
   if (schema.format) return `a valid ${schema.format}`;
   return schema.description ?? 'a valid value';
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+type Settings = Static<typeof ConfigSchema>;
+
+/**
+ * Some of the variables, validated by the same schema with the same messages, for command-line scripts that need
+ * a few settings without the server's production requirements (a backup needs no JWT_SECRET).
+ */
+export function loadSettings<K extends keyof Settings>(keys: readonly K[], env: NodeJS.ProcessEnv = process.env) {
+  const schema = Type.Pick(ConfigSchema, keys as K[]);
   const raw: Record<string, unknown> = {};
-  for (const key of Object.keys(ConfigSchema.properties)) {
-    const v = env[key];
-    if (v !== undefined && v !== '') raw[key] = v;
+  for (const key of keys) {
+    const v = env[key as string];
+    if (v !== undefined && v !== '') raw[key as string] = v;
   }
-  const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw)) as Record<string, unknown>;
-  const first = Value.Errors(ConfigSchema, value).First();
+  const value = Value.Convert(schema, Value.Default(schema, raw)) as Record<string, unknown>;
+  const first = Value.Errors(schema, value).First();
   if (first) {
     const key = first.path.replace(/^\//, '').split('/')[0]!;
-    const schema = ConfigSchema.properties[key as keyof typeof ConfigSchema.properties] as TSchema;
     const got = raw[key] === undefined ? 'nothing' : shown(key, raw[key]);
-    throw new ConfigError(`Invalid configuration: ${key} must be ${describe(schema)} (got ${got})`);
+    throw new ConfigError(
+      `Invalid configuration: ${key} must be ${describe(ConfigSchema.properties[key as keyof Settings] as TSchema)} (got ${got})`,
+    );
   }
-  const cfg = value as Static<typeof ConfigSchema>;
+  return value as Pick<Settings, K>;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cfg = loadSettings(Object.keys(ConfigSchema.properties) as (keyof Settings)[], env);
   for (const [key, schema] of Object.entries(ConfigSchema.properties) as [string, TSchema][]) {
     if (schema.pattern !== CRON_PATTERN) continue;
     try {

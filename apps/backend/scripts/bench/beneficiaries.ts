@@ -7,7 +7,7 @@
 // when the database holds fewer; reused by later runs.
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
-import { SEARCH_THRESHOLD, searchStatement } from '../../src/modules/beneficiaries/repository.js';
+import { beneficiaryStatements, SEARCH_THRESHOLD } from '../../src/modules/beneficiaries/repository.js';
 import { CITIES, FEMALE_FIRST, MIDDLE, SURNAMES } from '../staging/names.js';
 
 export interface BenchContext {
@@ -121,7 +121,12 @@ export async function benchBeneficiaries(ctx: BenchContext): Promise<void> {
     );
 
     // 3. The search plan.
-    const s = searchStatement({ text: TYPO_QUERY, code: null }, { timezone: 'America/Sao_Paulo' }, null, PAGE_SIZE);
+    const s = beneficiaryStatements(app.classification).search(
+      { text: TYPO_QUERY, code: null },
+      { timezone: 'America/Sao_Paulo' },
+      null,
+      PAGE_SIZE,
+    );
     const client = await pool.connect();
     try {
       await client.query('BEGIN READ ONLY');

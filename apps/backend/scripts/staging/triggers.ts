@@ -49,7 +49,8 @@ export const BATCH_TRIGGERS: readonly BatchTrigger[] = [
     table: 'enrollments',
     trigger: 'enrollments_check_parties',
     kind: 'rule',
-    instead: 'verified: requested while she was not archived and the project had not ended closed',
+    instead:
+      'verified: requested while she was not archived, the project had not ended closed, and with her consent where its purpose rests on it',
   },
   // workshops: only participant_count changes (one set-based UPDATE per batch); updated_at and schedule
   // triggers stay on.

@@ -21,6 +21,8 @@ const CHECKS = {
     'enrolments requested while their beneficiary was archived, by her status history (enrollments_check_parties)',
   enrollment_after_project_closed:
     'enrolments requested after their completed or cancelled project ended (enrollments_check_parties)',
+  enrollment_without_consent:
+    'enrolments into a project whose purpose rests on consent without her consent then (enrollments_check_parties)',
   participant_not_approved:
     "participants without an approved enrolment of theirs in the workshop's project (workshop_participants_guard)",
   participant_after_workshop_closed:
@@ -74,6 +76,15 @@ const VERIFY_BATCH = `
       WHERE e.beneficiary_id BETWEEN $1 AND $2 AND p.status IN ('completed', 'cancelled')
         AND (e.created_at AT TIME ZONE (SELECT tz FROM zone))::date > p.end_date
     )::int AS enrollment_after_project_closed,
+    -- Her consent to the project's purpose when the enrolment was requested: her last event at or before it.
+    (SELECT count(*) FROM enrollments e JOIN projects p ON p.id = e.project_id
+       JOIN processing_purposes pp ON pp.code = p.purpose_code AND pp.legal_basis = 'consent'
+      WHERE e.beneficiary_id BETWEEN $1 AND $2
+        AND NOT coalesce((SELECT c.granted FROM consents c
+                           WHERE c.beneficiary_id = e.beneficiary_id AND c.purpose_code = p.purpose_code
+                             AND c.recorded_at <= e.created_at
+                           ORDER BY c.id DESC LIMIT 1), false)
+    )::int AS enrollment_without_consent,
     (SELECT count(*) FROM workshop_participants p JOIN workshops w ON w.id = p.workshop_id
        LEFT JOIN enrollments e ON e.id = p.enrollment_id
       WHERE p.beneficiary_id BETWEEN $1 AND $2

@@ -35,6 +35,11 @@ export interface TransactionOptions {
   readOnly?: boolean;
   /** Acting user, read by audit triggers through current_setting('app.user_id'). */
   userId?: string | number | bigint;
+  /**
+   * The organisation's time zone (ORG_TIMEZONE) for triggers that compute a calendar day, read through
+   * current_setting('app.org_timezone') (birth dates, the receipt day of a data-subject request).
+   */
+  timezone?: string;
   /** Attempts for serialization failures and deadlocks (40001, 40P01). */
   maxAttempts?: number;
 }
@@ -167,6 +172,12 @@ export function createDb(opts: DbOptions) {
         if (o.userId !== undefined) {
           await run(
             { name: 'set-acting-user', text: "SELECT set_config('app.user_id', $1, true)", values: [String(o.userId)] },
+            client,
+          );
+        }
+        if (o.timezone !== undefined) {
+          await run(
+            { name: 'set-org-timezone', text: "SELECT set_config('app.org_timezone', $1, true)", values: [o.timezone] },
             client,
           );
         }

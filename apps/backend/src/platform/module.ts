@@ -7,7 +7,15 @@ import type { FastifyInstance } from 'fastify';
 
 /** Platform plugins a module may depend on, and the modules (by name) registered in app.ts. */
 export type Dependency =
-  'db' | 'redis' | 'cache-invalidation' | 'mailer' | 'metrics' | 'rate-limits' | 'auth-guard' | (string & {});
+  | 'db'
+  | 'classification'
+  | 'redis'
+  | 'cache-invalidation'
+  | 'mailer'
+  | 'metrics'
+  | 'rate-limits'
+  | 'auth-guard'
+  | (string & {});
 
 export function defineModule<N extends keyof FastifyInstance & string>(o: {
   name: N;

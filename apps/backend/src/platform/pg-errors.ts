@@ -64,6 +64,22 @@ const STATE_RULES: Record<string, { code: string; message: string }> = {
     message:
       'This change would leave no active user holding both users:manage and roles:manage (the last administrator)',
   },
+  enrollments_consent_required: {
+    code: 'consent_required',
+    message: 'The project serves a purpose that rests on consent, and she has no current consent to it',
+  },
+  beneficiaries_anonymised_at_check: {
+    code: 'anonymised',
+    message: 'The beneficiary was anonymised: her record can no longer change',
+  },
+  consents_append_only: {
+    code: 'append_only',
+    message: 'Consents are append-only: record a new grant or revocation instead',
+  },
+  privacy_notices_append_only: {
+    code: 'append_only',
+    message: 'Privacy notices are append-only: publish a new version instead',
+  },
 };
 
 export function mapPgError(err: unknown): DbError {

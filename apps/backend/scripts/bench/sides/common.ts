@@ -2,7 +2,8 @@
 // statements as the API (imported from the repository), the same pool size, and one "ready" message to the
 // bench over IPC (stdout is the side's log).
 import pg from 'pg';
-import { GET_PUBLIC, GET_SENSITIVE, listStatement } from '../../../src/modules/beneficiaries/repository.js';
+import { beneficiaryStatements } from '../../../src/modules/beneficiaries/repository.js';
+import { Classification, CLASSIFICATION_QUERY } from '../../../src/platform/sensitive-data.js';
 import { decodeCursor } from '../../../src/platform/pagination.js';
 // The API's pg type parsers (bigint ids and dates as strings), so every side decodes rows the same way.
 import type { Statement } from '../../../src/platform/db.js';
@@ -22,12 +23,13 @@ export const ID = /^[1-9][0-9]{0,17}$/;
 export const PAGE_SIZE = 20;
 export const LIST_FILTER = { timezone: 'America/Sao_Paulo' };
 
-/** The three statements every side runs, exactly as the API's repository builds them. */
-export function statements(actorId: string) {
+/** The three statements every side runs, exactly as the API's repository builds them (from the classification). */
+export async function statements(actorId: string, pool: pg.Pool) {
+  const st = beneficiaryStatements(new Classification((await pool.query(CLASSIFICATION_QUERY)).rows));
   return {
-    point: (id: string) => ({ ...GET_PUBLIC, values: [id] }),
-    sensitive: (id: string) => ({ ...GET_SENSITIVE, values: [id, actorId] }),
-    page: (after: [string, string] | null) => asQuery(listStatement(LIST_FILTER, 'name', after, PAGE_SIZE)),
+    point: (id: string) => ({ ...st.getPublic, values: [id] }),
+    sensitive: (id: string) => ({ ...st.getSensitive, values: [id, actorId, st.sensitiveFields] }),
+    page: (after: [string, string] | null) => asQuery(st.list(LIST_FILTER, 'name', after, PAGE_SIZE)),
   };
 }
 

@@ -6,7 +6,7 @@ import { toPage } from '../../../src/platform/pagination.js';
 import { announce, createPool, cursorOf, env, ID, PAGE_SIZE, statements } from './common.js';
 
 const pool = createPool();
-const sql = statements(env('BENCH_ACTOR_ID'));
+const sql = await statements(env('BENCH_ACTOR_ID'), pool);
 const app = express();
 
 app.get('/hello', (_req, res) => {

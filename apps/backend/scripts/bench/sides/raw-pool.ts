@@ -13,7 +13,7 @@ interface Fixture {
 }
 const fixture = JSON.parse(fs.readFileSync(env('BENCH_FIXTURE'), 'utf8')) as Fixture;
 const pool = createPool();
-const sql = statements(fixture.actorId);
+const sql = await statements(fixture.actorId, pool);
 const SELECT_1 = { name: 'bench-select-1', text: 'SELECT 1 AS one' };
 
 const runs: Record<string, (i: number) => { text: string; values?: unknown[]; name?: string }> = {

@@ -1,11 +1,13 @@
 // A backup: pg_dump -Fc into the backup directory, named by UTC time, with a .sha256 beside it and a manifest
 // holding the exact row count of every table, taken in the very snapshot pg_dump uses (an exported snapshot
-// of a REPEATABLE READ transaction). One backup at a time (a PostgreSQL advisory lock); prunes backups
+// of a REPEATABLE READ transaction). With a key the dump is encrypted as pg_dump writes it (encryption.ts:
+// `.dump.enc`, the key id in the manifest). One backup at a time (a PostgreSQL advisory lock); prunes backups
 // older than the retention but never the newest. Run by `npm run backup` and by the backup job
 // (docs/runbooks/backup-and-restore.md).
 import fs from 'node:fs';
 import path from 'node:path';
 import { ScriptError, withClient } from '../client.js';
+import { ALGORITHM, CHUNK_BYTES, encryptStream, type BackupKey } from './encryption.js';
 import {
   assertToolNotOlder,
   backupFileName,
@@ -28,7 +30,14 @@ export const BACKUP_LOCK_KEY = '7130525948213806433';
 
 export async function backup(
   url: string,
-  o: { dir: string; retentionDays: number; log: (line: string) => void; signal?: AbortSignal },
+  o: {
+    dir: string;
+    retentionDays: number;
+    /** Encrypts the dump (null: plaintext; see writeKey in tools.ts). */
+    key: BackupKey | null;
+    log: (line: string) => void;
+    signal?: AbortSignal;
+  },
 ): Promise<Manifest & { path: string; pruned: string[] }> {
   const tool = pgTool('pg_dump');
   return withClient(
@@ -47,7 +56,7 @@ export async function backup(
       fs.mkdirSync(o.dir, { recursive: true, mode: 0o700 });
       const database = (await c.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
       const at = new Date();
-      const file = path.join(o.dir, backupFileName(database, at));
+      const file = path.join(o.dir, backupFileName(database, at, o.key !== null));
       const partial = `${file}.partial`;
 
       // The snapshot stays open until pg_dump has finished: the counts and the dump see the same data.
@@ -74,16 +83,18 @@ export async function backup(
         o.log(`  … ${done}/${total} tables, ${humanBytes(size)} written`);
       }, 5_000);
       try {
-        await runTool(
-          tool.bin,
-          ['--format=custom', `--snapshot=${snapshot}`, '--verbose', '--file', partial],
-          url,
-          (line) => {
-            const m = /dumping contents of table "?([^"]+)"?/.exec(line);
-            if (m) o.log(`  [${++done}/${total}] ${m[1]}`);
-          },
-          o.signal,
-        );
+        const progress = (line: string) => {
+          const m = /dumping contents of table "?([^"]+)"?/.exec(line);
+          if (m) o.log(`  [${++done}/${total}] ${m[1]}`);
+        };
+        const args = ['--format=custom', `--snapshot=${snapshot}`, '--verbose'];
+        // Encrypted: pg_dump writes to a pipe and only ciphertext reaches the disk.
+        if (o.key)
+          await runTool(tool.bin, args, url, progress, {
+            stdout: [encryptStream(o.key), fs.createWriteStream(partial, { mode: 0o600 })],
+            signal: o.signal,
+          });
+        else await runTool(tool.bin, [...args, '--file', partial], url, progress, { signal: o.signal });
       } catch (err) {
         fs.rmSync(partial, { force: true });
         throw err;
@@ -106,9 +117,12 @@ export async function backup(
         size_bytes: fs.statSync(file).size,
         migrations,
         tables,
+        encryption: o.key ? { algorithm: ALGORITHM, key_id: o.key.id, chunk_bytes: CHUNK_BYTES } : null,
       };
       fs.writeFileSync(manifestPath(file), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
-      o.log(`wrote ${file} (${humanBytes(manifest.size_bytes)}, sha256 ${sha256.slice(0, 16)}…)`);
+      o.log(
+        `wrote ${file} (${humanBytes(manifest.size_bytes)}, sha256 ${sha256.slice(0, 16)}…, ${o.key ? `encrypted with key ${o.key.id}` : 'NOT encrypted'})`,
+      );
       const pruned = prune(o.dir, database, o.retentionDays, o.log);
       await c.query('SELECT pg_advisory_unlock($1::bigint)', [BACKUP_LOCK_KEY]);
       return { ...manifest, path: file, pruned };

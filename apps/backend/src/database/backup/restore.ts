@@ -1,12 +1,15 @@
 // Restoring a custom-format dump: checksum first, never over a non-empty database unless asked,
-// one transaction (a failed restore leaves nothing half-done), then the migration status.
-import { spawnSync } from 'node:child_process';
+// one transaction (a failed restore leaves nothing half-done), then the migration status. An encrypted dump
+// (.dump.enc) is decrypted as pg_restore reads it, with the key its header names (encryption.ts).
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { readStatus, type MigrationStatus } from '../migrator.js';
 import { withClient, ScriptError } from '../client.js';
 import { assertToolNotOlder, isEmptyDatabase, pgTool, runTool, serverVersion, verifyChecksum } from './tools.js';
+import { decryptStream, keyFor, readKeyId, type KeyRing } from './encryption.js';
 
 export interface RestoreOptions {
   file: string;
@@ -15,14 +18,26 @@ export interface RestoreOptions {
   clean?: boolean;
   /** Skip ownership and GRANTs (restoring into a cluster without the original roles, or a scratch check). */
   noOwner?: boolean;
+  /** The keys an encrypted dump may need (BACKUP_ENCRYPTION_KEY, BACKUP_PREVIOUS_KEYS). */
+  keys: KeyRing;
   log: (line: string) => void;
   /** Aborting ends pg_restore (a job asked to stop). */
   signal?: AbortSignal;
 }
 
+/** What pg_restore reads: the file itself, or (encrypted) its decryption on standard input. */
+function archiveInput(file: string, keys: KeyRing) {
+  const keyId = readKeyId(file);
+  if (!keyId) return { file, stdin: undefined };
+  keyFor(keyId, keys); // a missing key is named before anything is touched
+  return { file: null, stdin: () => [fs.createReadStream(file), decryptStream(keys)] };
+}
+
 export async function restoreBackup(o: RestoreOptions): Promise<MigrationStatus> {
   o.log(`checking SHA-256 of ${path.basename(o.file)}`);
   await verifyChecksum(o.file);
+  const input = archiveInput(o.file, o.keys);
+  if (input.stdin) o.log('decrypting as it is restored');
   const tool = pgTool('pg_restore');
   const superuser = await withClient(o.target, async (c) => {
     assertToolNotOlder(tool, await serverVersion(c), 'pg_restore');
@@ -45,14 +60,17 @@ export async function restoreBackup(o: RestoreOptions): Promise<MigrationStatus>
   ];
   if (o.clean) args.push('--clean', '--if-exists');
   if (o.noOwner) args.push('--no-owner', '--no-privileges');
-  const list = restoreList(
-    tool.bin,
-    o.file,
-    { skipExtensions: superuser ? [] : UNTRUSTED_OPTIONAL, clean: !!o.clean },
-    o.log,
-  );
+  const list =
+    superuser && !o.clean
+      ? null
+      : await restoreList(
+          tool.bin,
+          input,
+          { skipExtensions: superuser ? [] : UNTRUSTED_OPTIONAL, clean: !!o.clean },
+          o.log,
+        );
   if (list) args.push('--use-list', list);
-  args.push(o.file);
+  if (input.file) args.push(input.file);
   let tables = 0;
   const started = Date.now();
   await runTool(
@@ -62,7 +80,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<MigrationStatus>
     (line) => {
       if (/processing data for table/.test(line) && ++tables % 10 === 0) o.log(`  ${tables} tables restored`);
     },
-    o.signal,
+    { ...(input.stdin ? { stdin: input.stdin() } : {}), signal: o.signal },
   );
   if (list) fs.rmSync(path.dirname(list), { recursive: true, force: true });
   o.log(`restored ${tables} tables in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -72,6 +90,32 @@ export async function restoreBackup(o: RestoreOptions): Promise<MigrationStatus>
 /** Optional extensions only a superuser may create: a non-superuser restore skips them instead of failing. */
 const UNTRUSTED_OPTIONAL = ['pg_stat_statements', 'amcheck'];
 
+/** pg_restore --list of the archive (decrypted on the way when it is encrypted). */
+async function tableOfContents(bin: string, input: ReturnType<typeof archiveInput>): Promise<string> {
+  const child = spawn(bin, input.file ? ['--list', input.file] : ['--list'], {
+    stdio: [input.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString('utf8')));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  const fed = input.stdin ? pipeline([...input.stdin(), child.stdin!] as never) : Promise.resolve();
+  const [code, feeding] = await Promise.all([
+    exited,
+    fed.then(
+      () => null,
+      (e: Error) => e,
+    ),
+  ]);
+  if (feeding instanceof ScriptError) throw feeding;
+  if (code !== 0) throw new ScriptError(`pg_restore --list failed: ${err.trim()}`);
+  return out;
+}
+
 /**
  * The pg_restore --use-list, or null when the archive as it is will do:
  * - without the optional extensions a non-superuser cannot create;
@@ -79,17 +123,15 @@ const UNTRUSTED_OPTIONAL = ['pg_stat_statements', 'amcheck'];
  *   in the reverse order of the list, and a partition's key attached to its parent's goes only with the parent's
  *   (PostgreSQL refuses to drop it alone: "cannot drop inherited constraint").
  */
-function restoreList(
+async function restoreList(
   bin: string,
-  file: string,
+  input: ReturnType<typeof archiveInput>,
   o: { skipExtensions: string[]; clean: boolean },
   log: (line: string) => void,
-): string | null {
-  const res = spawnSync(bin, ['--list', file], { encoding: 'utf8' });
-  if (res.status !== 0) throw new ScriptError(`pg_restore --list failed: ${res.stderr.trim()}`);
+): Promise<string | null> {
   const skip = (line: string) =>
     o.skipExtensions.some((e) => new RegExp(`\\b(EXTENSION - ${e}|EXTENSION ${e})\\b`).test(line));
-  let lines = res.stdout.split('\n');
+  let lines = (await tableOfContents(bin, input)).split('\n');
   const skipped = o.skipExtensions.filter((e) => lines.some((l) => skip(l) && l.includes(e)));
   if (skipped.length) {
     log(`skipping extension(s) ${skipped.join(', ')}: only a superuser can create them (the API works without)`);

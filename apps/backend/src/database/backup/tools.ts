@@ -4,28 +4,60 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { ConfigSchema, REPO_ROOT } from '../../config.js';
+import { ConfigError, loadSettings, REPO_ROOT } from '../../config.js';
 import { libpqEnv, pgToolPath } from '../pg-tools.js';
 import { ScriptError } from '../client.js';
+import { keyRing, type BackupKey, type KeyRing } from './encryption.js';
 
-/** BACKUP_DIR and BACKUP_RETENTION_DAYS validated by the config schema (without requiring the server's variables). */
-export function backupSettings(env: NodeJS.ProcessEnv = process.env): { dir: string; retentionDays: number } {
-  const schema = Type.Pick(ConfigSchema, ['BACKUP_DIR', 'BACKUP_RETENTION_DAYS']);
-  const raw: Record<string, unknown> = {};
-  for (const k of ['BACKUP_DIR', 'BACKUP_RETENTION_DAYS']) if (env[k]) raw[k] = env[k];
-  const value = Value.Convert(schema, Value.Default(schema, raw)) as {
-    BACKUP_DIR: string;
-    BACKUP_RETENTION_DAYS: number;
-  };
-  const first = Value.Errors(schema, value).First();
-  if (first)
-    throw new ScriptError(
-      `Invalid configuration: ${first.path.slice(1)} ${first.message} (got ${JSON.stringify(raw[first.path.slice(1)])})`,
+export interface BackupSettings {
+  dir: string;
+  retentionDays: number;
+  /** BACKUP_ENCRYPTION_KEY (writes) and BACKUP_PREVIOUS_KEYS (reads of older backups). */
+  keys: KeyRing;
+  /** A backup without a key is refused in production unless BACKUP_ALLOW_PLAINTEXT=true. */
+  plaintextRefused: boolean;
+}
+
+/** The backup variables, validated by the config schema (without requiring the server's variables). */
+export function backupSettings(env: NodeJS.ProcessEnv = process.env): BackupSettings {
+  let s;
+  try {
+    s = loadSettings(
+      [
+        'NODE_ENV',
+        'BACKUP_DIR',
+        'BACKUP_RETENTION_DAYS',
+        'BACKUP_ENCRYPTION_KEY',
+        'BACKUP_PREVIOUS_KEYS',
+        'BACKUP_ALLOW_PLAINTEXT',
+      ],
+      env,
     );
-  return { dir: path.resolve(REPO_ROOT, value.BACKUP_DIR), retentionDays: value.BACKUP_RETENTION_DAYS };
+  } catch (err) {
+    throw err instanceof ConfigError ? new ScriptError(err.message) : err;
+  }
+  return {
+    dir: path.resolve(REPO_ROOT, s.BACKUP_DIR),
+    retentionDays: s.BACKUP_RETENTION_DAYS,
+    keys: keyRing(s.BACKUP_ENCRYPTION_KEY, s.BACKUP_PREVIOUS_KEYS),
+    plaintextRefused: s.NODE_ENV === 'production' && !s.BACKUP_ALLOW_PLAINTEXT,
+  };
+}
+
+/**
+ * The key a new backup is written with (BACKUP_ENCRYPTION_KEY), or null for a plaintext one: refused in production
+ * unless BACKUP_ALLOW_PLAINTEXT=true, warned about elsewhere. The one rule for `npm run backup` and the backup job.
+ */
+export function writeKey(s: Pick<BackupSettings, 'keys' | 'plaintextRefused'>, log: (line: string) => void) {
+  const key: BackupKey | null = s.keys.current;
+  if (!key && s.plaintextRefused)
+    throw new ScriptError(
+      'refusing to write an unencrypted backup in production: set BACKUP_ENCRYPTION_KEY (docs/runbooks/backup-and-restore.md), or BACKUP_ALLOW_PLAINTEXT=true to accept one',
+    );
+  if (!key) log('warning: BACKUP_ENCRYPTION_KEY is not set: this backup is not encrypted');
+  return key;
 }
 
 /** pg_dump / pg_restore (PG_BIN_DIR or the PATH: src/database/pg-tools.ts) and its version. */
@@ -115,18 +147,20 @@ export interface Manifest {
   migrations: string[];
   /** Exact row count of every table, taken in the dump's snapshot. */
   tables: Record<string, number>;
+  /** How the file is encrypted (src/database/backup/encryption.ts), or null for a plaintext dump. */
+  encryption: { algorithm: string; key_id: string; chunk_bytes: number } | null;
 }
 
-export const manifestPath = (dumpFile: string) => dumpFile.replace(/\.dump$/, '.manifest.json');
+export const manifestPath = (dumpFile: string) => dumpFile.replace(/\.dump(\.enc)?$/, '.manifest.json');
 
-const BACKUP_NAME = /^(.+)-(\d{8}T\d{6}Z)\.dump$/;
+const BACKUP_NAME = /^(.+)-(\d{8}T\d{6}Z)\.dump(\.enc)?$/;
 
-/** `<database>-YYYYMMDDTHHMMSSZ.dump` (UTC): names sort by time. */
-export function backupFileName(database: string, at: Date): string {
+/** `<database>-YYYYMMDDTHHMMSSZ.dump` (UTC; `.dump.enc` when encrypted): names sort by time. */
+export function backupFileName(database: string, at: Date, encrypted = false): string {
   return `${database}-${at
     .toISOString()
     .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')}.dump`;
+    .replace(/\.\d+Z$/, 'Z')}.dump${encrypted ? '.enc' : ''}`;
 }
 
 export function listBackups(dir: string): { file: string; database: string; at: Date }[] {
@@ -155,22 +189,52 @@ export function humanBytes(n: number): string {
   return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 
+/** Streams a tool's standard input comes from (e.g. the file, then its decryption) or its output goes through. */
+export interface ToolIo {
+  stdin?: (NodeJS.ReadableStream | NodeJS.ReadWriteStream)[];
+  stdout?: (NodeJS.ReadWriteStream | NodeJS.WritableStream)[];
+  /** Aborted (a job asked to stop): the tool is ended, and the promise rejects. */
+  signal?: AbortSignal;
+}
+
 /**
- * Runs a client tool with the connection in libpq variables; streams its stderr lines to `onLine`. An aborted
- * `signal` (a job asked to stop) ends the tool, and the promise rejects.
+ * Runs a client tool with the connection in libpq variables; streams its stderr lines to `onLine`, and its
+ * stdin/stdout through `io` when given. A failure of those streams (a backup that fails decryption) is the cause
+ * reported, before the tool's own complaint about its truncated input.
  */
-export function runTool(
+export async function runTool(
   bin: string,
   args: string[],
   url: string,
   onLine: (line: string) => void,
-  signal?: AbortSignal,
+  io: ToolIo = {},
 ): Promise<void> {
+  const child = spawn(bin, args, {
+    env: libpqEnv(url),
+    stdio: [io.stdin ? 'pipe' : 'ignore', io.stdout ? 'pipe' : 'ignore', 'pipe'],
+    signal: io.signal,
+  });
+  const flows: Promise<void>[] = [];
+  if (io.stdin) flows.push(pipeline([...io.stdin, child.stdin!] as never));
+  if (io.stdout) flows.push(pipeline([child.stdout!, ...io.stdout] as never));
+  const exited = toolExit(child, bin, onLine);
+  const [streams, tool] = await Promise.all([
+    Promise.allSettled(flows),
+    exited.then(
+      () => null,
+      (e: Error) => e,
+    ),
+  ]);
+  const failed = streams.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason);
+  const cause = failed.find((e) => e instanceof ScriptError) ?? tool ?? failed[0];
+  if (cause) throw cause;
+}
+
+function toolExit(child: ReturnType<typeof spawn>, bin: string, onLine: (line: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { env: libpqEnv(url), stdio: ['ignore', 'ignore', 'pipe'], signal });
     let buffer = '';
     const tail: string[] = [];
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr!.on('data', (d: Buffer) => {
       buffer += d.toString('utf8');
       const lines = buffer.split('\n');
       buffer = lines.pop() ?? '';

@@ -9,6 +9,7 @@ import { isUpToDate } from '../migrator.js';
 import { ScriptError, withClient, withDatabaseName } from '../client.js';
 import { countRows, listBackups, manifestPath, type Manifest } from './tools.js';
 import { restoreBackup } from './restore.js';
+import type { KeyRing } from './encryption.js';
 
 /**
  * Restores the newest backup in `dir` into a scratch database on the server of `url` (its role must be
@@ -17,6 +18,7 @@ import { restoreBackup } from './restore.js';
 export async function verifyBackup(
   url: string,
   dir: string,
+  keys: KeyRing,
   say: (line: string) => void,
   signal?: AbortSignal,
 ): Promise<{ file: string; problems: string[] }> {
@@ -32,7 +34,14 @@ export async function verifyBackup(
   await withClient(url, (c) => c.query(`CREATE DATABASE ${scratch} TEMPLATE template0`));
   try {
     // Ownership and GRANTs are not what this checks, and the scratch server may lack the roles.
-    const status = await restoreBackup({ file: newest.file, target: scratchUrl, noOwner: true, log: say, signal });
+    const status = await restoreBackup({
+      file: newest.file,
+      target: scratchUrl,
+      noOwner: true,
+      keys,
+      log: say,
+      signal,
+    });
     if (!isUpToDate(status)) {
       problems.push(
         `migrations not clean: ${status.pending.length} pending, ${status.drifted.length} drifted, ${status.missing.length} missing`,

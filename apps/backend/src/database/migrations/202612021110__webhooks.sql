@@ -3,7 +3,8 @@
 -- and how far the fan-out has read the change_events outbox.
 SET LOCAL lock_timeout = '5s';
 
--- What staff configure. Audited (the trigger below), the signing secrets redacted: they are stored
+-- What staff configure. Audited (the trigger below); the signing secrets are classified sensitive (202612021120),
+-- so the audit trail never copies them. They are stored
 -- encrypted (AES-256-GCM under WEBHOOK_SECRET_KEY, never hashed: they must sign), and the previous one
 -- stays valid for 24 h after a rotation (both signatures are sent meanwhile).
 CREATE TABLE webhook_subscriptions (
@@ -33,7 +34,7 @@ CREATE TABLE webhook_subscriptions (
 CREATE TRIGGER webhook_subscriptions_set_updated_at BEFORE UPDATE ON webhook_subscriptions
   FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 CREATE TRIGGER webhook_subscriptions_audit AFTER INSERT OR UPDATE OR DELETE ON webhook_subscriptions
-  FOR EACH ROW EXECUTE FUNCTION audit_row_change('id', 'signing_secret', 'previous_signing_secret');
+  FOR EACH ROW EXECUTE FUNCTION audit_row_change('id');
 
 -- The delivery engine's state per subscription, apart from the audited row (it changes with every batch):
 -- the lease of the one worker delivering for it (deliveries stay in order), and since when it has failed.

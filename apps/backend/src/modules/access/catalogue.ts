@@ -22,6 +22,7 @@ export const PERMISSIONS = {
   'ops:read': 'See database and operational insight, jobs and their runs',
   'ops:manage': 'Run jobs now (backup, restore test, maintenance, pruning)',
   'integrations:manage': 'Create, change and delete webhooks; see and retry their deliveries',
+  'privacy:manage': 'Data-subject requests, exports of everything held about a person, anonymisation, privacy notices',
   'reports:read': 'See and export aggregate reports (counts only, small counts suppressed)',
   'reports:refresh': 'Refresh the report views on demand',
 } as const;

@@ -8,7 +8,10 @@ export const AuditEntry = Type.Object({
   row_id: Type.String(),
   action: Type.String(),
   user_id: Nullable(Type.String()),
-  changes: Type.Unknown({ description: '{ column: { old, new } }; personal data appears as "[redacted]"' }),
+  changes: Type.Unknown({
+    description:
+      '{ column: { old, new } }; sensitive values appear as "[redacted]", those of an anonymised person as "[anonymised]"',
+  }),
   occurred_at: Timestamp,
 });
 export const AuditPage = Page(AuditEntry);
@@ -21,7 +24,9 @@ export const ListAuditQuery = Type.Object(
       Type.String({ minLength: 1, maxLength: 200, description: 'id, or key values joined by ":" for link tables' }),
     ),
     user_id: Type.Optional(Id),
-    action: Type.Optional(Type.Union(['insert', 'update', 'delete', 'read_sensitive'].map((a) => Type.Literal(a)))),
+    action: Type.Optional(
+      Type.Union(['insert', 'update', 'delete', 'read_sensitive', 'export', 'anonymise'].map((a) => Type.Literal(a))),
+    ),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'occurred_at ≥ from' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'occurred_at < to' })),
   },

@@ -17,11 +17,11 @@ declare module 'fastify' {
 
 export default defineModule({
   name: 'beneficiaries',
-  dependencies: ['db', 'auth-guard'],
+  dependencies: ['db', 'auth-guard', 'classification'],
   service: (app) =>
     createBeneficiariesService({
       db: app.db,
-      repo: createBeneficiariesRepository(app.db),
+      repo: createBeneficiariesRepository(app.db, app.classification),
       timezone: app.config.ORG_TIMEZONE,
     }),
   routes: beneficiariesRoutes,

@@ -3,15 +3,18 @@ import pg from 'pg';
 import type { Static } from '@sinclair/typebox';
 import type { Db, Executor } from '../../platform/db.js';
 import { SqlBuilder } from '../../platform/sql.js';
-import { BENEFICIARY_SENSITIVE_COLUMNS, BENEFICIARY_SENSITIVE_FIELDS } from '../../platform/sensitive-data.js';
-import { WRITABLE_COLUMNS, type Beneficiary, type BeneficiaryListItem } from './schemas.js';
+import type { Classification } from '../../platform/sensitive-data.js';
+import {
+  MASKABLE_FIELDS,
+  RECORD_COLUMNS,
+  WRITABLE_COLUMNS,
+  type Beneficiary,
+  type BeneficiaryListItem,
+} from './schemas.js';
 
 // Identifiers come from this file's literals, or are quoted here (`ident`) when they come from the platform's
-// sensitive-data catalogue or the schema's writable columns. Values always travel as placeholders.
+// classification or the schema's columns. Values always travel as placeholders.
 const ident = (name: string) => pg.escapeIdentifier(name);
-const PUBLIC_COLUMNS = `b.id, b.code, b.full_name, b.social_name, b.birth_date, b.phone, b.email::text AS email, b.dependents, b.status,
-  b.status_reason, b.archived_at, b.notes, b.version, b.created_at, b.updated_at, b.created_by, b.updated_by`;
-const SENSITIVE_COLUMNS = BENEFICIARY_SENSITIVE_COLUMNS.map((c) => `b.${ident(c)}`).join(', ');
 
 const VULNERABILITIES_OF = `COALESCE((SELECT json_agg(json_build_object('id', v.id::text, 'code', v.code, 'name', v.name) ORDER BY v.name, v.id)
     FROM beneficiary_vulnerabilities bv JOIN vulnerabilities v ON v.id = bv.vulnerability_id
@@ -102,23 +105,6 @@ const INSERT = {
          RETURNING id`,
 };
 
-/** GET of one record without sensitive data ($1 id). Exported for the benchmark (same SQL over the raw pool). */
-export const GET_PUBLIC = {
-  name: 'beneficiaries-get',
-  text: `SELECT ${PUBLIC_COLUMNS}, ${ENROLLMENTS_OF} FROM beneficiaries b WHERE b.id = $1 AND b.deleted_at IS NULL`,
-};
-/** GET with sensitive data ($1 id, $2 actor): the read_sensitive audit row is written by the same statement. */
-export const GET_SENSITIVE = {
-  name: 'beneficiaries-get-sensitive',
-  text: `WITH found AS (SELECT b.id FROM beneficiaries b WHERE b.id = $1 AND b.deleted_at IS NULL),
-              logged AS (INSERT INTO audit_log (table_name, row_id, action, user_id, changes)
-                         SELECT 'beneficiaries', found.id::text, 'read_sensitive', $2::bigint,
-                                '${JSON.stringify({ fields: BENEFICIARY_SENSITIVE_FIELDS })}'::jsonb
-                           FROM found)
-         SELECT ${PUBLIC_COLUMNS}, ${SENSITIVE_COLUMNS}, ${VULNERABILITIES_OF}, ${ENROLLMENTS_OF}
-           FROM beneficiaries b JOIN found ON found.id = b.id`,
-};
-
 /** Word-similarity threshold for `<%` (default 0.6 misses one-letter typos in short names), this transaction only. */
 export const SEARCH_THRESHOLD = {
   name: 'trgm-threshold',
@@ -131,90 +117,139 @@ export interface SearchText {
   code: string | null;
 }
 
-/** The ranked page around a scored inner query: keyset on [score, id], one row more than the page. */
-function rankedPage(sql: SqlBuilder, inner: string, after: [number, string] | null, limit: number) {
-  let afterSql = '';
-  if (after) {
-    const sRef = sql.param(after[0]);
-    afterSql = `WHERE (s.score < ${sRef}::real OR (s.score = ${sRef}::real AND s.id > ${sql.param(after[1])}::bigint))`;
+/**
+ * The statements whose column lists follow the classification: a column classified sensitive is selected only
+ * by the statement for holders of beneficiaries:read_sensitive (masking is not a filter on the output: the other
+ * statements do not select it). Built once when the module starts; exported for the benchmark (same SQL over
+ * the raw pool).
+ */
+export function beneficiaryStatements(classification: Classification) {
+  const sensitive = new Set(classification.named('beneficiaries', 'sensitive'));
+  const required = [...sensitive].filter((c) => !MASKABLE_FIELDS.has(c));
+  if (required.length)
+    throw new Error(
+      `beneficiaries.${required.join(', ')} classified sensitive, but the response schema requires it: make it optional in modules/beneficiaries/schemas.ts`,
+    );
+  const vulnerabilitiesMasked = classification.isSensitive('beneficiary_vulnerabilities', 'vulnerability_id');
+  /** What a sensitive read reveals, recorded with each read. */
+  const sensitiveFields = [
+    ...RECORD_COLUMNS.filter((c) => sensitive.has(c)),
+    ...(vulnerabilitiesMasked ? ['vulnerabilities'] : []),
+  ];
+  const list = (cols: string[], alias: string) => cols.map((c) => `${alias}.${ident(c)}`).join(', ');
+  const visible = RECORD_COLUMNS.filter((c) => !sensitive.has(c));
+  const masked = RECORD_COLUMNS.filter((c) => sensitive.has(c));
+  const PUBLIC_COLUMNS = list(visible, 'b');
+
+  /** The ranked page around a scored inner query: keyset on [score, id], one row more than the page. */
+  function rankedPage(sql: SqlBuilder, inner: string, after: [number, string] | null, limit: number) {
+    let afterSql = '';
+    if (after) {
+      const sRef = sql.param(after[0]);
+      afterSql = `WHERE (s.score < ${sRef}::real OR (s.score = ${sRef}::real AND s.id > ${sql.param(after[1])}::bigint))`;
+    }
+    return `SELECT ${list(visible, 's')}, s.score FROM (${inner}) AS s ${afterSql}
+            ORDER BY s.score DESC, s.id ASC LIMIT ${sql.param(limit + 1)}`;
   }
-  const cols = PUBLIC_COLUMNS.replace(/\bb\./g, 's.').replace(/s\.email::text AS email/, 's.email');
-  return `SELECT ${cols}, s.score FROM (${inner}) AS s ${afterSql}
-          ORDER BY s.score DESC, s.id ASC LIMIT ${sql.param(limit + 1)}`;
-}
 
-/**
- * Search: word similarity of the query to the unaccented name or social name (typos tolerated; the trigram
- * GIN indexes serve `<%`), or an exact code (score 1). Ranked by score, then id; the keyset cursor is
- * [score, id]. Run after SEARCH_THRESHOLD in the same transaction. CPF and NIS are looked up by
- * lookupStatement, never here.
- */
-export function searchStatement(q: SearchText, f: ListFilter, after: [number, string] | null, limit: number) {
-  const sql = new SqlBuilder();
-  const qRef = sql.param(q.text);
-  filtered(f, sql);
-  const cRef = sql.param(q.code);
-  const score = `CASE WHEN b.code = ${cRef}::text THEN 1::real
-                  ELSE greatest(word_similarity(immutable_unaccent(${qRef}::text), immutable_unaccent(b.full_name)),
-                                coalesce(word_similarity(immutable_unaccent(${qRef}::text), immutable_unaccent(b.social_name)), 0)) END`;
-  sql.where(`(immutable_unaccent(${qRef}::text) <% immutable_unaccent(b.full_name)
-               OR immutable_unaccent(${qRef}::text) <% immutable_unaccent(b.social_name)
-               OR b.code = ${cRef}::text)`);
-  const inner = `SELECT ${PUBLIC_COLUMNS}, ${score} AS score FROM beneficiaries b ${sql.whereClause()}`;
-  return sql.statement(rankedPage(sql, inner, after, limit));
-}
-
-/**
- * Lookup by CPF or NIS (11 digits): exact matches (score 1), listed like a search. Finding out whose CPF or
- * NIS it is counts as reading it, so the same statement writes a read_sensitive audit row per beneficiary
- * the page returns, or one row with row_id '-' when nobody matched (the lookup itself is recorded).
- */
-export function lookupStatement(
-  digits: string,
-  f: ListFilter,
-  after: [number, string] | null,
-  limit: number,
-  actorId: string,
-) {
-  const sql = new SqlBuilder();
-  const dRef = sql.param(digits);
-  filtered(f, sql).where(`(b.cpf = ${dRef}::text OR b.nis = ${dRef}::text)`);
-  const inner = `SELECT ${PUBLIC_COLUMNS}, 1::real AS score FROM beneficiaries b ${sql.whereClause()}`;
-  const actor = sql.param(actorId);
-  return sql.statement(`WITH hits AS (${rankedPage(sql, inner, after, limit)}),
-                     logged AS (INSERT INTO audit_log (table_name, row_id, action, user_id, changes)
-                                SELECT 'beneficiaries', h.id::text, 'read_sensitive', ${actor}::bigint, '{"lookup": "cpf_or_nis"}'::jsonb
-                                  FROM hits h
-                                UNION ALL
-                                SELECT 'beneficiaries', '-', 'read_sensitive', ${actor}::bigint, '{"lookup": "cpf_or_nis", "matches": 0}'::jsonb
-                                 WHERE NOT EXISTS (SELECT 1 FROM hits))
-                SELECT * FROM hits ORDER BY score DESC, id ASC`);
-}
-
-/** A keyset page: limit + 1 rows after the cursor's (sort value, id). Exported for the benchmark (same SQL). */
-export function listStatement(f: ListFilter, sort: SortKey, after: [string, string] | null, limit: number) {
-  const s = SORTS[sort];
-  const q = filtered(f);
-  if (after) q.where(s.after(q.param(after[0]), q.param(after[1])));
-  return q.statement(`SELECT ${PUBLIC_COLUMNS}, ${s.key} AS sort_value FROM beneficiaries b
-                      ${q.whereClause()} ORDER BY ${s.order} LIMIT ${q.param(limit + 1)}`);
-}
-
-export function createBeneficiariesRepository(db: Db) {
   return {
+    sensitiveFields,
+
+    /** GET of one record without sensitive data ($1 id). */
+    getPublic: {
+      name: 'beneficiaries-get',
+      text: `SELECT ${PUBLIC_COLUMNS}${vulnerabilitiesMasked ? '' : `, ${VULNERABILITIES_OF}`}, ${ENROLLMENTS_OF}
+               FROM beneficiaries b WHERE b.id = $1 AND b.deleted_at IS NULL`,
+    },
+    /** GET with sensitive data ($1 id, $2 actor): the read_sensitive audit row is written by the same statement. */
+    getSensitive: {
+      name: 'beneficiaries-get-sensitive',
+      text: `WITH found AS (SELECT b.id FROM beneficiaries b WHERE b.id = $1 AND b.deleted_at IS NULL),
+                  logged AS (INSERT INTO audit_log (table_name, row_id, action, user_id, changes)
+                             SELECT 'beneficiaries', found.id::text, 'read_sensitive', $2::bigint,
+                                    jsonb_build_object('fields', $3::text[])
+                               FROM found)
+             SELECT ${PUBLIC_COLUMNS}${masked.length ? `, ${list(masked, 'b')}` : ''}, ${VULNERABILITIES_OF}, ${ENROLLMENTS_OF}
+               FROM beneficiaries b JOIN found ON found.id = b.id`,
+    },
+
+    /** A keyset page: limit + 1 rows after the cursor's (sort value, id). */
+    list(f: ListFilter, sort: SortKey, after: [string, string] | null, limit: number) {
+      const s = SORTS[sort];
+      const q = filtered(f);
+      if (after) q.where(s.after(q.param(after[0]), q.param(after[1])));
+      return q.statement(`SELECT ${PUBLIC_COLUMNS}, ${s.key} AS sort_value FROM beneficiaries b
+                          ${q.whereClause()} ORDER BY ${s.order} LIMIT ${q.param(limit + 1)}`);
+    },
+
+    /**
+     * Search: word similarity of the query to the unaccented name or social name (typos tolerated; the trigram
+     * GIN indexes serve `<%`), or an exact code (score 1). Ranked by score, then id; the keyset cursor is
+     * [score, id]. Run after SEARCH_THRESHOLD in the same transaction. CPF and NIS are looked up by lookup,
+     * never here.
+     */
+    search(q: SearchText, f: ListFilter, after: [number, string] | null, limit: number) {
+      const sql = new SqlBuilder();
+      const qRef = sql.param(q.text);
+      filtered(f, sql);
+      const cRef = sql.param(q.code);
+      const score = `CASE WHEN b.code = ${cRef}::text THEN 1::real
+                      ELSE greatest(word_similarity(immutable_unaccent(${qRef}::text), immutable_unaccent(b.full_name)),
+                                    coalesce(word_similarity(immutable_unaccent(${qRef}::text), immutable_unaccent(b.social_name)), 0)) END`;
+      sql.where(`(immutable_unaccent(${qRef}::text) <% immutable_unaccent(b.full_name)
+                   OR immutable_unaccent(${qRef}::text) <% immutable_unaccent(b.social_name)
+                   OR b.code = ${cRef}::text)`);
+      const inner = `SELECT ${PUBLIC_COLUMNS}, ${score} AS score FROM beneficiaries b ${sql.whereClause()}`;
+      return sql.statement(rankedPage(sql, inner, after, limit));
+    },
+
+    /**
+     * Lookup by CPF or NIS (11 digits): exact matches (score 1), listed like a search. Finding out whose CPF or
+     * NIS it is counts as reading it, so the same statement writes a read_sensitive audit row per beneficiary
+     * the page returns, or one row with row_id '-' when nobody matched (the lookup itself is recorded).
+     */
+    lookup(digits: string, f: ListFilter, after: [number, string] | null, limit: number, actorId: string) {
+      const sql = new SqlBuilder();
+      const dRef = sql.param(digits);
+      filtered(f, sql).where(`(b.cpf = ${dRef}::text OR b.nis = ${dRef}::text)`);
+      const inner = `SELECT ${PUBLIC_COLUMNS}, 1::real AS score FROM beneficiaries b ${sql.whereClause()}`;
+      const actor = sql.param(actorId);
+      return sql.statement(`WITH hits AS (${rankedPage(sql, inner, after, limit)}),
+                         logged AS (INSERT INTO audit_log (table_name, row_id, action, user_id, changes)
+                                    SELECT 'beneficiaries', h.id::text, 'read_sensitive', ${actor}::bigint, '{"lookup": "cpf_or_nis"}'::jsonb
+                                      FROM hits h
+                                    UNION ALL
+                                    SELECT 'beneficiaries', '-', 'read_sensitive', ${actor}::bigint, '{"lookup": "cpf_or_nis", "matches": 0}'::jsonb
+                                     WHERE NOT EXISTS (SELECT 1 FROM hits))
+                    SELECT * FROM hits ORDER BY score DESC, id ASC`);
+    },
+  };
+}
+
+export type BeneficiaryStatements = ReturnType<typeof beneficiaryStatements>;
+
+export function createBeneficiariesRepository(db: Db, classification: Classification) {
+  const st = beneficiaryStatements(classification);
+  return {
+    /** What a sensitive read reveals (recorded with each read); named in the API's description. */
+    sensitiveFields: st.sensitiveFields,
+
     /** The record; with sensitive columns and vulnerabilities when `sensitive`, which also logs the read. */
     get: (id: string, o: { sensitive: boolean; actorId: string }, ex?: Executor) =>
       db.maybeOne<BeneficiaryRow>(
-        o.sensitive ? { ...GET_SENSITIVE, values: [id, o.actorId] } : { ...GET_PUBLIC, values: [id] },
+        o.sensitive
+          ? { ...st.getSensitive, values: [id, o.actorId, st.sensitiveFields] }
+          : { ...st.getPublic, values: [id] },
         ex,
       ),
 
     /** State needed to decide on a write: existence, version, status. Row-locked inside a transaction. */
     lockState: (id: string, ex: Executor) =>
-      db.maybeOne<{ id: string; version: number; status: string }>(
+      db.maybeOne<{ id: string; version: number; status: string; anonymised: boolean }>(
         {
           name: 'beneficiaries-lock',
-          text: 'SELECT id, version, status FROM beneficiaries WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
+          text: `SELECT id, version, status, anonymised_at IS NOT NULL AS anonymised
+                   FROM beneficiaries WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`,
           values: [id],
         },
         ex,
@@ -283,32 +318,25 @@ export function createBeneficiariesRepository(db: Db) {
       );
     },
 
-    /** Makes the organisation's zone visible to the birth-date trigger for this transaction. */
-    setTimezone: (tz: string, ex: Executor) =>
-      db.execute(
-        { name: 'set-org-timezone', text: "SELECT set_config('app.org_timezone', $1, true)", values: [tz] },
-        ex,
-      ),
-
     list: (f: ListFilter, sort: SortKey, after: [string, string] | null, limit: number, ex?: Executor) =>
-      db.many<ListRow & { sort_value: string }>(listStatement(f, sort, after, limit), ex),
+      db.many<ListRow & { sort_value: string }>(st.list(f, sort, after, limit), ex),
 
     /**
-     * Search by name, social name or code (see searchStatement). The threshold is set for this transaction
+     * Search by name, social name or code (see beneficiaryStatements). The threshold is set for this transaction
      * only.
      */
     search: async (q: SearchText, f: ListFilter, after: [number, string] | null, limit: number) =>
       db.transaction(
         async (tx) => {
           await db.execute(SEARCH_THRESHOLD, tx);
-          return db.many<ListRow & { score: number }>(searchStatement(q, f, after, limit), tx);
+          return db.many<ListRow & { score: number }>(st.search(q, f, after, limit), tx);
         },
         { readOnly: true },
       ),
 
-    /** CPF/NIS lookup; writes its audit rows in the same statement (see lookupStatement). */
+    /** CPF/NIS lookup; writes its audit rows in the same statement (see beneficiaryStatements). */
     lookup: (digits: string, f: ListFilter, after: [number, string] | null, limit: number, actorId: string) =>
-      db.many<ListRow & { score: number }>(lookupStatement(digits, f, after, limit, actorId)),
+      db.many<ListRow & { score: number }>(st.lookup(digits, f, after, limit, actorId)),
 
     listVulnerabilities: (ex?: Executor) =>
       db.many<{ id: string; code: string; name: string; description: string; active: boolean }>(

@@ -10,12 +10,13 @@ const tags = ['beneficiaries'];
 const read = { permission: 'beneficiaries:read' as const };
 const write = { permission: 'beneficiaries:write' as const };
 const archive = { permission: 'beneficiaries:archive' as const };
-const masking =
-  'cpf, nis, family_income, address_* and vulnerabilities are present only for holders of beneficiaries:read_sensitive; ' +
-  'each such read is recorded in the audit trail (action read_sensitive).';
 
 export function beneficiariesRoutes(app: FastifyInstance, service: BeneficiariesService) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  // Named from the column classification the app loaded (what is masked follows it).
+  const masking =
+    `${service.sensitiveFields.join(', ')} are present only for holders of beneficiaries:read_sensitive ` +
+    '(columns classified sensitive); each such read is recorded in the audit trail (action read_sensitive).';
 
   r.get(
     '/beneficiaries',

@@ -1,8 +1,7 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { DateString, Email, ID_PATTERN, Nullable, Timestamp, Version } from '../../platform/schemas.js';
 import { Page, PageQuery } from '../../platform/pagination.js';
 import { NIS_PATTERN } from '../../platform/documents.js';
-import type { BeneficiarySensitiveField } from '../../platform/sensitive-data.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Text = (max: number) => Type.String({ maxLength: max });
@@ -104,7 +103,7 @@ const EnrollmentSummary = Type.Object({
 });
 const NullableString = Nullable(Type.String());
 
-/** Without the sensitive properties: what everyone may see. */
+/** Without the fields the classification may mask: what everyone may see. */
 const publicProps = {
   id: Type.String(),
   code: Type.String(),
@@ -117,6 +116,7 @@ const publicProps = {
   status: Type.String(),
   status_reason: NullableString,
   archived_at: Nullable(Timestamp),
+  anonymised_at: Nullable(Timestamp),
   notes: NullableString,
   version: Type.Integer(),
   created_at: Timestamp,
@@ -124,26 +124,37 @@ const publicProps = {
   created_by: NullableString,
   updated_by: NullableString,
 };
-export const BeneficiaryListItem = Type.Object(publicProps);
 /**
- * One schema for both audiences: the sensitive properties are optional and the service only puts them in
- * the object for holders of beneficiaries:read_sensitive (the SQL does not even select them otherwise).
+ * The fields only holders of beneficiaries:read_sensitive receive: the columns classified sensitive
+ * (platform/sensitive-data.ts, read from the database) and her vulnerabilities. Optional, because the service
+ * leaves them out otherwise (the SQL does not even select them); the repository refuses to start when the
+ * classification masks a field this schema requires, and a test keeps this list equal to the classification.
  */
+const maskedProps = {
+  cpf: Type.Optional(NullableString),
+  nis: Type.Optional(NullableString),
+  address_street: Type.Optional(NullableString),
+  address_number: Type.Optional(NullableString),
+  address_complement: Type.Optional(NullableString),
+  address_neighbourhood: Type.Optional(NullableString),
+  address_city: Type.Optional(NullableString),
+  address_state: Type.Optional(NullableString),
+  address_postal_code: Type.Optional(NullableString),
+  family_income: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+  vulnerabilities: Type.Optional(Type.Array(VulnerabilityRef)),
+};
+/** Fields a response may leave out for a caller without beneficiaries:read_sensitive. */
+export const MASKABLE_FIELDS: ReadonlySet<string> = new Set(Object.keys(maskedProps));
+/** Every column the record shows (vulnerabilities and enrollments are relations). */
+export const RECORD_COLUMNS = [...Object.keys(publicProps), ...Object.keys(maskedProps)].filter(
+  (k) => k !== 'vulnerabilities',
+);
+
+export const BeneficiaryListItem = Type.Object(publicProps);
+/** One schema for both audiences: the masked properties are present only for holders of read_sensitive. */
 export const Beneficiary = Type.Object({
   ...publicProps,
-  ...({
-    cpf: Type.Optional(NullableString),
-    nis: Type.Optional(NullableString),
-    family_income: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
-    address_street: Type.Optional(NullableString),
-    address_number: Type.Optional(NullableString),
-    address_complement: Type.Optional(NullableString),
-    address_neighbourhood: Type.Optional(NullableString),
-    address_city: Type.Optional(NullableString),
-    address_state: Type.Optional(NullableString),
-    address_postal_code: Type.Optional(NullableString),
-    vulnerabilities: Type.Optional(Type.Array(VulnerabilityRef)),
-  } satisfies Record<BeneficiarySensitiveField, TSchema>), // exactly the platform's catalogue: the compiler checks
+  ...maskedProps,
   enrollments: Type.Optional(Type.Array(EnrollmentSummary)),
 });
 export const BeneficiaryPage = Page(BeneficiaryListItem);

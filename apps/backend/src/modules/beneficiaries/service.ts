@@ -56,12 +56,16 @@ export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepos
         `The beneficiary was changed by someone else (version ${row.version}, you sent ${version}); reload and retry`,
       );
     }
+    if (row.anonymised) throw conflict('The beneficiary was anonymised: her record can no longer change', 'anonymised');
     if (!allowArchived && row.status === 'archived')
       throw conflict('The beneficiary is archived; restore her first', 'archived');
     return row;
   }
 
   const service = {
+    /** The fields only holders of beneficiaries:read_sensitive receive (from the column classification). */
+    sensitiveFields: repo.sensitiveFields as readonly string[],
+
     async get(actor: Principal, id: string): Promise<BeneficiaryRow> {
       const sensitive = actor.permissions.has(READ_SENSITIVE);
       const row = await repo.get(id, { sensitive, actorId: actor.userId });
@@ -74,12 +78,11 @@ export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepos
       const vulns = v.vulnerabilities?.length ? await vulnerabilityIds(v.vulnerabilities) : [];
       const { id } = await db.transaction(
         async (tx) => {
-          if (v.birth_date) await repo.setTimezone(d.timezone, tx);
           const row = await repo.insert(v, actor.userId, tx);
           if (vulns.length) await repo.replaceVulnerabilities(row.id, vulns, actor.userId, tx);
           return row;
         },
-        { userId: actor.userId },
+        { userId: actor.userId, timezone: v.birth_date ? d.timezone : undefined },
       );
       return service.get(actor, id);
     },
@@ -95,11 +98,10 @@ export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepos
       await db.transaction(
         async (tx) => {
           await lockForWrite(tx, id, version);
-          if (rest.birth_date) await repo.setTimezone(d.timezone, tx);
           await repo.update(id, set, actor.userId, tx);
           if (vulns) await repo.replaceVulnerabilities(id, vulns, actor.userId, tx);
         },
-        { userId: actor.userId },
+        { userId: actor.userId, timezone: rest.birth_date ? d.timezone : undefined },
       );
       return service.get(actor, id);
     },
@@ -130,7 +132,11 @@ export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepos
     },
 
     async list(actor: Principal, q: ListBeneficiaries) {
-      if (q.neighbourhood && !actor.permissions.has(READ_SENSITIVE)) {
+      if (
+        q.neighbourhood &&
+        repo.sensitiveFields.includes('address_neighbourhood') &&
+        !actor.permissions.has(READ_SENSITIVE)
+      ) {
         throw forbidden(`Filtering by neighbourhood needs ${READ_SENSITIVE} (it reveals addresses)`);
       }
       if (q.created_from && q.created_to && q.created_from > q.created_to) {

@@ -36,13 +36,29 @@ export function createEnrollmentsRepository(db: Db) {
       );
     },
 
-    /** Beneficiary (not deleted) and project states, locked against concurrent archive / status change. */
+    /**
+     * Beneficiary (not deleted) and project states, locked against a concurrent archive, status or purpose change
+     * and consent revocation (which locks her row); and, when the project's purpose rests on consent, that purpose
+     * and whether she currently consents to it.
+     */
     parties: (beneficiaryId: string, projectId: string, ex: Executor) =>
-      db.maybeOne<{ beneficiary_status: string | null; project_status: string | null }>(
+      db.maybeOne<{
+        beneficiary_status: string | null;
+        project_status: string | null;
+        consent_purpose: string | null;
+        consent_purpose_name: string | null;
+        consented: boolean;
+      }>(
         {
           name: 'enrollments-parties',
           text: `SELECT (SELECT status FROM beneficiaries WHERE id = $1 AND deleted_at IS NULL FOR SHARE) AS beneficiary_status,
-                        (SELECT status FROM projects WHERE id = $2 FOR SHARE) AS project_status`,
+                        (SELECT status FROM projects WHERE id = $2 FOR SHARE) AS project_status,
+                        pp.code AS consent_purpose, pp.name AS consent_purpose_name,
+                        EXISTS (SELECT 1 FROM current_consents c
+                                 WHERE c.beneficiary_id = $1 AND c.purpose_code = pp.code AND c.granted) AS consented
+                   FROM (SELECT 1) AS one
+                   LEFT JOIN projects p ON p.id = $2
+                   LEFT JOIN processing_purposes pp ON pp.code = p.purpose_code AND pp.legal_basis = 'consent'`,
           values: [beneficiaryId, projectId],
         },
         ex,

@@ -17,6 +17,14 @@ export const TRANSITIONS: Record<Decision, { to: string; from: string[] }> = {
   complete: { to: 'completed', from: ['approved'] },
 };
 
+/** 409 naming the purpose the project serves, to which she has no current consent. */
+const consentRequired = (p: { code: string; name: string }) =>
+  conflict(
+    `The project's purpose "${p.name}" (${p.code}) rests on consent, and she has no current consent to it: record her consent first`,
+    'consent_required',
+    [{ path: 'body.beneficiary_id', message: `has no current consent to the purpose ${p.code}` }],
+  );
+
 export function createEnrollmentsService(d: { db: Db; repo: EnrollmentsRepository }) {
   const { db, repo } = d;
   const service = {
@@ -40,6 +48,7 @@ export function createEnrollmentsService(d: { db: Db; repo: EnrollmentsRepositor
 
     async create(actor: Principal, body: CreateEnrollment) {
       let id: string;
+      let purpose: { code: string; name: string } | null = null;
       try {
         ({ id } = await db.transaction(
           async (tx) => {
@@ -51,6 +60,10 @@ export function createEnrollmentsService(d: { db: Db; repo: EnrollmentsRepositor
             if (parties.beneficiary_status === 'archived') throw conflict('The beneficiary is archived', 'archived');
             if (parties.project_status === 'completed' || parties.project_status === 'cancelled') {
               throw conflict(`The project is ${parties.project_status}`, 'project_closed');
+            }
+            if (parties.consent_purpose) {
+              purpose = { code: parties.consent_purpose, name: parties.consent_purpose_name! };
+              if (!parties.consented) throw consentRequired(purpose);
             }
             return repo.insert(
               {
@@ -65,6 +78,9 @@ export function createEnrollmentsService(d: { db: Db; repo: EnrollmentsRepositor
           { userId: actor.userId },
         ));
       } catch (err) {
+        // The database holds the consent rule too (enrollments_check_parties): name the purpose here as well.
+        if (err instanceof DbError && err.constraint === 'enrollments_consent_required' && purpose)
+          throw consentRequired(purpose);
         if (err instanceof DbError && err.constraint === 'enrollments_beneficiary_id_project_id_key') {
           throw conflict('She already has a pending or approved enrolment in this project', 'already_enrolled', [
             { path: 'body.beneficiary_id', message: 'already has a live enrolment in the project' },

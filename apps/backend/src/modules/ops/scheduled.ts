@@ -8,6 +8,8 @@ import { DbError } from '../../platform/db.js';
 import { ScriptError } from '../../database/client.js';
 import { backup } from '../../database/backup/backup.js';
 import { verifyBackup } from '../../database/backup/verify.js';
+import { keyRing } from '../../database/backup/encryption.js';
+import { writeKey } from '../../database/backup/tools.js';
 import type { OpsRepository } from './repository.js';
 
 /** SQLSTATEs of amcheck's verdicts (index_corrupted, data_corrupted); anything else means "could not check". */
@@ -19,6 +21,9 @@ export function createScheduledOps(d: { db: Db; repo: OpsRepository; config: Con
   const { db, repo, config } = d;
   /** pg_dump needs a session of its own (an exported snapshot): the direct connection. */
   const directUrl = () => config.DIRECT_DATABASE_URL ?? config.DATABASE_URL!;
+  /** BACKUP_ENCRYPTION_KEY and BACKUP_PREVIOUS_KEYS, as `npm run backup` reads them. */
+  const keys = keyRing(config.BACKUP_ENCRYPTION_KEY, config.BACKUP_PREVIOUS_KEYS);
+  const plaintextRefused = config.NODE_ENV === 'production' && !config.BACKUP_ALLOW_PLAINTEXT;
 
   /** A statement that may outlast the pool's statement_timeout (ANALYZE, amcheck): its own limit, in a transaction. */
   const long = (fn: (tx: import('pg').PoolClient) => Promise<unknown>) =>
@@ -32,6 +37,7 @@ export function createScheduledOps(d: { db: Db; repo: OpsRepository; config: Con
       const m = await backup(directUrl(), {
         dir: config.backupDir,
         retentionDays: config.BACKUP_RETENTION_DAYS,
+        key: writeKey({ keys, plaintextRefused }, (line) => log.warn(line)),
         log: (line) => log.debug(line),
         signal,
       });
@@ -41,13 +47,14 @@ export function createScheduledOps(d: { db: Db; repo: OpsRepository; config: Con
         sha256: m.sha256,
         tables: Object.keys(m.tables).length,
         rows: Object.values(m.tables).reduce((a, b) => a + b, 0),
+        encrypted: m.encryption !== null,
         pruned: m.pruned,
       };
     },
 
     async restoreTest(signal: AbortSignal, log: FastifyBaseLogger) {
       const url = config.BACKUP_VERIFY_DATABASE_URL ?? directUrl();
-      const { file, problems } = await verifyBackup(url, config.backupDir, (line) => log.debug(line), signal);
+      const { file, problems } = await verifyBackup(url, config.backupDir, keys, (line) => log.debug(line), signal);
       if (problems.length)
         throw new ScriptError(
           `restore test of ${file}: ${problems.length} difference(s): ${problems.slice(0, REPORTED).join('; ')}`,

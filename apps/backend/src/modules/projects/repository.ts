@@ -7,7 +7,7 @@ import type { CreateProject, Project } from './schemas.js';
 export type ProjectRow = Static<typeof Project>;
 
 const COLUMNS = `p.id, p.name::text AS name, p.description, p.status, p.start_date, p.end_date, p.coordinator_id, u.name AS coordinator_name,
-  p.version, p.created_at, p.updated_at, p.created_by, p.updated_by`;
+  p.purpose_code, p.version, p.created_at, p.updated_at, p.created_by, p.updated_by`;
 const FROM = 'projects p JOIN users u ON u.id = p.coordinator_id';
 
 export function createProjectsRepository(db: Db) {
@@ -46,8 +46,9 @@ export function createProjectsRepository(db: Db) {
       db.one<{ id: string }>(
         {
           name: 'projects-insert',
-          text: `INSERT INTO projects (name, description, status, start_date, end_date, coordinator_id, created_by, updated_by)
-                 VALUES ($1, COALESCE($2, ''), COALESCE($3, 'planning'), $4, $5, $6, $7, $7) RETURNING id`,
+          text: `INSERT INTO projects (name, description, status, start_date, end_date, coordinator_id, purpose_code, created_by, updated_by)
+                 VALUES ($1, COALESCE($2, ''), COALESCE($3, 'planning'), $4, $5, $6, $8, $7, $7)
+                 RETURNING id`,
           values: [
             p.name.trim(),
             p.description ?? null,
@@ -56,6 +57,7 @@ export function createProjectsRepository(db: Db) {
             p.end_date,
             p.coordinator_id,
             actorId,
+            p.purpose_code ?? 'case_follow_up', // the body schema's default (the column's, for direct SQL)
           ],
         },
         ex,
@@ -67,7 +69,8 @@ export function createProjectsRepository(db: Db) {
           name: 'projects-update',
           text: `UPDATE projects SET name = COALESCE($2, name), description = COALESCE($3, description), status = COALESCE($4, status),
                         start_date = COALESCE($5, start_date), end_date = COALESCE($6, end_date),
-                        coordinator_id = COALESCE($7, coordinator_id), updated_by = $8, version = version + 1
+                        coordinator_id = COALESCE($7, coordinator_id), purpose_code = COALESCE($9, purpose_code),
+                        updated_by = $8, version = version + 1
                   WHERE id = $1 RETURNING id`,
           values: [
             id,
@@ -78,6 +81,7 @@ export function createProjectsRepository(db: Db) {
             p.end_date ?? null,
             p.coordinator_id ?? null,
             actorId,
+            p.purpose_code ?? null,
           ],
         },
         ex,

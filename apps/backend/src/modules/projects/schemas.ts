@@ -13,6 +13,7 @@ export const Project = Type.Object({
   end_date: Type.String(),
   coordinator_id: Type.String(),
   coordinator_name: Type.String(),
+  purpose_code: Type.String({ description: 'the processing purpose it serves (GET /privacy/purposes)' }),
   version: Type.Integer(),
   created_at: Timestamp,
   updated_at: Timestamp,
@@ -20,6 +21,15 @@ export const Project = Type.Object({
   updated_by: Nullable(Type.String()),
 });
 export const ProjectPage = Page(Project);
+
+const purposeCode = (extra: { default?: string } = {}) =>
+  Type.String({
+    pattern: '^[a-z][a-z0-9_]{1,49}$',
+    maxLength: 50,
+    description:
+      'the processing purpose it serves (GET /privacy/purposes); enrolling into a project whose purpose rests on consent needs her current consent to it',
+    ...extra,
+  });
 
 export const CreateProjectBody = Type.Object(
   {
@@ -29,13 +39,18 @@ export const CreateProjectBody = Type.Object(
     start_date: DateString,
     end_date: DateString,
     coordinator_id: Id,
+    purpose_code: Type.Optional(purposeCode({ default: 'case_follow_up' })),
   },
   { additionalProperties: false },
 );
 export type CreateProject = Static<typeof CreateProjectBody>;
 
 export const UpdateProjectBody = Type.Object(
-  { ...Type.Partial(CreateProjectBody).properties, version: Type.Optional(Version) },
+  {
+    ...Type.Partial(CreateProjectBody).properties,
+    purpose_code: Type.Optional(purposeCode()),
+    version: Type.Optional(Version),
+  },
   { additionalProperties: false, minProperties: 1 },
 );
 export type UpdateProject = Static<typeof UpdateProjectBody>;
