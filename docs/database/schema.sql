@@ -2278,6 +2278,54 @@ CREATE TABLE public.change_events (
 COMMENT ON TABLE public.change_events IS 'Outbox of changes to business tables, written by triggers; no personal values (docs/realtime.md)';
 
 --
+-- Name: COLUMN change_events.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.change_events.id IS 'operational: key, in write order';
+
+--
+-- Name: COLUMN change_events.txid; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.change_events.txid IS 'operational: writing transaction; with id, the position';
+
+--
+-- Name: COLUMN change_events.topic; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.change_events.topic IS 'operational: table of the changed row';
+
+--
+-- Name: COLUMN change_events.row_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.change_events.row_id IS 'operational: key of the changed row';
+
+--
+-- Name: COLUMN change_events.action; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.change_events.action IS 'operational: insert, update, delete or a status verb';
+
+--
+-- Name: COLUMN change_events.user_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.change_events.user_id IS 'operational: acting staff user';
+
+--
+-- Name: COLUMN change_events.changed_columns; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.change_events.changed_columns IS 'operational: names (never values) of the changed columns';
+
+--
+-- Name: COLUMN change_events.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.change_events.created_at IS 'operational: when';
+
+--
 -- Name: change_events_id_seq; Type: SEQUENCE; Schema: public; Owner: -
 --
 
@@ -2302,6 +2350,36 @@ CREATE TABLE public.change_feed (
     pruned_at timestamp with time zone,
     CONSTRAINT change_feed_singleton_check CHECK (singleton)
 );
+
+--
+-- Name: COLUMN change_feed.singleton; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.change_feed.singleton IS 'operational: the one row';
+
+--
+-- Name: COLUMN change_feed.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.change_feed.id IS 'operational: names the Redis channel of this database''s feed';
+
+--
+-- Name: COLUMN change_feed.pruned_txid; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.change_feed.pruned_txid IS 'operational: pruning mark (transaction)';
+
+--
+-- Name: COLUMN change_feed.pruned_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.change_feed.pruned_id IS 'operational: pruning mark (event id)';
+
+--
+-- Name: COLUMN change_feed.pruned_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.change_feed.pruned_at IS 'operational: last pruning';
 
 --
 -- Name: consents; Type: TABLE; Schema: public; Owner: -
@@ -2696,6 +2774,36 @@ CREATE TABLE public.event_tickets (
     CONSTRAINT event_tickets_expires_at_check CHECK ((expires_at > created_at)),
     CONSTRAINT event_tickets_token_hash_check CHECK ((length(token_hash) = 32))
 );
+
+--
+-- Name: COLUMN event_tickets.token_hash; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.event_tickets.token_hash IS 'sensitive: SHA-256 of a single-use stream ticket';
+
+--
+-- Name: COLUMN event_tickets.session_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.event_tickets.session_id IS 'operational: session the ticket was issued to';
+
+--
+-- Name: COLUMN event_tickets.role; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.event_tickets.role IS 'operational: role at issue';
+
+--
+-- Name: COLUMN event_tickets.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.event_tickets.created_at IS 'operational: issued';
+
+--
+-- Name: COLUMN event_tickets.expires_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.event_tickets.expires_at IS 'operational: expiry (60 s after issue)';
 
 --
 -- Name: job_runs; Type: TABLE; Schema: public; Owner: -
@@ -6717,6 +6825,7 @@ ALTER TABLE ONLY public.workshops
 -- 202612011004 drop_password_resets_user_idx
 -- 202612011200 enrolment_and_participant_states
 -- 202612021000 change_events
+-- 202612021001 change_feed_classification
 -- 202612021100 job_queue
 -- 202612021101 job_runs
 -- 202612021102 maintenance_functions

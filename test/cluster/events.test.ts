@@ -3,6 +3,7 @@
 // client resuming elsewhere misses nothing; a broken Redis subscription is caught up from the outbox.
 import t from 'tap';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { signIn, startInstances, type Instance } from '../helpers/instances.js';
 import { startPrivateRedis } from '../helpers/redis.js';
 import { sseClient, type FeedClient } from '../helpers/events.js';
@@ -25,9 +26,32 @@ const rows = (c: FeedClient) => c.events.map((e) => e.row_id);
 t.test('three instances: every client sees every write, and the relay can die', async (t) => {
   const redis = await startPrivateRedis();
   t.teardown(() => redis.stop());
-  const { instances } = await startInstances(t, 3, { env: { REDIS_URL: redis.url, EVENTS_POLL_MS: '200' } });
+  const { instances, database } = await startInstances(t, 3, {
+    env: { REDIS_URL: redis.url, EVENTS_POLL_MS: '200' },
+  });
   await waitFor(() => instances.filter(leads).length === 1, { what: 'one relay leading', timeout: 10_000 });
   t.equal(instances.filter(leads).length, 1, 'exactly one instance leads');
+
+  // One LISTEN for the deployment: the other relays wait on the advisory lock (they LISTEN only once they lead).
+  const relays = async () => {
+    const db = new pg.Client({ connectionString: database.url });
+    await db.connect();
+    try {
+      return (
+        await db.query<{ waiting: boolean }>(
+          `SELECT wait_event_type = 'Lock' AND wait_event = 'advisory' AS waiting FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name LIKE '%-relay'`,
+        )
+      ).rows.map((r) => r.waiting);
+    } finally {
+      await db.end();
+    }
+  };
+  await waitFor(async () => (await relays()).filter(Boolean).length === 2, {
+    what: 'two relays queued on the lock',
+    interval: 200,
+  });
+  t.same((await relays()).sort(), [false, true, true], 'three relay connections: one leads, two wait on the lock');
 
   const session = await signIn(instances[0]!);
   const me = JSON.parse((await instances[0]!.request('GET', '/api/v1/auth/me', { headers: session.headers })).body);

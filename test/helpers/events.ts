@@ -3,17 +3,11 @@
 import { EventSource } from 'eventsource';
 import { io, type Socket } from 'socket.io-client';
 import type { Test } from 'tap';
+import type { ChangeEvent } from '../../apps/backend/src/modules/events/index.js';
 import { waitFor } from './wait.js';
 
-export interface FeedEvent {
-  position: string;
-  topic: string;
-  row_id: string;
-  action: string;
-  user_id: string | null;
-  changed_columns: string[] | null;
-  created_at: string;
-}
+/** An event as the client receives it: the module's ChangeEvent, as JSON. */
+export type FeedEvent = ChangeEvent;
 
 export interface FeedClient {
   /** Change events received, in order. */

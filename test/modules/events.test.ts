@@ -9,9 +9,9 @@ import { waitFor } from '../helpers/wait.js';
 import { setupProject } from './case-fixtures.js';
 import type { EventsService } from '../../apps/backend/src/modules/events/index.js';
 
-async function listening(t: Test, env: Record<string, string> = {}) {
+async function listening(t: Test, env: Record<string, string> = {}, o: { redis?: false } = {}) {
   let events!: EventsService;
-  const ctx = await buildTestApp(t, { env, extendApi: (api) => (events = api.events) });
+  const ctx = await buildTestApp(t, { env, ...o, extendApi: (api) => (events = api.events) });
   await ctx.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = ctx.app.server.address() as { port: number };
   return { ctx, events, url: `http://127.0.0.1:${port}` };
@@ -61,6 +61,19 @@ t.test('a write reaches a subscribed client, with ids and column names only', as
   t.equal(archived!.action, 'archive', 'a status change is named by its verb');
   t.ok(archived!.changed_columns!.includes('status'));
   t.ok(updated!.position < archived!.position);
+});
+
+t.test('without Redis (development, one instance) the instance relay delivers locally', async (t) => {
+  const { ctx, url, events } = await listening(t, {}, { redis: false });
+  t.equal(ctx.redis, null, 'no Redis');
+  const boss = await admin(ctx);
+  const client = sseClient(t, url, boss.access_token);
+  await client.ready;
+  await waitFor(() => events.status().leading, { what: 'the local relay leading' });
+  const b = await post(ctx, boss, '/beneficiaries', { full_name: 'Sem Redis' });
+  const [got] = await client.waitForEvents(1);
+  t.equal(brief(got!), `beneficiaries/${b.id}/insert`);
+  t.equal(events.status().subscribed, false, 'delivered by the local relay, not through a subscription');
 });
 
 t.test('resume after a disconnect delivers exactly the missed events, in order', async (t) => {

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { createTestDatabase } from '../helpers/db.js';
+import { sseClient } from '../helpers/events.js';
 import { testRedisUrl } from '../helpers/redis.js';
 import { REPO, TEST_ADMIN } from '../setup/paths.js';
 import { waitFor } from '../helpers/wait.js';
@@ -69,6 +70,17 @@ t.test('the compiled server', async (t) => {
       body: { current_password: TEST_ADMIN.password, new_password: 'password1234' },
     });
     t.equal(weak.status, 422, 'a common password is refused');
+    // The change feed (socket.io and the relay included) runs compiled: a write reaches a live client.
+    const client = sseClient(t, `http://127.0.0.1:${port}`, token);
+    await client.ready;
+    const created = await request(port, 'POST', '/api/v1/beneficiaries', {
+      headers: { authorization: `Bearer ${token}` },
+      body: { full_name: 'Compiled Feed' },
+    });
+    t.equal(created.status, 201);
+    const [event] = await client.waitForEvents(1);
+    t.match(event, { topic: 'beneficiaries', row_id: (JSON.parse(created.body) as { id: string }).id });
+    client.close();
     t.equal(await stop(server), 0, 'exit code 0');
     // The log is written in blocks (at least every second) and flushed on shutdown: every line is there now.
     t.match(

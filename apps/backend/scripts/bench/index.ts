@@ -1,9 +1,10 @@
 // npm run bench [-- scenario ...]: every figure the issues ask for, measured side by side in one run.
-// Scenarios: http, platform, auth, reports, startup, migrations, beneficiaries, seeds, jobs (default: all).
+// Scenarios: http, platform, auth, events, reports, startup, migrations, beneficiaries, seeds, jobs (default: all).
 // HTTP is measured one way only: wrk in its own process against servers in their own processes (wrk.ts).
 import os from 'node:os';
 import { table, type Row } from './compare.js';
 import { inProcessApp, startBenchEnv } from './env.js';
+import { benchEvents } from './events.js';
 import { benchHttp, stagingData } from './http.js';
 import { benchReports } from './reports.js';
 import { summariseProfiles } from './profile.js';
@@ -12,7 +13,18 @@ import { openStage, type Stage } from './stage.js';
 import { benchStartup } from './startup.js';
 
 const log = (line: string) => console.log(line);
-const all = ['http', 'platform', 'auth', 'reports', 'startup', 'migrations', 'beneficiaries', 'seeds', 'jobs'];
+const all = [
+  'http',
+  'platform',
+  'auth',
+  'events',
+  'reports',
+  'startup',
+  'migrations',
+  'beneficiaries',
+  'seeds',
+  'jobs',
+];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => !all.includes(w));
 if (unknown.length) {
@@ -26,12 +38,13 @@ const rows: Row[] = [];
 let stage: Stage | null = null;
 try {
   log(`# Acolhe benchmarks — ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} cores`);
-  if (run('http') || run('platform') || run('auth') || run('reports')) {
+  if (run('http') || run('platform') || run('auth') || run('events') || run('reports')) {
     if (run('http') || run('reports')) await stagingData(env);
     stage = await openStage(env);
     if (run('http')) rows.push(...(await benchHttp(env, stage)));
     if (run('platform')) rows.push(...(await benchSelectOne(env, stage)));
     if (run('auth')) rows.push(...(await benchAuth(env, stage)));
+    if (run('events')) rows.push(...(await benchEvents(env, stage)));
     if (run('reports')) rows.push(...(await benchReports(env, stage)));
     await stage.close();
     if (stage.profileDir) summariseProfiles(stage.profileDir, log);

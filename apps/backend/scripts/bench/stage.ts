@@ -49,6 +49,8 @@ export async function openStage(env: BenchEnv) {
     // The login measurement sends thousands of sign-ins from one address: above the per-address limit for
     // unauthenticated requests (300 a minute), which would answer 429. Authenticated requests never count.
     ANONYMOUS_MAX_PER_IP: '1000000',
+    // The events scenario follows the feed with 1,000 streams of one user (the default allows 20 per user).
+    EVENTS_MAX_STREAMS_PER_USER: '2000',
   };
   const procs: { stop(): Promise<void> }[] = [];
   const profileDir = process.env.BENCH_PROFILE ? path.join(env.dir, 'profiles') : null;

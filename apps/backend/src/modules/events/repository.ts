@@ -64,7 +64,8 @@ const READ = (where: string, after: { txid: string; id: string }, limit: string)
          h.txid::text AS head_txid, h.id AS head_id, mark.txid::text AS pruned_txid, mark.id AS pruned_id,
          (${after.txid}::xid8, ${after.id}::bigint) < (mark.txid, mark.id) AS pruned,
          ${after.txid}::xid8 >= (SELECT xmax FROM snap) AS future,
-         EXISTS (SELECT 1 FROM change_events e WHERE e.txid >= (SELECT xmin FROM snap)) AS held_back
+         -- max() reads one end of the primary key; an EXISTS over txid >= xmin would scan the whole table.
+         COALESCE((SELECT max(e.txid) FROM change_events e) >= (SELECT xmin FROM snap), false) AS held_back
     FROM change_feed w
     -- A mark this cluster never handed out (the database restored into another cluster) marks nothing.
     CROSS JOIN LATERAL (SELECT CASE WHEN w.pruned_txid < (SELECT xmax FROM snap) THEN w.pruned_txid ELSE '0' END AS txid,
