@@ -6,6 +6,7 @@ import { buildTestApp, type TestContext } from '../helpers/app.js';
 import { admin } from '../helpers/auth.js';
 import { waitFor } from '../helpers/wait.js';
 import { createReportFixture } from './report-fixtures.js';
+import { newBeneficiary } from './case-fixtures.js';
 import { REFRESH_LOCK_KEY } from '../../apps/backend/src/modules/reports/index.js';
 
 /** Only the modules' schedules, every minute, evaluated every second. */
@@ -17,6 +18,7 @@ const EVERY_MINUTE = {
   MAINTENANCE_SCHEDULE: 'off',
   PRUNE_SCHEDULE: 'off',
   REPORTS_REFRESH_SCHEDULE: '* * * * *',
+  PRIVACY_RETENTION_SCHEDULE: '* * * * *',
 };
 
 interface RunRow {
@@ -83,3 +85,36 @@ t.test(
     t.same(byUser, { trigger: 'user', requested_by: boss.id }, 'a manual run is the requesting user’s refresh');
   },
 );
+
+t.test('privacy.retention: the schedule runs the real runRetention: who is past retention is anonymised', async (t) => {
+  const ctx = await buildTestApp(t, { env: EVERY_MINUTE });
+  const boss = await admin(ctx);
+  // Archived six years ago with no purpose but case follow-up (60 months): past retention. One still active.
+  const past = await newBeneficiary(ctx, boss, 'Arquivada Há Seis Anos');
+  const archived = await ctx.app.inject({
+    method: 'POST',
+    url: `/api/v1/beneficiaries/${past}/archive`,
+    headers: boss.headers,
+    payload: { reason: 'Encerrou o acompanhamento' },
+  });
+  t.equal(archived.statusCode, 200, archived.body);
+  await ctx.db.execute({
+    text: "UPDATE beneficiaries SET archived_at = now() - interval '6 years' WHERE id = $1",
+    values: [past],
+  });
+  const active = await newBeneficiary(ctx, boss, 'Ativa');
+
+  const scheduled = await finishedRun(ctx, 'privacy.retention', 'schedule');
+  t.equal(scheduled.status, 'succeeded', scheduled.error ?? '');
+  t.same(scheduled.summary, { anonymised: 1, held: 0 }, 'counts only in the run history');
+  const rows = await ctx.db.many<{ id: string; anonymised: boolean; full_name: string }>({
+    text: 'SELECT id, anonymised_at IS NOT NULL AS anonymised, full_name FROM beneficiaries WHERE id = ANY($1) ORDER BY id',
+    values: [[past, active]],
+  });
+  t.match(rows, [
+    { id: past, anonymised: true },
+    { id: active, anonymised: false, full_name: 'Ativa' },
+  ]);
+  t.not(rows[0]!.full_name, 'Arquivada Há Seis Anos', 'her name is gone');
+  t.notMatch(JSON.stringify(scheduled), /Arquivada/, 'no name in the run history');
+});

@@ -213,6 +213,10 @@ export const ConfigSchema = Type.Object({
     'pruning (expired sessions and reset tokens, change events past retention, old job runs and deliveries)',
   ),
   REPORTS_REFRESH_SCHEDULE: Cron('40 * * * *', 'the refresh of the report views (reports.refresh)'),
+  PRIVACY_RETENTION_SCHEDULE: Cron(
+    '0 5 2 * *',
+    'retention (privacy.retention): anonymise everyone whose retention period has ended',
+  ),
   BACKUP_VERIFY_DATABASE_URL: OptUrl(
     PG,
     'server and role (allowed to CREATE DATABASE) where the restore test restores the newest backup into a scratch database; defaults to DIRECT_DATABASE_URL, then DATABASE_URL',

@@ -91,9 +91,25 @@ async function schedules(app: FastifyInstance) {
       }
     },
   });
+  jobs.define({
+    name: 'privacy.retention',
+    description:
+      "the privacy module's retention: anonymises, in batches, everyone archived longer than her purposes' longest retention (open data-subject requests hold her)",
+    schedule: config.PRIVACY_RETENTION_SCHEDULE,
+    scheduleVariable: 'PRIVACY_RETENTION_SCHEDULE',
+    timeoutSeconds: 4 * 3600,
+    retryLimit: 2,
+    retryDelaySeconds: 600,
+    concurrency: 1,
+    handler: async ({ log }) => {
+      // Its lines name codes and ids, never a person (docs/privacy.md).
+      const r = await app.privacy.runRetention({ dryRun: false, log: (line) => log.info(line) });
+      return { anonymised: r.anonymised.length, held: r.held.length };
+    },
+  });
 }
 
 export default fp(schedules, {
   name: 'schedules',
-  dependencies: ['jobs', 'ops', 'auth', 'events', 'webhooks', 'reports'],
+  dependencies: ['jobs', 'ops', 'auth', 'events', 'webhooks', 'reports', 'privacy'],
 });
