@@ -4,7 +4,7 @@
 // (the only LISTEN connection of the deployment), reads after each NOTIFY or every EVENTS_POLL_MS, and hands each
 // batch to `publish`. When the leader dies its connection closes, PostgreSQL releases the lock and the next
 // instance in the queue leads at once; it starts from its own hub's position, so nothing is skipped (the hubs
-// drop what they already have). docs/adr/0006-change-feed-ordering-and-relay.md.
+// drop what they already have). docs/adr/0007-change-feed-ordering-and-relay.md.
 import pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Position } from './position.js';
