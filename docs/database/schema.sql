@@ -2806,6 +2806,88 @@ COMMENT ON COLUMN public.event_tickets.created_at IS 'operational: issued';
 COMMENT ON COLUMN public.event_tickets.expires_at IS 'operational: expiry (60 s after issue)';
 
 --
+-- Name: feature_flags; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.feature_flags (
+    key text NOT NULL,
+    enabled boolean NOT NULL,
+    roles text[] DEFAULT '{}'::text[] NOT NULL,
+    user_ids bigint[] DEFAULT '{}'::bigint[] NOT NULL,
+    percentage smallint DEFAULT 0 NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by bigint,
+    updated_by bigint,
+    CONSTRAINT feature_flags_key_check CHECK ((key ~ '^[a-z][a-z0-9_]{0,62}$'::text)),
+    CONSTRAINT feature_flags_percentage_check CHECK (((percentage >= 0) AND (percentage <= 100))),
+    CONSTRAINT feature_flags_roles_check CHECK (((cardinality(roles) <= 100) AND (array_position(roles, NULL::text) IS NULL))),
+    CONSTRAINT feature_flags_user_ids_check CHECK (((cardinality(user_ids) <= 1000) AND (array_position(user_ids, NULL::bigint) IS NULL))),
+    CONSTRAINT feature_flags_version_check CHECK ((version >= 1))
+);
+
+--
+-- Name: COLUMN feature_flags.key; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.feature_flags.key IS 'operational: flag name, from the registry in code';
+
+--
+-- Name: COLUMN feature_flags.enabled; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.feature_flags.enabled IS 'operational: false switches the flag off for everyone';
+
+--
+-- Name: COLUMN feature_flags.roles; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.feature_flags.roles IS 'operational: roles the flag is on for';
+
+--
+-- Name: COLUMN feature_flags.user_ids; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.feature_flags.user_ids IS 'operational: staff users the flag is on for';
+
+--
+-- Name: COLUMN feature_flags.percentage; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.feature_flags.percentage IS 'operational: share of staff users the flag is on for';
+
+--
+-- Name: COLUMN feature_flags.version; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.feature_flags.version IS 'operational: optimistic-concurrency version';
+
+--
+-- Name: COLUMN feature_flags.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.feature_flags.created_at IS 'operational: row created';
+
+--
+-- Name: COLUMN feature_flags.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.feature_flags.updated_at IS 'operational: row last changed';
+
+--
+-- Name: COLUMN feature_flags.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.feature_flags.created_by IS 'operational: staff user who created the row';
+
+--
+-- Name: COLUMN feature_flags.updated_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.feature_flags.updated_by IS 'operational: staff user who last changed the row';
+
+--
 -- Name: job_runs; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2928,6 +3010,82 @@ ALTER TABLE public.job_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
+
+--
+-- Name: organisation_logo; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.organisation_logo (
+    id smallint DEFAULT 1 NOT NULL,
+    content bytea NOT NULL,
+    content_type text NOT NULL,
+    sha256 text NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by bigint,
+    updated_by bigint,
+    CONSTRAINT organisation_logo_content_check CHECK (((octet_length(content) >= 1) AND (octet_length(content) <= 262144))),
+    CONSTRAINT organisation_logo_content_type_check CHECK ((content_type = ANY (ARRAY['image/png'::text, 'image/jpeg'::text]))),
+    CONSTRAINT organisation_logo_id_check CHECK ((id = 1)),
+    CONSTRAINT organisation_logo_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT organisation_logo_signature_check CHECK ((((content_type = 'image/png'::text) AND (SUBSTRING(content FROM 1 FOR 8) = '\x89504e470d0a1a0a'::bytea)) OR ((content_type = 'image/jpeg'::text) AND (SUBSTRING(content FROM 1 FOR 3) = '\xffd8ff'::bytea)))),
+    CONSTRAINT organisation_logo_version_check CHECK ((version >= 1))
+);
+
+--
+-- Name: COLUMN organisation_logo.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organisation_logo.id IS 'operational: the single row';
+
+--
+-- Name: COLUMN organisation_logo.content; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organisation_logo.content IS 'sensitive: logo image bytes (not personal; kept out of audit_log)';
+
+--
+-- Name: COLUMN organisation_logo.content_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organisation_logo.content_type IS 'operational: image/png or image/jpeg, from the bytes';
+
+--
+-- Name: COLUMN organisation_logo.sha256; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organisation_logo.sha256 IS 'operational: SHA-256 of the image';
+
+--
+-- Name: COLUMN organisation_logo.version; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organisation_logo.version IS 'operational: optimistic-concurrency version';
+
+--
+-- Name: COLUMN organisation_logo.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organisation_logo.created_at IS 'operational: row created';
+
+--
+-- Name: COLUMN organisation_logo.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organisation_logo.updated_at IS 'operational: row last changed';
+
+--
+-- Name: COLUMN organisation_logo.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organisation_logo.created_by IS 'operational: staff user who created the row';
+
+--
+-- Name: COLUMN organisation_logo.updated_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organisation_logo.updated_by IS 'operational: staff user who last changed the row';
 
 --
 -- Name: password_resets; Type: TABLE; Schema: public; Owner: -
@@ -3828,6 +3986,66 @@ COMMENT ON COLUMN public.sessions.user_agent IS 'personal: browser of the staff 
 --
 
 COMMENT ON COLUMN public.sessions.ip IS 'personal: client address of the staff user';
+
+--
+-- Name: settings; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.settings (
+    key text NOT NULL,
+    value jsonb NOT NULL,
+    version integer NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by bigint,
+    updated_by bigint,
+    CONSTRAINT settings_color_check CHECK (((key !~~ '%\_color'::text) OR ((value #>> '{}'::text[]) ~ '^#[0-9a-f]{6}$'::text))),
+    CONSTRAINT settings_key_check CHECK ((key ~ '^[a-z][a-z0-9_]{0,62}$'::text)),
+    CONSTRAINT settings_value_check CHECK (((jsonb_typeof(value) = ANY (ARRAY['string'::text, 'number'::text, 'boolean'::text, 'null'::text])) AND (octet_length((value)::text) <= 4096))),
+    CONSTRAINT settings_version_check CHECK ((version >= 1))
+);
+
+--
+-- Name: COLUMN settings.key; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.settings.key IS 'operational: setting name, from the registry in code';
+
+--
+-- Name: COLUMN settings.value; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.settings.value IS 'operational: the organisation''s value (branding, contact details, staff notice)';
+
+--
+-- Name: COLUMN settings.version; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.settings.version IS 'operational: settings revision that last wrote the value';
+
+--
+-- Name: COLUMN settings.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.settings.created_at IS 'operational: row created';
+
+--
+-- Name: COLUMN settings.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.settings.updated_at IS 'operational: row last changed';
+
+--
+-- Name: COLUMN settings.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.settings.created_by IS 'operational: staff user who created the row';
+
+--
+-- Name: COLUMN settings.updated_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.settings.updated_by IS 'operational: staff user who last changed the row';
 
 --
 -- Name: users; Type: TABLE; Schema: public; Owner: -
@@ -4889,11 +5107,25 @@ ALTER TABLE ONLY public.event_tickets
     ADD CONSTRAINT event_tickets_pkey PRIMARY KEY (token_hash);
 
 --
+-- Name: feature_flags feature_flags_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.feature_flags
+    ADD CONSTRAINT feature_flags_pkey PRIMARY KEY (key);
+
+--
 -- Name: job_runs job_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.job_runs
     ADD CONSTRAINT job_runs_pkey PRIMARY KEY (id);
+
+--
+-- Name: organisation_logo organisation_logo_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.organisation_logo
+    ADD CONSTRAINT organisation_logo_pkey PRIMARY KEY (id);
 
 --
 -- Name: password_resets password_resets_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -4985,6 +5217,13 @@ ALTER TABLE ONLY public.sessions
 
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_refresh_token_hash_key UNIQUE (refresh_token_hash);
+
+--
+-- Name: settings settings_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.settings
+    ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
 
 --
 -- Name: users users_email_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -5613,6 +5852,18 @@ CREATE INDEX event_tickets_expires_at_idx ON public.event_tickets USING btree (e
 CREATE INDEX event_tickets_session_idx ON public.event_tickets USING btree (session_id);
 
 --
+-- Name: feature_flags_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX feature_flags_created_by_idx ON public.feature_flags USING btree (created_by);
+
+--
+-- Name: feature_flags_updated_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX feature_flags_updated_by_idx ON public.feature_flags USING btree (updated_by);
+
+--
 -- Name: job_runs_job_name_started_at_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5629,6 +5880,18 @@ CREATE INDEX job_runs_running_idx ON public.job_runs USING btree (heartbeat_at) 
 --
 
 CREATE INDEX job_runs_started_at_idx ON public.job_runs USING btree (started_at);
+
+--
+-- Name: organisation_logo_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX organisation_logo_created_by_idx ON public.organisation_logo USING btree (created_by);
+
+--
+-- Name: organisation_logo_updated_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX organisation_logo_updated_by_idx ON public.organisation_logo USING btree (updated_by);
 
 --
 -- Name: password_resets_user_id_key; Type: INDEX; Schema: public; Owner: -
@@ -5725,6 +5988,18 @@ CREATE INDEX sessions_previous_token_hash_idx ON public.sessions USING btree (pr
 --
 
 CREATE INDEX sessions_user_active_idx ON public.sessions USING btree (user_id) WHERE (revoked_at IS NULL);
+
+--
+-- Name: settings_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX settings_created_by_idx ON public.settings USING btree (created_by);
+
+--
+-- Name: settings_updated_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX settings_updated_by_idx ON public.settings USING btree (updated_by);
 
 --
 -- Name: users_name_trgm_idx; Type: INDEX; Schema: public; Owner: -
@@ -6033,6 +6308,30 @@ CREATE TRIGGER enrollments_check_transition BEFORE INSERT OR UPDATE OF status ON
 CREATE TRIGGER enrollments_set_updated_at BEFORE UPDATE ON public.enrollments FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 --
+-- Name: feature_flags feature_flags_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER feature_flags_audit AFTER INSERT OR DELETE OR UPDATE ON public.feature_flags FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('key');
+
+--
+-- Name: feature_flags feature_flags_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER feature_flags_set_updated_at BEFORE UPDATE ON public.feature_flags FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+--
+-- Name: organisation_logo organisation_logo_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER organisation_logo_audit AFTER INSERT OR DELETE OR UPDATE ON public.organisation_logo FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('id');
+
+--
+-- Name: organisation_logo organisation_logo_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER organisation_logo_set_updated_at BEFORE UPDATE ON public.organisation_logo FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+--
 -- Name: privacy_notices privacy_notices_append_only; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -6121,6 +6420,18 @@ CREATE TRIGGER sessions_change_event AFTER UPDATE OF revoked_at ON public.sessio
 --
 
 CREATE TRIGGER sessions_change_event_delete AFTER DELETE ON public.sessions FOR EACH ROW WHEN ((old.revoked_at IS NULL)) EXECUTE FUNCTION public.record_change_event('id');
+
+--
+-- Name: settings settings_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER settings_audit AFTER INSERT OR DELETE OR UPDATE ON public.settings FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('key');
+
+--
+-- Name: settings settings_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER settings_set_updated_at BEFORE UPDATE ON public.settings FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 --
 -- Name: users users_audit; Type: TRIGGER; Schema: public; Owner: -
@@ -6578,11 +6889,39 @@ ALTER TABLE ONLY public.event_tickets
     ADD CONSTRAINT event_tickets_session_id_fkey FOREIGN KEY (session_id) REFERENCES public.sessions(id) ON DELETE CASCADE;
 
 --
+-- Name: feature_flags feature_flags_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.feature_flags
+    ADD CONSTRAINT feature_flags_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: feature_flags feature_flags_updated_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.feature_flags
+    ADD CONSTRAINT feature_flags_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
 -- Name: job_runs job_runs_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.job_runs
     ADD CONSTRAINT job_runs_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: organisation_logo organisation_logo_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.organisation_logo
+    ADD CONSTRAINT organisation_logo_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: organisation_logo organisation_logo_updated_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.organisation_logo
+    ADD CONSTRAINT organisation_logo_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES public.users(id) ON DELETE SET NULL;
 
 --
 -- Name: password_resets password_resets_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -6653,6 +6992,20 @@ ALTER TABLE ONLY public.role_permissions
 
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+
+--
+-- Name: settings settings_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.settings
+    ADD CONSTRAINT settings_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: settings settings_updated_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.settings
+    ADD CONSTRAINT settings_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES public.users(id) ON DELETE SET NULL;
 
 --
 -- Name: users users_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -6838,3 +7191,4 @@ ALTER TABLE ONLY public.workshops
 -- 202612021303 data_requests
 -- 202612021304 anonymisation
 -- 202612021305 audit_log_action_validate
+-- 202612021400 settings_logo_flags

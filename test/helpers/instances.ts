@@ -31,17 +31,18 @@ export interface Cluster {
 }
 
 /**
- * Starts `n` API processes on a fresh test database and a fresh Redis database (or none with `redis: false`),
+ * Starts `n` API processes on a fresh test database and a fresh Redis database (none with `redis: false`, or the
+ * Redis at the URL given, e.g. a private one the test stops: startPrivateRedis),
  * one after the other (the first applies migrations and the seed), and waits until each answers
  * `/health/ready`. Everything is stopped and dropped when the test ends.
  */
 export async function startInstances(
   t: Test,
   n: number,
-  o: { env?: Record<string, string>; redis?: false; database?: TestDatabase } = {},
+  o: { env?: Record<string, string>; redis?: false | string; database?: TestDatabase } = {},
 ): Promise<Cluster> {
   const database = o.database ?? (await createTestDatabase());
-  const redisUrl = o.redis === false ? null : await testRedisUrl();
+  const redisUrl = o.redis === false ? null : (o.redis ?? (await testRedisUrl()));
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     DATABASE_URL: database.url,

@@ -190,3 +190,9 @@ export function bodyFields(schema: JsonSchema): { path: string; schema: JsonSche
   walk(schema, 'body', (v) => v);
   return out;
 }
+
+/** An upload's body (a logo): media types whose schema is the raw bytes. It has no JSON fields to vary. */
+export function isUpload(body: unknown): boolean {
+  const content = (body as { content?: Record<string, { schema?: JsonSchema }> }).content;
+  return !!content && Object.values(content).every((c) => c.schema?.type === 'string' && c.schema.format === 'binary');
+}

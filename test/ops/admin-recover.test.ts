@@ -22,7 +22,7 @@ t.test('admin:recover restores the admin role and an administrator, at once on a
   await su.query("DELETE FROM role_permissions WHERE role = 'admin'");
   await su.query('COMMIT');
   await su.end();
-  await ctx.redis!.del('permissions:admin');
+  await ctx.app.cache.invalidate(['role:admin']); // what a hand-made fix is followed by (docs/development.md)
   t.equal(await users(a.access_token), 403, 'locked out');
 
   const env = { DATABASE_URL: ctx.database.url, REDIS_URL: redisUrl };

@@ -101,7 +101,7 @@ t.test('Redis outage: PostgreSQL carries the requests, Redis is used again when 
     200,
   );
   t.ok(await r.exists(`sessions:${boss.id}`), 'sessions:<userId> written to Redis again');
-  t.ok(await r.exists('permissions:admin'), 'permissions:<role> cached again');
+  t.ok(await r.exists('cache:permissions:admin'), 'the permissions of the role cached again');
   r.disconnect();
   t.equal((await ctx.app.inject({ method: 'GET', url: '/health/ready' })).json().status, 'ok');
   t.match((await ctx.app.inject({ method: 'GET', url: '/metrics' })).body, /\nacolhe_redis_up 1\n/);

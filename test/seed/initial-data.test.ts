@@ -207,3 +207,30 @@ t.test(
     );
   },
 );
+
+t.test('a seed that changes cached catalogues refreshes running servers (through Redis)', async (t) => {
+  const ctx = await buildTestApp(t);
+  const boss = await admin(ctx);
+  const catalogue = async () =>
+    (await ctx.app.inject({ method: 'GET', url: '/api/v1/vulnerabilities', headers: boss.headers })).json().data as {
+      id: string;
+      code: string;
+    }[];
+  const before = await catalogue();
+  // Behind the server's back: the cached catalogue does not know.
+  await ctx.db.execute({ text: "DELETE FROM vulnerabilities WHERE code = 'migrant'" });
+  t.same(await catalogue(), before, 'served from the cache');
+
+  const redisUrl = ctx.redis!.options;
+  const url = `redis://${redisUrl.host}:${redisUrl.port}/${redisUrl.db ?? 0}`;
+  const report = await runInitialSeed({
+    connectionString: ctx.database.url,
+    config: { ...config, REDIS_URL: url },
+    log: () => {},
+    withSamples: false,
+  });
+  t.equal(report.vulnerabilities!.inserted, 1, 'the seed put the entry back');
+  const after = await catalogue();
+  const migrant = (list: { id: string; code: string }[]) => list.find((v) => v.code === 'migrant')!.id;
+  t.not(migrant(after), migrant(before), 'the server shows the new row at once: the seed invalidated its cache');
+});

@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { DEFAULT_ROLES } from '../src/modules/access/index.js';
+import { DEFAULT_ROLES, roleTag } from '../src/modules/access/index.js';
+import { invalidateFromScript } from '../src/platform/cache/index.js';
 import { hashPassword } from '../src/platform/passwords.js';
 import { keys } from '../src/platform/redis.js';
 import { loadDotEnv, ScriptError, withClient, withDatabase } from './lib/database.js';
@@ -97,13 +98,14 @@ async function recover(c: pg.Client, args: RecoverArgs): Promise<Outcome> {
 }
 
 /**
- * Drops the cached permissions of `admin` and the user's cached sessions, so a running server applies the
- * change at once. Twice, like the permission store does: the second delete (a moment later) removes a value
- * a server read from PostgreSQL before the commit and wrote back after the first delete.
+ * Invalidates the cached permissions of `admin` on every running server (platform/cache) and drops the user's
+ * cached sessions, so a running server applies the change at once. Sessions twice: the second delete (a moment
+ * later) removes a value a server read from PostgreSQL before the commit and wrote back after the first one.
  */
 async function clearCaches(url: string, userId: string): Promise<void> {
+  await invalidateFromScript(url, [roleTag('admin')]);
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
-  const drop = () => redis.del(keys.permissions('admin'), keys.sessions(userId));
+  const drop = () => redis.del(keys.sessions(userId));
   try {
     await redis.connect();
     await drop();

@@ -1,6 +1,6 @@
 // buildApp: the platform plugins, then every module, in one visible list.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DestinationStream } from 'pino';
@@ -18,6 +18,7 @@ import dbPlugin from './platform/db.js';
 import classificationPlugin from './platform/sensitive-data.js';
 import redisPlugin from './platform/redis.js';
 import cacheInvalidationPlugin from './platform/cache-invalidation.js';
+import cachePlugin from './platform/cache/index.js';
 import mailerPlugin, { type Mailer } from './platform/mailer.js';
 import metricsPlugin from './platform/metrics.js';
 import authGuardPlugin from './platform/auth.js';
@@ -34,6 +35,8 @@ import attendanceModule from './modules/attendance/index.js';
 import auditModule from './modules/audit/index.js';
 import privacyModule from './modules/privacy/index.js';
 import opsModule from './modules/ops/index.js';
+import settingsModule from './modules/settings/index.js';
+import flagsModule from './modules/flags/index.js';
 import reportsModule from './modules/reports/index.js';
 import eventsModule from './modules/events/index.js';
 import jobsModule from './modules/jobs/index.js';
@@ -69,8 +72,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       config.LOG_LEVEL === 'silent' && !overrides.logStream
         ? false
         : loggerOptions(config.LOG_LEVEL, overrides.logStream),
-    // One access line per request instead of Fastify's two (registerAccessLog).
-    disableRequestLogging: true,
+    // One access line per request instead of Fastify's two (registerAccessLog); the top-level
+    // disableRequestLogging option is deprecated in Fastify 5.
+    logController: new LogController({ disableRequestLogging: true }),
     // No `requestIdHeader`: Fastify would take that header as is, bypassing genReqId and its check.
     requestIdHeader: false,
     genReqId: (req) => {
@@ -112,6 +116,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(classificationPlugin);
   await app.register(redisPlugin);
   await app.register(cacheInvalidationPlugin);
+  await app.register(cachePlugin);
   await app.register(mailerPlugin, { mailer: overrides.mailer });
   await app.register(metricsPlugin);
 
@@ -150,6 +155,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       await api.register(auditModule);
       await api.register(privacyModule);
       await api.register(opsModule);
+      await api.register(settingsModule);
+      await api.register(flagsModule);
       await api.register(reportsModule);
       await api.register(eventsModule);
       await api.register(webhooksModule);

@@ -68,7 +68,23 @@ export const ConfigSchema = Type.Object({
   ACCESS_TOKEN_TTL_SECONDS: Int(30, 86_400, 900, 'lifetime of an access token'),
   SESSION_TTL_SECONDS: Int(300, 31_536_000, 2_592_000, 'lifetime of a session / refresh token'),
   REFRESH_REUSE_GRACE_SECONDS: Int(0, 300, 10, 'a rotated refresh token presented within this window is tolerated'),
-  CACHE_TTL_SECONDS: Int(1, 86_400, 300, 'TTL of Redis caches (permissions of a role)'),
+  CACHE_TTL_SECONDS: Int(
+    1,
+    86_400,
+    300,
+    'longest life of a cached value (permissions, settings, flags, catalogues; docs/development.md "Caching")',
+  ),
+  CACHE_LOCAL_TTL_SECONDS: Int(
+    1,
+    3_600,
+    5,
+    'longest an in-process cached value is trusted while Redis is not configured or not answering: the staleness bound across instances in that mode',
+  ),
+  CACHE_LOCAL_MAX_ENTRIES: Int(100, 1_000_000, 10_000, 'values kept in each process (least recently used go first)'),
+  CACHE_BYPASS: Str(
+    '',
+    'comma-separated cache regions read from PostgreSQL every time (permissions, settings, logo, flags, vulnerabilities), or * for all: diagnosis, and the uncached side of the benchmark',
+  ),
   LOGIN_MAX_ATTEMPTS: Int(1, 10_000, 10, 'failed sign-ins per e-mail in the window before 429 (a success clears them)'),
   LOGIN_MAX_ATTEMPTS_PER_IP: Int(1, 100_000, 50, 'failed sign-ins per client address in the window before 429'),
   LOGIN_WINDOW_SECONDS: Int(1, 86_400, 900, 'window of the sign-in limits'),
@@ -256,6 +272,20 @@ export const ConfigSchema = Type.Object({
     'how often new changes are read from the outbox into webhook deliveries (by one instance at a time)',
   ),
   WEBHOOK_RETENTION_DAYS: Int(1, 3_650, 30, 'days finished webhook deliveries are kept'),
+  GIT_COMMIT: Type.Optional(
+    Type.String({
+      pattern: '^[0-9a-fA-F]{7,40}$',
+      expected: 'a git commit id (7 to 40 hex digits)',
+      description: 'commit being run, shown by GET /api/v1/system; empty asks git in the checkout',
+    }),
+  ),
+  BUILD_TIME: Type.Optional(
+    Type.String({
+      pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:?\\d{2})$',
+      expected: 'an ISO 8601 time with its offset, e.g. 2026-12-02T14:00:00Z',
+      description: 'when this build was made (ISO 8601), shown by GET /api/v1/system; empty reads the build stamp',
+    }),
+  ),
 
   SEED_ADMIN_EMAIL: Type.Optional(
     Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'first admin e-mail (required outside development)' }),
@@ -271,6 +301,8 @@ export type Config = Omit<Static<typeof ConfigSchema>, 'MAILER' | 'WEBHOOK_ALLOW
   dataDir: string;
   backupDir: string;
   corsOrigins: string[];
+  /** CACHE_BYPASS as a set ('*' for every region). */
+  cacheBypass: ReadonlySet<string>;
   /** Fastify's `trustProxy`: false (the peer is the client), a hop count, or the trusted proxy addresses. */
   trustProxy: false | number | string[];
 };
@@ -325,6 +357,7 @@ function parseTrustProxy(raw: string): Config['trustProxy'] {
 }
 
 function describe(schema: TSchema): string {
+  if (schema.expected) return schema.expected as string;
   if (schema.enum) return `one of ${schema.enum.join(', ')}`;
   if (schema.anyOf) return `one of ${schema.anyOf.map((s: TSchema) => s.const).join(', ')}`;
   if (schema.type === 'integer') return `an integer from ${schema.minimum} to ${schema.maximum}`;
@@ -391,6 +424,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseTrustProxy(cfg.TRUST_PROXY),
     dataDir: path.resolve(REPO_ROOT, cfg.DATA_DIR),
     backupDir: path.resolve(REPO_ROOT, cfg.BACKUP_DIR),
+    cacheBypass: new Set(
+      cfg.CACHE_BYPASS.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
     corsOrigins: cfg.CORS_ORIGINS.split(',')
       .map((s) => s.trim())
       .filter(Boolean),

@@ -1,5 +1,6 @@
 // npm run bench [-- scenario ...]: every figure the issues ask for, measured side by side in one run.
-// Scenarios: http, platform, auth, events, reports, startup, migrations, beneficiaries, seeds, jobs (default: all).
+// Scenarios: http, platform, auth, events, reports, cache, startup, migrations, beneficiaries, seeds, jobs
+// (default: all).
 // HTTP is measured one way only: wrk in its own process against servers in their own processes (wrk.ts).
 import os from 'node:os';
 import { table, type Row } from './compare.js';
@@ -9,6 +10,7 @@ import { benchHttp, stagingData } from './http.js';
 import { benchReports } from './reports.js';
 import { summariseProfiles } from './profile.js';
 import { benchAuth, benchSelectOne } from './platform.js';
+import { benchCache } from './cache.js';
 import { openStage, type Stage } from './stage.js';
 import { benchStartup } from './startup.js';
 
@@ -19,6 +21,7 @@ const all = [
   'auth',
   'events',
   'reports',
+  'cache',
   'startup',
   'migrations',
   'beneficiaries',
@@ -38,7 +41,7 @@ const rows: Row[] = [];
 let stage: Stage | null = null;
 try {
   log(`# Acolhe benchmarks — ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} cores`);
-  if (run('http') || run('platform') || run('auth') || run('events') || run('reports')) {
+  if (run('http') || run('platform') || run('auth') || run('events') || run('reports') || run('cache')) {
     if (run('http') || run('reports')) await stagingData(env);
     stage = await openStage(env);
     if (run('http')) rows.push(...(await benchHttp(env, stage)));
@@ -46,6 +49,7 @@ try {
     if (run('auth')) rows.push(...(await benchAuth(env, stage)));
     if (run('events')) rows.push(...(await benchEvents(env, stage)));
     if (run('reports')) rows.push(...(await benchReports(env, stage)));
+    if (run('cache')) rows.push(...(await benchCache(env, stage)));
     await stage.close();
     if (stage.profileDir) summariseProfiles(stage.profileDir, log);
     stage = null;

@@ -36,6 +36,11 @@ export type RoutePermission = 'public' | 'authenticated' | `${string}:${string}`
 declare module 'fastify' {
   interface FastifyContextConfig {
     permission?: RoutePermission;
+    /**
+     * false on a public route served from memory that varies with no input (branding for login screens): its
+     * requests are not counted against the unauthenticated-request limit (docs/auth/rate-limits.md).
+     */
+    anonymousLimit?: false;
     /** The route also accepts `?ticket=` (AuthBackend.redeemTicket) instead of a bearer token. */
     ticket?: boolean;
   }
@@ -208,6 +213,11 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions) {
     if (!route.url.startsWith(o.apiPrefix)) return;
     if (!permission) throw new Error(`Route ${route.method} ${route.url} must declare config.permission`);
     if (route.config?.ticket) ticketRoutes++;
+    if (route.config?.anonymousLimit === false) {
+      if (permission !== 'public')
+        throw new Error(`Route ${route.method} ${route.url}: anonymousLimit is for public routes`);
+      return;
+    }
     // Every API route may answer 429: public ones count every request, the others failed authentications.
     const schema = route.schema as { response?: Record<string, unknown> } | undefined;
     route.schema = { ...schema, response: { ...schema?.response, ...problems(429) } } as RouteOptions['schema'];

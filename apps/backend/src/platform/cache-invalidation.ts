@@ -1,4 +1,5 @@
-// Redis cache entries that must disappear after a PostgreSQL change (revoked sessions, edited roles).
+// Session-cache entries (modules/auth/session-store.ts) that must change after a PostgreSQL change (revocations).
+// Everything else cached goes through platform/cache, which has its own way (docs/development.md, "Caching").
 // When Redis is unreachable at that moment, the keys are remembered and deleted as soon as it is back;
 // every such entry also carries a TTL, which bounds staleness if this process dies before then.
 import fp from 'fastify-plugin';
@@ -32,7 +33,7 @@ export type Invalidator = ReturnType<typeof createInvalidator>;
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** One per app: Redis cache entries that must go after a PostgreSQL change (sessions, role permissions). */
+    /** One per app: session-cache writes that must happen after a PostgreSQL change (revocations). */
     cacheInvalidator: Invalidator;
   }
 }

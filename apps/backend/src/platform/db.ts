@@ -88,6 +88,8 @@ export function createDb(opts: DbOptions) {
   );
 
   const listeners: ((e: QueryEvent) => void)[] = [];
+  // Work to run once the transaction of a client commits (cache invalidation): dropped on rollback or retry.
+  const onCommit = new WeakMap<pg.PoolClient, (() => Promise<void>)[]>();
   let slowQueries = 0;
 
   async function run<R extends pg.QueryResultRow>(
@@ -181,8 +183,16 @@ export function createDb(opts: DbOptions) {
             client,
           );
         }
+        onCommit.set(client, []);
         const result = await fn(client);
         await run({ text: 'COMMIT' }, client);
+        const after = onCommit.get(client)!;
+        onCommit.delete(client);
+        // Committed: a failing callback is logged, never turned into a failed write.
+        for (const f of after)
+          await Promise.resolve()
+            .then(f)
+            .catch((err: Error) => opts.log.warn({ err: { message: err.message } }, 'after-commit work failed'));
         return result;
       } catch (err) {
         try {
@@ -197,6 +207,7 @@ export function createDb(opts: DbOptions) {
         }
         throw err instanceof Error && 'status' in err ? err : mapPgErrorIfPg(err);
       } finally {
+        onCommit.delete(client);
         client.removeListener('error', onError);
         client.release(broken);
       }
@@ -241,6 +252,17 @@ export function createDb(opts: DbOptions) {
     }
   }
 
+  /**
+   * Runs `work` after the transaction of `tx` commits, before transaction() returns; never when it rolls back
+   * (an attempt retried after a serialization failure drops what it registered). `tx` must be a client of
+   * transaction(): anything else is a programming error.
+   */
+  function afterCommit(tx: Executor, work: () => Promise<void>): void {
+    const list = onCommit.get(tx as pg.PoolClient);
+    if (!list) throw new Error('afterCommit needs the client of a running db.transaction()');
+    list.push(work);
+  }
+
   return {
     pool,
     one,
@@ -248,6 +270,7 @@ export function createDb(opts: DbOptions) {
     many,
     execute,
     transaction,
+    afterCommit,
     stream,
     ping,
     onQuery: (l: (e: QueryEvent) => void) => listeners.push(l),

@@ -31,6 +31,7 @@ export const sendVersioned = <R extends { version: number }>(reply: FastifyReply
 
 function hasNul(v: unknown): boolean {
   if (typeof v === 'string') return v.includes('\u0000');
+  if (Buffer.isBuffer(v)) return false; // an upload's bytes (a logo), not text
   if (Array.isArray(v)) return v.some(hasNul);
   if (v && typeof v === 'object') return Object.values(v).some(hasNul);
   return false;
@@ -47,4 +48,15 @@ export function rejectNulBytes(req: FastifyRequest, _reply: FastifyReply, done: 
     return;
   }
   done();
+}
+
+/**
+ * Whether the client's If-None-Match names `tag` (RFC 9110: weak comparison, a list, or `*`): the client's copy
+ * is current and a 304 answers.
+ */
+export function isNotModified(request: { headers: FastifyRequest['headers'] }, tag: string): boolean {
+  const header = request.headers['if-none-match'];
+  if (!header) return false;
+  const bare = (t: string) => t.trim().replace(/^W\//, '');
+  return header.split(',').some((t) => t.trim() === '*' || bare(t) === bare(tag));
 }

@@ -11,6 +11,7 @@ export type Dependency =
   | 'classification'
   | 'redis'
   | 'cache-invalidation'
+  | 'cache'
   | 'mailer'
   | 'metrics'
   | 'rate-limits'

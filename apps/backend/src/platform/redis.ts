@@ -16,7 +16,10 @@ declare module 'fastify' {
 /** Key namespaces (ARCHITECTURE §5): `namespace:id`. One place so keys never drift apart. */
 export const keys = {
   sessions: (userId: string | number) => `sessions:${userId}`,
-  permissions: (role: string) => `permissions:${role}`,
+  /** A shared cache entry (platform/cache): `cache:<region>:<key>`. */
+  cache: (entry: string) => `cache:${entry}`,
+  /** The current token of a cache tag (platform/cache/channel.ts). */
+  cacheTag: (tag: string) => `cache-tag:${tag}`,
   /** Rate-limit counters (platform/rate-limit.ts), e.g. `ratelimit:login:email:<address>`. */
   rateLimit: (name: string, value: string) => `ratelimit:${name}:${value}`,
   lock: (name: string) => `lock:${name}`,

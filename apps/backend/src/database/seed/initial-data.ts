@@ -8,6 +8,9 @@ import type { Config } from '../../config.js';
 import { createDb } from '../../platform/db.js';
 import { assertPasswordPolicy } from '../../platform/password-policy.js';
 import { hashPassword } from '../../platform/passwords.js';
+import { invalidateFromScript } from '../../platform/cache/index.js';
+import { ALL_ROLES_TAG } from '../../modules/access/index.js';
+import { VULNERABILITIES_TAG } from '../../modules/beneficiaries/index.js';
 import { seedAccess } from './access.js';
 import { seedSteps } from './steps.js';
 import type { SeedContext, SeedReport, SeedStep, SeedStepSpec, TableCounts } from './types.js';
@@ -83,6 +86,30 @@ async function runOptional(ctx: SeedContext, step: SeedStepSpec): Promise<SeedRe
   }
 }
 
+/** Tables the seed writes whose rows running servers cache, and the cache tags that cover them. */
+const CACHED: Record<string, string> = {
+  roles: ALL_ROLES_TAG,
+  role_permissions: ALL_ROLES_TAG,
+  vulnerabilities: VULNERABILITIES_TAG,
+};
+
+/** After the commit: running servers drop what the seed changed (through Redis, when there is one). */
+async function invalidateCaches(config: Config, report: SeedReport, log: (line: string) => void) {
+  const tags = [
+    ...new Set(
+      Object.entries(CACHED)
+        .filter(([table]) => (report[table]?.inserted ?? 0) + (report[table]?.updated ?? 0) > 0)
+        .map(([, tag]) => tag),
+    ),
+  ];
+  if (!tags.length || !config.REDIS_URL) return;
+  await invalidateFromScript(config.REDIS_URL, tags).catch((err: Error) =>
+    log(
+      `could not reach Redis to refresh running servers' caches (${err.message}): they apply this within CACHE_TTL_SECONDS (${config.CACHE_TTL_SECONDS} s)`,
+    ),
+  );
+}
+
 export async function runInitialSeed(o: {
   connectionString: string;
   config: Config;
@@ -114,6 +141,7 @@ export async function runInitialSeed(o: {
       ];
       for (const step of steps) merge(report, await (step.optional ? runOptional(ctx, step) : step.run(ctx)));
     });
+    await invalidateCaches(o.config, report, o.log);
     return report;
   } finally {
     await db.close();

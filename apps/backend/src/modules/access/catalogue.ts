@@ -25,6 +25,7 @@ export const PERMISSIONS = {
   'privacy:manage': 'Data-subject requests, exports of everything held about a person, anonymisation, privacy notices',
   'reports:read': 'See and export aggregate reports (counts only, small counts suppressed)',
   'reports:refresh': 'Refresh the report views on demand',
+  'settings:manage': 'Change the organisation settings, logo and feature flags',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;

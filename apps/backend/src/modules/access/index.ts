@@ -6,6 +6,7 @@ import { createAccessService, type AccessService } from './service.js';
 import { accessRoutes } from './routes.js';
 
 export { DEFAULT_ROLES, PERMISSIONS, type Permission } from './catalogue.js';
+export { ALL_ROLES_TAG, roleTag } from './permission-store.js';
 export type { AccessService };
 
 declare module 'fastify' {
@@ -17,10 +18,10 @@ declare module 'fastify' {
 
 export default defineModule({
   name: 'access',
-  dependencies: ['db', 'redis', 'cache-invalidation', 'auth-guard'],
+  dependencies: ['db', 'cache', 'auth-guard'],
   service: (app) => {
     const repo = createAccessRepository(app.db);
-    const store = createPermissionStore(repo, app.redis, app.cacheInvalidator, app.config.CACHE_TTL_SECONDS);
+    const store = createPermissionStore(repo, app.cache);
     app.provideAuthBackend({ permissionsOf: store.permissionsOf });
     return createAccessService({ db: app.db, repo, store });
   },

@@ -61,13 +61,14 @@ export function createAccessService(d: { db: Db; repo: AccessRepository; store: 
         async (tx) => {
           await repo.insertRole(body.name, body.description, tx);
           await repo.replaceRolePermissions(body.name, permissions, tx);
+          store.changed(body.name, tx);
         },
         { userId: actor.userId },
       );
       return this.getRole(body.name);
     },
 
-    /** Replaces a role's whole permission set in one transaction; caches drop after the commit. */
+    /** Replaces a role's whole permission set in one transaction; its cached permissions go with the commit. */
     async replacePermissions(actor: Principal, name: string, requested: string[]) {
       const permissions = [...new Set(requested)];
       await assertGrantable(actor, permissions);
@@ -76,10 +77,10 @@ export function createAccessService(d: { db: Db; repo: AccessRepository; store: 
           if (!(await repo.lockRole(name, tx))) throw notFound('Role');
           assertWithin(actor, await repo.permissionsOfRole(name, tx), `You cannot edit role ${name}`);
           await repo.replaceRolePermissions(name, permissions, tx);
+          store.changed(name, tx);
         },
         { userId: actor.userId },
       );
-      await store.forget(name);
       return this.getRole(name);
     },
   };

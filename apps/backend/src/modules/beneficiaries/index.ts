@@ -2,6 +2,8 @@
 import { defineModule } from '../../platform/module.js';
 import { createBeneficiariesRepository } from './repository.js';
 import { createBeneficiariesService, type BeneficiariesService } from './service.js';
+
+export { VULNERABILITIES_TAG } from './service.js';
 import { beneficiariesRoutes } from './routes.js';
 
 export type { BeneficiariesService };
@@ -17,12 +19,13 @@ declare module 'fastify' {
 
 export default defineModule({
   name: 'beneficiaries',
-  dependencies: ['db', 'auth-guard', 'classification'],
+  dependencies: ['db', 'cache', 'auth-guard', 'classification'],
   service: (app) =>
     createBeneficiariesService({
       db: app.db,
       repo: createBeneficiariesRepository(app.db, app.classification),
       timezone: app.config.ORG_TIMEZONE,
+      cache: app.cache,
     }),
   routes: beneficiariesRoutes,
 });

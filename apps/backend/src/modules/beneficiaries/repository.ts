@@ -226,6 +226,14 @@ export function beneficiaryStatements(classification: Classification) {
   };
 }
 
+export interface VulnerabilityRow {
+  id: string;
+  code: string;
+  name: string;
+  description: string;
+  active: boolean;
+}
+
 export type BeneficiaryStatements = ReturnType<typeof beneficiaryStatements>;
 
 export function createBeneficiariesRepository(db: Db, classification: Classification) {
@@ -287,17 +295,6 @@ export function createBeneficiariesRepository(db: Db, classification: Classifica
         ex,
       ),
 
-    /** Catalogue ids of the given active codes (unknown or inactive codes are simply missing). */
-    vulnerabilityIds: (codes: string[], ex?: Executor) =>
-      db.many<{ id: string; code: string }>(
-        {
-          name: 'vulnerabilities-by-code',
-          text: 'SELECT id, code FROM vulnerabilities WHERE code = ANY($1::text[]) AND active',
-          values: [codes],
-        },
-        ex,
-      ),
-
     replaceVulnerabilities: async (id: string, vulnerabilityIds: string[], actorId: string, ex: Executor) => {
       await db.execute(
         {
@@ -339,7 +336,7 @@ export function createBeneficiariesRepository(db: Db, classification: Classifica
       db.many<ListRow & { score: number }>(st.lookup(digits, f, after, limit, actorId)),
 
     listVulnerabilities: (ex?: Executor) =>
-      db.many<{ id: string; code: string; name: string; description: string; active: boolean }>(
+      db.many<VulnerabilityRow>(
         {
           name: 'vulnerabilities-list',
           text: 'SELECT id, code, name, description, active FROM vulnerabilities ORDER BY name, id',

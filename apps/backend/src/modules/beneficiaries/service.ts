@@ -5,7 +5,8 @@ import type { Principal } from '../../platform/auth.js';
 import { badRequest, conflict, forbidden, notFound, preconditionFailed, unprocessable } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
 import { cpfDigits, isValidCpf } from '../../platform/documents.js';
-import type { BeneficiariesRepository, BeneficiaryRow, SortKey } from './repository.js';
+import type { Cache } from '../../platform/cache/index.js';
+import type { BeneficiariesRepository, BeneficiaryRow, SortKey, VulnerabilityRow } from './repository.js';
 import type { CreateBeneficiary, ListBeneficiaries, UpdateBeneficiary } from './schemas.js';
 
 export const READ_SENSITIVE = 'beneficiaries:read_sensitive';
@@ -29,12 +30,24 @@ function normalise<T extends Partial<CreateBeneficiary>>(body: T): T {
   return out;
 }
 
-export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepository; timezone: string }) {
-  const { db, repo } = d;
+/** The cache tag of the vulnerability catalogue (written only by the seed, which invalidates it). */
+export const VULNERABILITIES_TAG = 'vulnerabilities';
 
+export function createBeneficiariesService(d: {
+  db: Db;
+  repo: BeneficiariesRepository;
+  timezone: string;
+  cache: Cache;
+}) {
+  const { db, repo } = d;
+  const catalogue = d.cache.region<VulnerabilityRow[]>('vulnerabilities');
+  const listVulnerabilities = () => catalogue.get('all', [VULNERABILITIES_TAG], () => repo.listVulnerabilities());
+
+  /** Catalogue ids of the given codes; 422 naming the unknown or inactive ones. */
   async function vulnerabilityIds(codes: string[]): Promise<string[]> {
-    const found = await repo.vulnerabilityIds(codes);
-    const missing = codes.filter((c) => !found.some((f) => f.code === c));
+    const active = new Map((await listVulnerabilities()).filter((v) => v.active).map((v) => [v.code, v.id]));
+    const found = codes.filter((c) => active.has(c)).map((code) => ({ code, id: active.get(code)! }));
+    const missing = codes.filter((c) => !active.has(c));
     if (missing.length)
       throw unprocessable(`Unknown vulnerability ${missing.join(', ')}`, [
         { path: 'body.vulnerabilities', message: `unknown code(s): ${missing.join(', ')}` },
@@ -182,7 +195,7 @@ export function createBeneficiariesService(d: { db: Db; repo: BeneficiariesRepos
       return { data: page.data.map(strip), next_cursor: page.next_cursor };
     },
 
-    vulnerabilities: async () => ({ data: await repo.listVulnerabilities() }),
+    vulnerabilities: async () => ({ data: await listVulnerabilities() }),
   };
   return service;
 }

@@ -1,4 +1,4 @@
-// Catalogue and statistics views only: no business table is read here.
+// Catalogue and statistics views, and the row counts of the main tables for GET /system.
 import type { Db, Executor } from '../../platform/db.js';
 
 const USER_SCHEMAS = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'";
@@ -15,9 +15,55 @@ export interface DatabaseRow {
 
 /** The schemas maintenance looks after: the application's and the job queue's. */
 const APP_SCHEMAS = "('public', 'pgboss')";
+/** The main tables GET /system counts (a whitelist: these names are the only identifiers written into SQL). */
+export const COUNTED_TABLES = [
+  'users',
+  'roles',
+  'beneficiaries',
+  'projects',
+  'workshops',
+  'enrollments',
+  'workshop_participants',
+  'attendance',
+  'sessions',
+  'audit_log',
+] as const;
+export type CountedTable = (typeof COUNTED_TABLES)[number];
+
+const COUNTS = COUNTED_TABLES.map((t) => `SELECT '${t}' AS table_name, count(*)::float8 AS rows FROM ${t}`).join(
+  ' UNION ALL ',
+);
 
 export function createOpsRepository(db: Db) {
   return {
+    /** Versions and time zones of the server, and the last migration applied. */
+    system: (ex?: Executor) =>
+      db.one<{
+        server_version: string;
+        time_zone: string;
+        schema_version: string | null;
+        schema_name: string | null;
+        schema_applied_at: Date | null;
+      }>(
+        {
+          name: 'ops-system',
+          text: `SELECT current_setting('server_version') AS server_version, current_setting('TimeZone') AS time_zone,
+                        m.version AS schema_version, m.name AS schema_name, m.applied_at AS schema_applied_at
+                   FROM (SELECT 1) AS one
+                   LEFT JOIN LATERAL (SELECT version, name, applied_at FROM schema_migrations
+                                       ORDER BY version DESC LIMIT 1) AS m ON true`,
+        },
+        ex,
+      ),
+
+    /** Exact row counts of the main tables (one statement, one snapshot). */
+    counts: async (ex?: Executor) =>
+      Object.fromEntries(
+        (await db.many<{ table_name: CountedTable; rows: number }>({ name: 'ops-counts', text: COUNTS }, ex)).map(
+          (r) => [r.table_name, r.rows],
+        ),
+      ) as Record<CountedTable, number>,
+
     database: (ex?: Executor) =>
       db.one<DatabaseRow>(
         {

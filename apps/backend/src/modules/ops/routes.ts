@@ -1,4 +1,4 @@
-// /admin/database (permission ops:read): database insight for operators.
+// /admin/database and /system (permission ops:read): database insight and what is running, for operators.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { problems } from '../../platform/schemas.js';
@@ -20,5 +20,20 @@ export function opsRoutes(app: FastifyInstance, service: OpsService) {
       },
     },
     async (req) => service.databaseInsight(req.query),
+  );
+
+  r.get(
+    '/system',
+    {
+      config: { permission: 'ops:read' },
+      schema: {
+        tags: ['ops'],
+        description:
+          'Version, git commit, build time, uptime, time zones, Node and PostgreSQL versions, the schema version ' +
+          '(last migration applied) and the rows of each main table',
+        response: { 200: S.SystemInfo, ...problems(401, 403) },
+      },
+    },
+    async () => service.system(),
   );
 }

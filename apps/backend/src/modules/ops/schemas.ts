@@ -1,6 +1,7 @@
 // GET /api/v1/admin/database: what a DBA looks at first.
 import { Type, type Static } from '@sinclair/typebox';
 import { Nullable, Timestamp } from '../../platform/schemas.js';
+import { COUNTED_TABLES, type CountedTable } from './repository.js';
 
 const Bytes = Type.Number({ description: 'bytes' });
 
@@ -101,3 +102,31 @@ export const DatabaseInsight = Type.Object({
   ]),
 });
 export type DatabaseInsight = Static<typeof DatabaseInsight>;
+
+export const SystemInfo = Type.Object({
+  version: Type.String({ description: 'version of the API (apps/backend/package.json)' }),
+  git_commit: Nullable(Type.String({ description: 'GIT_COMMIT, or the checkout; null when unknown' })),
+  build_time: Nullable(Timestamp),
+  started_at: Timestamp,
+  uptime_seconds: Type.Number(),
+  time_zone: Type.Object({
+    organisation: Type.String({ description: 'ORG_TIMEZONE: calendar days are counted here' }),
+    process: Type.String({ description: 'the time zone of this process' }),
+    database: Type.String({ description: 'TimeZone of the database session' }),
+  }),
+  node_version: Type.String(),
+  postgresql_version: Type.String(),
+  schema: Type.Object({
+    version: Nullable(Type.String({ description: 'the last migration applied (schema_migrations)' })),
+    name: Nullable(Type.String()),
+    applied_at: Nullable(Timestamp),
+  }),
+  counts: Type.Object(
+    Object.fromEntries(COUNTED_TABLES.map((t) => [t, Type.Integer({ minimum: 0 })])) as Record<
+      CountedTable,
+      ReturnType<typeof Type.Integer>
+    >,
+    { description: 'rows per main table, counted exactly' },
+  ),
+});
+export type SystemInfo = Static<typeof SystemInfo>;

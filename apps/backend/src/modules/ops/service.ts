@@ -5,11 +5,13 @@ import { DbError } from '../../platform/db.js';
 import type { Config } from '../../config.js';
 import type { OpsRepository } from './repository.js';
 import { createScheduledOps } from './scheduled.js';
-import type { DatabaseInsight, DatabaseInsightQuery } from './schemas.js';
+import type { DatabaseInsight, DatabaseInsightQuery, SystemInfo } from './schemas.js';
+import { buildInfo } from '../../platform/build-info.js';
 
 export function createOpsService(d: { db: Db; repo: OpsRepository; config: Config }) {
   const { db, repo } = d;
   const scheduled = createScheduledOps(d);
+  const startedAt = new Date(Date.now() - process.uptime() * 1000);
 
   async function topStatements(limit: number, tx: pg.PoolClient): Promise<DatabaseInsight['top_statements']> {
     // A savepoint: the view errors when the library is not preloaded, and that must not abort the rest.
@@ -38,6 +40,27 @@ export function createOpsService(d: { db: Db; repo: OpsRepository; config: Confi
 
   return {
     ...scheduled,
+    /** GET /system: what is running, where, since when, on which schema, and how much data it holds. */
+    async system(): Promise<SystemInfo> {
+      const { facts, counts } = await db.transaction(
+        async (tx) => ({ facts: await repo.system(tx), counts: await repo.counts(tx) }),
+        { readOnly: true, isolation: 'repeatable read' },
+      );
+      return {
+        ...buildInfo(d.config),
+        started_at: startedAt,
+        uptime_seconds: Math.round(process.uptime()),
+        time_zone: {
+          organisation: d.config.ORG_TIMEZONE,
+          process: Intl.DateTimeFormat().resolvedOptions().timeZone,
+          database: facts.time_zone,
+        },
+        node_version: process.version,
+        postgresql_version: facts.server_version,
+        schema: { version: facts.schema_version, name: facts.schema_name, applied_at: facts.schema_applied_at },
+        counts,
+      };
+    },
 
     async databaseInsight(q: DatabaseInsightQuery): Promise<DatabaseInsight> {
       return db.transaction(
