@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase } from './db.js';
 import { testRedisUrl } from './redis.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
+export const TEST_WEBHOOK_SECRET_KEY = 'test-webhook-secret-key-long-enough-for-hkdf';
 
 export interface TestContext {
   app: App;
@@ -30,12 +31,12 @@ export interface TestAppOptions {
   database?: TestDatabase;
   /** Extra routes for platform tests, added before the app is ready (outside /api/v1). */
   extend?: (app: App) => void;
+  /** Inside /api/v1, after the modules (buildApp's extendApi): where the modules' services are visible. */
+  extendApi?: (api: App) => void;
   /** A different PostgreSQL URL for the pool (e.g. through a proxy the test controls). */
   poolUrl?: string;
   /** The mailer MAILER configures (platform/mailer.ts) instead of the one recording into `mails`. */
   configuredMailer?: boolean;
-  /** Called inside /api/v1 once the modules are registered (to reach a module's service: `api.events`). */
-  extendApi?: (api: App) => void;
 }
 
 export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<TestContext> {
@@ -45,6 +46,9 @@ export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<Tes
     LOG_LEVEL: 'info',
     DB_APPLICATION_NAME: 'acolhe-test',
     JWT_SECRET: TEST_JWT_SECRET,
+    WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY,
+    // Workers and schedules only where a test asks (JOBS_ENABLED=true): the others only enqueue.
+    JOBS_ENABLED: 'false',
     ...o.env,
   });
   const lines: string[] = [];
@@ -63,12 +67,13 @@ export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<Tes
     { ...config, DATABASE_URL: o.poolUrl ?? database.url, REDIS_URL: redisUrl, JWT_SECRET: TEST_JWT_SECRET },
     { logStream: stream, extendApi: o.extendApi, ...(o.configuredMailer ? {} : { mailer }) },
   );
-  o.extend?.(app);
-  await app.ready();
+  // Before ready: an app that fails to start still closes its pool and Redis client.
   t.teardown(async () => {
     await app.close(); // closes the pool and the Redis client
     if (!o.database) await database.drop();
   });
+  o.extend?.(app);
+  await app.ready();
   return {
     app,
     db: app.db,

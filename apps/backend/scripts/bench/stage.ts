@@ -15,7 +15,14 @@ export type Stage = Awaited<ReturnType<typeof openStage>>;
 const IDS = 1_000;
 const PAGES = 200;
 
-async function call<T>(baseUrl: string, method: string, url: string, body?: unknown, token?: string): Promise<T> {
+/** One JSON request to a benchmarked server (setup calls, not measured). */
+export async function call<T>(
+  baseUrl: string,
+  method: string,
+  url: string,
+  body?: unknown,
+  token?: string,
+): Promise<T> {
   const res = await fetch(`${baseUrl}${url}`, {
     method,
     headers: {
