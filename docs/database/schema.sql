@@ -5,6 +5,24 @@
 --
 
 --
+-- Name: pgboss; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA pgboss;
+
+--
+-- Name: amcheck; Type: EXTENSION; Schema: -; Owner: -
+--
+
+CREATE EXTENSION IF NOT EXISTS amcheck WITH SCHEMA public;
+
+--
+-- Name: EXTENSION amcheck; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON EXTENSION amcheck IS 'functions for verifying relation integrity';
+
+--
 -- Name: btree_gist; Type: EXTENSION; Schema: -; Owner: -
 --
 
@@ -77,6 +95,19 @@ CREATE EXTENSION IF NOT EXISTS unaccent WITH SCHEMA public;
 COMMENT ON EXTENSION unaccent IS 'text search dictionary that removes accents';
 
 --
+-- Name: job_state; Type: TYPE; Schema: pgboss; Owner: -
+--
+
+CREATE TYPE pgboss.job_state AS ENUM (
+    'created',
+    'retry',
+    'active',
+    'completed',
+    'cancelled',
+    'failed'
+);
+
+--
 -- Name: timerange; Type: TYPE; Schema: public; Owner: -
 --
 
@@ -84,6 +115,87 @@ CREATE TYPE public.timerange AS RANGE (
     subtype = time without time zone,
     multirange_type_name = public.timemultirange
 );
+
+--
+-- Name: create_queue(text, json); Type: FUNCTION; Schema: pgboss; Owner: -
+--
+
+CREATE FUNCTION pgboss.create_queue(queue_name text, options json) RETURNS void
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+  table_name varchar := 'j' || encode(sha224(queue_name::bytea), 'hex');
+  queue_created_on timestamptz;
+BEGIN
+
+  WITH q as (
+  INSERT INTO pgboss.queue (
+    name,
+    policy,
+    retry_limit,
+    retry_delay,
+    retry_backoff,
+    expire_seconds,
+    retention_minutes,
+    dead_letter,
+    partition_name
+  )
+  VALUES (
+    queue_name,
+    options->>'policy',
+    (options->>'retryLimit')::int,
+    (options->>'retryDelay')::int,
+    (options->>'retryBackoff')::bool,
+    (options->>'expireInSeconds')::int,
+    (options->>'retentionMinutes')::int,
+    options->>'deadLetter',
+    table_name
+  )
+  ON CONFLICT DO NOTHING
+  RETURNING created_on
+  )
+  SELECT created_on into queue_created_on from q;
+
+  IF queue_created_on IS NULL THEN
+    RETURN;
+  END IF;
+
+  EXECUTE format('CREATE TABLE pgboss.%I (LIKE pgboss.job INCLUDING DEFAULTS)', table_name);
+
+  EXECUTE format('ALTER TABLE pgboss.%1$I ADD PRIMARY KEY (name, id)', table_name);
+  EXECUTE format('ALTER TABLE pgboss.%1$I ADD CONSTRAINT q_fkey FOREIGN KEY (name) REFERENCES pgboss.queue (name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED', table_name);
+  EXECUTE format('ALTER TABLE pgboss.%1$I ADD CONSTRAINT dlq_fkey FOREIGN KEY (dead_letter) REFERENCES pgboss.queue (name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED', table_name);
+  EXECUTE format('CREATE UNIQUE INDEX %1$s_i1 ON pgboss.%1$I (name, COALESCE(singleton_key, '''')) WHERE state = ''created'' AND policy = ''short''', table_name);
+  EXECUTE format('CREATE UNIQUE INDEX %1$s_i2 ON pgboss.%1$I (name, COALESCE(singleton_key, '''')) WHERE state = ''active'' AND policy = ''singleton''', table_name);
+  EXECUTE format('CREATE UNIQUE INDEX %1$s_i3 ON pgboss.%1$I (name, state, COALESCE(singleton_key, '''')) WHERE state <= ''active'' AND policy = ''stately''', table_name);
+  EXECUTE format('CREATE UNIQUE INDEX %1$s_i4 ON pgboss.%1$I (name, singleton_on, COALESCE(singleton_key, '''')) WHERE state <> ''cancelled'' AND singleton_on IS NOT NULL', table_name);
+  EXECUTE format('CREATE INDEX %1$s_i5 ON pgboss.%1$I (name, start_after) INCLUDE (priority, created_on, id) WHERE state < ''active''', table_name);
+
+  EXECUTE format('ALTER TABLE pgboss.%I ADD CONSTRAINT cjc CHECK (name=%L)', table_name, queue_name);
+  EXECUTE format('ALTER TABLE pgboss.job ATTACH PARTITION pgboss.%I FOR VALUES IN (%L)', table_name, queue_name);
+END;
+$_$;
+
+--
+-- Name: delete_queue(text); Type: FUNCTION; Schema: pgboss; Owner: -
+--
+
+CREATE FUNCTION pgboss.delete_queue(queue_name text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  table_name varchar;
+BEGIN
+  WITH deleted as (
+    DELETE FROM pgboss.queue
+    WHERE name = queue_name
+    RETURNING partition_name
+  )
+  SELECT partition_name from deleted INTO table_name;
+
+  EXECUTE format('DROP TABLE IF EXISTS pgboss.%I', table_name);
+END;
+$$;
 
 --
 -- Name: assert_administrator_remains(); Type: FUNCTION; Schema: public; Owner: -
@@ -403,6 +515,54 @@ CREATE FUNCTION public.immutable_unaccent(text) RETURNS text
 --
 
 COMMENT ON FUNCTION public.immutable_unaccent(text) IS 'unaccent() pinned to public.unaccent, IMMUTABLE so it can be used in indexes: GIN (immutable_unaccent(lower(name)) gin_trgm_ops)';
+
+--
+-- Name: maintenance_analyze(regclass); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.maintenance_analyze(target regclass) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE c.oid = target AND c.relkind IN ('r', 'p', 'm') AND n.nspname IN ('public', 'pgboss')) THEN
+    RAISE EXCEPTION 'not a table of the application: %', target USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  EXECUTE format('ANALYZE %s', target);
+END;
+$$;
+
+--
+-- Name: FUNCTION maintenance_analyze(target regclass); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.maintenance_analyze(target regclass) IS 'ANALYZE one table of the public or pgboss schema as its owner (the nightly maintenance job)';
+
+--
+-- Name: maintenance_check_index(regclass); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.maintenance_check_index(target regclass) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                   JOIN pg_am am ON am.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE i.indexrelid = target AND am.amname = 'btree' AND i.indisvalid AND i.indisready
+                    AND c.relpersistence <> 't' AND n.nspname IN ('public', 'pgboss')) THEN
+    RAISE EXCEPTION 'not a valid btree index of the application: %', target USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  PERFORM public.bt_index_check(target, true);
+END;
+$$;
+
+--
+-- Name: FUNCTION maintenance_check_index(target regclass); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.maintenance_check_index(target regclass) IS 'amcheck bt_index_check(index, heapallindexed => true) on one btree index of the application (nightly maintenance)';
 
 --
 -- Name: projects_contain_workshops(); Type: FUNCTION; Schema: public; Owner: -
@@ -771,6 +931,798 @@ BEGIN
   RETURN NEW;
 END;
 $$;
+
+--
+-- Name: archive; Type: TABLE; Schema: pgboss; Owner: -
+--
+
+CREATE TABLE pgboss.archive (
+    id uuid NOT NULL,
+    name text NOT NULL,
+    priority integer NOT NULL,
+    data jsonb,
+    state pgboss.job_state NOT NULL,
+    retry_limit integer NOT NULL,
+    retry_count integer NOT NULL,
+    retry_delay integer NOT NULL,
+    retry_backoff boolean NOT NULL,
+    start_after timestamp with time zone NOT NULL,
+    started_on timestamp with time zone,
+    singleton_key text,
+    singleton_on timestamp without time zone,
+    expire_in interval NOT NULL,
+    created_on timestamp with time zone NOT NULL,
+    completed_on timestamp with time zone,
+    keep_until timestamp with time zone NOT NULL,
+    output jsonb,
+    dead_letter text,
+    policy text,
+    archived_on timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: COLUMN archive.id; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.id IS 'operational: job id';
+
+--
+-- Name: COLUMN archive.name; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.name IS 'operational: queue (job name)';
+
+--
+-- Name: COLUMN archive.priority; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.priority IS 'operational: priority';
+
+--
+-- Name: COLUMN archive.data; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.data IS 'operational: job data: ids and the trigger, never a personal value';
+
+--
+-- Name: COLUMN archive.state; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.state IS 'operational: created, retry, active, completed, cancelled, failed';
+
+--
+-- Name: COLUMN archive.retry_limit; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.retry_limit IS 'operational: retries allowed';
+
+--
+-- Name: COLUMN archive.retry_count; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.retry_count IS 'operational: retries made';
+
+--
+-- Name: COLUMN archive.retry_delay; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.retry_delay IS 'operational: seconds before a retry';
+
+--
+-- Name: COLUMN archive.retry_backoff; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.retry_backoff IS 'operational: whether retry delays double';
+
+--
+-- Name: COLUMN archive.start_after; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.start_after IS 'operational: not before';
+
+--
+-- Name: COLUMN archive.started_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.started_on IS 'operational: when a worker took it';
+
+--
+-- Name: COLUMN archive.singleton_key; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.singleton_key IS 'operational: deduplication key (a subscription id and a time)';
+
+--
+-- Name: COLUMN archive.singleton_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.singleton_on IS 'operational: deduplication slot';
+
+--
+-- Name: COLUMN archive.expire_in; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.expire_in IS 'operational: time limit of a run';
+
+--
+-- Name: COLUMN archive.created_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.created_on IS 'operational: enqueued';
+
+--
+-- Name: COLUMN archive.completed_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.completed_on IS 'operational: finished';
+
+--
+-- Name: COLUMN archive.keep_until; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.keep_until IS 'operational: kept until';
+
+--
+-- Name: COLUMN archive.output; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.output IS 'operational: result or error message of the run: counts and names, no personal data';
+
+--
+-- Name: COLUMN archive.dead_letter; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.dead_letter IS 'operational: queue for jobs that exhaust their retries';
+
+--
+-- Name: COLUMN archive.policy; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.policy IS 'operational: queue policy';
+
+--
+-- Name: COLUMN archive.archived_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.archive.archived_on IS 'operational: when archived';
+
+--
+-- Name: job; Type: TABLE; Schema: pgboss; Owner: -
+--
+
+CREATE TABLE pgboss.job (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    priority integer DEFAULT 0 NOT NULL,
+    data jsonb,
+    state pgboss.job_state DEFAULT 'created'::pgboss.job_state NOT NULL,
+    retry_limit integer DEFAULT 2 NOT NULL,
+    retry_count integer DEFAULT 0 NOT NULL,
+    retry_delay integer DEFAULT 0 NOT NULL,
+    retry_backoff boolean DEFAULT false NOT NULL,
+    start_after timestamp with time zone DEFAULT now() NOT NULL,
+    started_on timestamp with time zone,
+    singleton_key text,
+    singleton_on timestamp without time zone,
+    expire_in interval DEFAULT '00:15:00'::interval NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    completed_on timestamp with time zone,
+    keep_until timestamp with time zone DEFAULT (now() + '14 days'::interval) NOT NULL,
+    output jsonb,
+    dead_letter text,
+    policy text
+)
+PARTITION BY LIST (name);
+
+--
+-- Name: COLUMN job.id; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.id IS 'operational: job id';
+
+--
+-- Name: COLUMN job.name; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.name IS 'operational: queue (job name)';
+
+--
+-- Name: COLUMN job.priority; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.priority IS 'operational: priority';
+
+--
+-- Name: COLUMN job.data; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.data IS 'operational: job data: ids and the trigger, never a personal value';
+
+--
+-- Name: COLUMN job.state; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.state IS 'operational: created, retry, active, completed, cancelled, failed';
+
+--
+-- Name: COLUMN job.retry_limit; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.retry_limit IS 'operational: retries allowed';
+
+--
+-- Name: COLUMN job.retry_count; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.retry_count IS 'operational: retries made';
+
+--
+-- Name: COLUMN job.retry_delay; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.retry_delay IS 'operational: seconds before a retry';
+
+--
+-- Name: COLUMN job.retry_backoff; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.retry_backoff IS 'operational: whether retry delays double';
+
+--
+-- Name: COLUMN job.start_after; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.start_after IS 'operational: not before';
+
+--
+-- Name: COLUMN job.started_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.started_on IS 'operational: when a worker took it';
+
+--
+-- Name: COLUMN job.singleton_key; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.singleton_key IS 'operational: deduplication key (a subscription id and a time)';
+
+--
+-- Name: COLUMN job.singleton_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.singleton_on IS 'operational: deduplication slot';
+
+--
+-- Name: COLUMN job.expire_in; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.expire_in IS 'operational: time limit of a run';
+
+--
+-- Name: COLUMN job.created_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.created_on IS 'operational: enqueued';
+
+--
+-- Name: COLUMN job.completed_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.completed_on IS 'operational: finished';
+
+--
+-- Name: COLUMN job.keep_until; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.keep_until IS 'operational: kept until';
+
+--
+-- Name: COLUMN job.output; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.output IS 'operational: result or error message of the run: counts and names, no personal data';
+
+--
+-- Name: COLUMN job.dead_letter; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.dead_letter IS 'operational: queue for jobs that exhaust their retries';
+
+--
+-- Name: COLUMN job.policy; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.job.policy IS 'operational: queue policy';
+
+--
+-- Name: j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef; Type: TABLE; Schema: pgboss; Owner: -
+--
+
+CREATE TABLE pgboss.j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    priority integer DEFAULT 0 NOT NULL,
+    data jsonb,
+    state pgboss.job_state DEFAULT 'created'::pgboss.job_state NOT NULL,
+    retry_limit integer DEFAULT 2 NOT NULL,
+    retry_count integer DEFAULT 0 NOT NULL,
+    retry_delay integer DEFAULT 0 NOT NULL,
+    retry_backoff boolean DEFAULT false NOT NULL,
+    start_after timestamp with time zone DEFAULT now() NOT NULL,
+    started_on timestamp with time zone,
+    singleton_key text,
+    singleton_on timestamp without time zone,
+    expire_in interval DEFAULT '00:15:00'::interval NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    completed_on timestamp with time zone,
+    keep_until timestamp with time zone DEFAULT (now() + '14 days'::interval) NOT NULL,
+    output jsonb,
+    dead_letter text,
+    policy text,
+    CONSTRAINT cjc CHECK ((name = 'webhooks.sweep'::text))
+);
+
+--
+-- Name: j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac; Type: TABLE; Schema: pgboss; Owner: -
+--
+
+CREATE TABLE pgboss.j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    priority integer DEFAULT 0 NOT NULL,
+    data jsonb,
+    state pgboss.job_state DEFAULT 'created'::pgboss.job_state NOT NULL,
+    retry_limit integer DEFAULT 2 NOT NULL,
+    retry_count integer DEFAULT 0 NOT NULL,
+    retry_delay integer DEFAULT 0 NOT NULL,
+    retry_backoff boolean DEFAULT false NOT NULL,
+    start_after timestamp with time zone DEFAULT now() NOT NULL,
+    started_on timestamp with time zone,
+    singleton_key text,
+    singleton_on timestamp without time zone,
+    expire_in interval DEFAULT '00:15:00'::interval NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    completed_on timestamp with time zone,
+    keep_until timestamp with time zone DEFAULT (now() + '14 days'::interval) NOT NULL,
+    output jsonb,
+    dead_letter text,
+    policy text,
+    CONSTRAINT cjc CHECK ((name = 'backup'::text))
+);
+
+--
+-- Name: j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3; Type: TABLE; Schema: pgboss; Owner: -
+--
+
+CREATE TABLE pgboss.j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    priority integer DEFAULT 0 NOT NULL,
+    data jsonb,
+    state pgboss.job_state DEFAULT 'created'::pgboss.job_state NOT NULL,
+    retry_limit integer DEFAULT 2 NOT NULL,
+    retry_count integer DEFAULT 0 NOT NULL,
+    retry_delay integer DEFAULT 0 NOT NULL,
+    retry_backoff boolean DEFAULT false NOT NULL,
+    start_after timestamp with time zone DEFAULT now() NOT NULL,
+    started_on timestamp with time zone,
+    singleton_key text,
+    singleton_on timestamp without time zone,
+    expire_in interval DEFAULT '00:15:00'::interval NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    completed_on timestamp with time zone,
+    keep_until timestamp with time zone DEFAULT (now() + '14 days'::interval) NOT NULL,
+    output jsonb,
+    dead_letter text,
+    policy text,
+    CONSTRAINT cjc CHECK ((name = '__pgboss__send-it'::text))
+);
+
+--
+-- Name: j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d; Type: TABLE; Schema: pgboss; Owner: -
+--
+
+CREATE TABLE pgboss.j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    priority integer DEFAULT 0 NOT NULL,
+    data jsonb,
+    state pgboss.job_state DEFAULT 'created'::pgboss.job_state NOT NULL,
+    retry_limit integer DEFAULT 2 NOT NULL,
+    retry_count integer DEFAULT 0 NOT NULL,
+    retry_delay integer DEFAULT 0 NOT NULL,
+    retry_backoff boolean DEFAULT false NOT NULL,
+    start_after timestamp with time zone DEFAULT now() NOT NULL,
+    started_on timestamp with time zone,
+    singleton_key text,
+    singleton_on timestamp without time zone,
+    expire_in interval DEFAULT '00:15:00'::interval NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    completed_on timestamp with time zone,
+    keep_until timestamp with time zone DEFAULT (now() + '14 days'::interval) NOT NULL,
+    output jsonb,
+    dead_letter text,
+    policy text,
+    CONSTRAINT cjc CHECK ((name = 'maintenance'::text))
+);
+
+--
+-- Name: j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4; Type: TABLE; Schema: pgboss; Owner: -
+--
+
+CREATE TABLE pgboss.j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    priority integer DEFAULT 0 NOT NULL,
+    data jsonb,
+    state pgboss.job_state DEFAULT 'created'::pgboss.job_state NOT NULL,
+    retry_limit integer DEFAULT 2 NOT NULL,
+    retry_count integer DEFAULT 0 NOT NULL,
+    retry_delay integer DEFAULT 0 NOT NULL,
+    retry_backoff boolean DEFAULT false NOT NULL,
+    start_after timestamp with time zone DEFAULT now() NOT NULL,
+    started_on timestamp with time zone,
+    singleton_key text,
+    singleton_on timestamp without time zone,
+    expire_in interval DEFAULT '00:15:00'::interval NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    completed_on timestamp with time zone,
+    keep_until timestamp with time zone DEFAULT (now() + '14 days'::interval) NOT NULL,
+    output jsonb,
+    dead_letter text,
+    policy text,
+    CONSTRAINT cjc CHECK ((name = 'prune'::text))
+);
+
+--
+-- Name: jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9; Type: TABLE; Schema: pgboss; Owner: -
+--
+
+CREATE TABLE pgboss.jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    priority integer DEFAULT 0 NOT NULL,
+    data jsonb,
+    state pgboss.job_state DEFAULT 'created'::pgboss.job_state NOT NULL,
+    retry_limit integer DEFAULT 2 NOT NULL,
+    retry_count integer DEFAULT 0 NOT NULL,
+    retry_delay integer DEFAULT 0 NOT NULL,
+    retry_backoff boolean DEFAULT false NOT NULL,
+    start_after timestamp with time zone DEFAULT now() NOT NULL,
+    started_on timestamp with time zone,
+    singleton_key text,
+    singleton_on timestamp without time zone,
+    expire_in interval DEFAULT '00:15:00'::interval NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    completed_on timestamp with time zone,
+    keep_until timestamp with time zone DEFAULT (now() + '14 days'::interval) NOT NULL,
+    output jsonb,
+    dead_letter text,
+    policy text,
+    CONSTRAINT cjc CHECK ((name = 'reports.refresh'::text))
+);
+
+--
+-- Name: jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721; Type: TABLE; Schema: pgboss; Owner: -
+--
+
+CREATE TABLE pgboss.jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    priority integer DEFAULT 0 NOT NULL,
+    data jsonb,
+    state pgboss.job_state DEFAULT 'created'::pgboss.job_state NOT NULL,
+    retry_limit integer DEFAULT 2 NOT NULL,
+    retry_count integer DEFAULT 0 NOT NULL,
+    retry_delay integer DEFAULT 0 NOT NULL,
+    retry_backoff boolean DEFAULT false NOT NULL,
+    start_after timestamp with time zone DEFAULT now() NOT NULL,
+    started_on timestamp with time zone,
+    singleton_key text,
+    singleton_on timestamp without time zone,
+    expire_in interval DEFAULT '00:15:00'::interval NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    completed_on timestamp with time zone,
+    keep_until timestamp with time zone DEFAULT (now() + '14 days'::interval) NOT NULL,
+    output jsonb,
+    dead_letter text,
+    policy text,
+    CONSTRAINT cjc CHECK ((name = 'privacy.retention'::text))
+);
+
+--
+-- Name: jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df; Type: TABLE; Schema: pgboss; Owner: -
+--
+
+CREATE TABLE pgboss.jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    priority integer DEFAULT 0 NOT NULL,
+    data jsonb,
+    state pgboss.job_state DEFAULT 'created'::pgboss.job_state NOT NULL,
+    retry_limit integer DEFAULT 2 NOT NULL,
+    retry_count integer DEFAULT 0 NOT NULL,
+    retry_delay integer DEFAULT 0 NOT NULL,
+    retry_backoff boolean DEFAULT false NOT NULL,
+    start_after timestamp with time zone DEFAULT now() NOT NULL,
+    started_on timestamp with time zone,
+    singleton_key text,
+    singleton_on timestamp without time zone,
+    expire_in interval DEFAULT '00:15:00'::interval NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    completed_on timestamp with time zone,
+    keep_until timestamp with time zone DEFAULT (now() + '14 days'::interval) NOT NULL,
+    output jsonb,
+    dead_letter text,
+    policy text,
+    CONSTRAINT cjc CHECK ((name = 'webhooks.deliver'::text))
+);
+
+--
+-- Name: jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6; Type: TABLE; Schema: pgboss; Owner: -
+--
+
+CREATE TABLE pgboss.jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    priority integer DEFAULT 0 NOT NULL,
+    data jsonb,
+    state pgboss.job_state DEFAULT 'created'::pgboss.job_state NOT NULL,
+    retry_limit integer DEFAULT 2 NOT NULL,
+    retry_count integer DEFAULT 0 NOT NULL,
+    retry_delay integer DEFAULT 0 NOT NULL,
+    retry_backoff boolean DEFAULT false NOT NULL,
+    start_after timestamp with time zone DEFAULT now() NOT NULL,
+    started_on timestamp with time zone,
+    singleton_key text,
+    singleton_on timestamp without time zone,
+    expire_in interval DEFAULT '00:15:00'::interval NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    completed_on timestamp with time zone,
+    keep_until timestamp with time zone DEFAULT (now() + '14 days'::interval) NOT NULL,
+    output jsonb,
+    dead_letter text,
+    policy text,
+    CONSTRAINT cjc CHECK ((name = 'webhooks.fanout'::text))
+);
+
+--
+-- Name: jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498; Type: TABLE; Schema: pgboss; Owner: -
+--
+
+CREATE TABLE pgboss.jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    priority integer DEFAULT 0 NOT NULL,
+    data jsonb,
+    state pgboss.job_state DEFAULT 'created'::pgboss.job_state NOT NULL,
+    retry_limit integer DEFAULT 2 NOT NULL,
+    retry_count integer DEFAULT 0 NOT NULL,
+    retry_delay integer DEFAULT 0 NOT NULL,
+    retry_backoff boolean DEFAULT false NOT NULL,
+    start_after timestamp with time zone DEFAULT now() NOT NULL,
+    started_on timestamp with time zone,
+    singleton_key text,
+    singleton_on timestamp without time zone,
+    expire_in interval DEFAULT '00:15:00'::interval NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    completed_on timestamp with time zone,
+    keep_until timestamp with time zone DEFAULT (now() + '14 days'::interval) NOT NULL,
+    output jsonb,
+    dead_letter text,
+    policy text,
+    CONSTRAINT cjc CHECK ((name = 'restore-test'::text))
+);
+
+--
+-- Name: queue; Type: TABLE; Schema: pgboss; Owner: -
+--
+
+CREATE TABLE pgboss.queue (
+    name text NOT NULL,
+    policy text,
+    retry_limit integer,
+    retry_delay integer,
+    retry_backoff boolean,
+    expire_seconds integer,
+    retention_minutes integer,
+    dead_letter text,
+    partition_name text,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    updated_on timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: COLUMN queue.name; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.name IS 'operational: queue (job name)';
+
+--
+-- Name: COLUMN queue.policy; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.policy IS 'operational: standard or short (one waiting job per key)';
+
+--
+-- Name: COLUMN queue.retry_limit; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.retry_limit IS 'operational: default retries';
+
+--
+-- Name: COLUMN queue.retry_delay; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.retry_delay IS 'operational: default retry delay';
+
+--
+-- Name: COLUMN queue.retry_backoff; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.retry_backoff IS 'operational: default backoff';
+
+--
+-- Name: COLUMN queue.expire_seconds; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.expire_seconds IS 'operational: default time limit';
+
+--
+-- Name: COLUMN queue.retention_minutes; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.retention_minutes IS 'operational: how long waiting jobs are kept';
+
+--
+-- Name: COLUMN queue.dead_letter; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.dead_letter IS 'operational: queue for exhausted jobs';
+
+--
+-- Name: COLUMN queue.partition_name; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.partition_name IS 'operational: the queue''s partition of pgboss.job';
+
+--
+-- Name: COLUMN queue.created_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.created_on IS 'operational: created';
+
+--
+-- Name: COLUMN queue.updated_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.queue.updated_on IS 'operational: last changed';
+
+--
+-- Name: schedule; Type: TABLE; Schema: pgboss; Owner: -
+--
+
+CREATE TABLE pgboss.schedule (
+    name text NOT NULL,
+    cron text NOT NULL,
+    timezone text,
+    data jsonb,
+    options jsonb,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    updated_on timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: COLUMN schedule.name; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.schedule.name IS 'operational: scheduled job';
+
+--
+-- Name: COLUMN schedule.cron; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.schedule.cron IS 'operational: cron expression';
+
+--
+-- Name: COLUMN schedule.timezone; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.schedule.timezone IS 'operational: time zone of the cron';
+
+--
+-- Name: COLUMN schedule.data; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.schedule.data IS 'operational: data of each scheduled job (the trigger)';
+
+--
+-- Name: COLUMN schedule.options; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.schedule.options IS 'operational: send options of each scheduled job';
+
+--
+-- Name: COLUMN schedule.created_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.schedule.created_on IS 'operational: created';
+
+--
+-- Name: COLUMN schedule.updated_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.schedule.updated_on IS 'operational: last changed';
+
+--
+-- Name: subscription; Type: TABLE; Schema: pgboss; Owner: -
+--
+
+CREATE TABLE pgboss.subscription (
+    event text NOT NULL,
+    name text NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    updated_on timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: COLUMN subscription.event; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.subscription.event IS 'operational: event name (unused by the app)';
+
+--
+-- Name: COLUMN subscription.name; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.subscription.name IS 'operational: subscribed queue';
+
+--
+-- Name: COLUMN subscription.created_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.subscription.created_on IS 'operational: created';
+
+--
+-- Name: COLUMN subscription.updated_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.subscription.updated_on IS 'operational: last changed';
+
+--
+-- Name: version; Type: TABLE; Schema: pgboss; Owner: -
+--
+
+CREATE TABLE pgboss.version (
+    version integer NOT NULL,
+    maintained_on timestamp with time zone,
+    cron_on timestamp with time zone,
+    monitored_on timestamp with time zone
+);
+
+--
+-- Name: COLUMN version.version; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.version.version IS 'operational: schema version of the job queue';
+
+--
+-- Name: COLUMN version.maintained_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.version.maintained_on IS 'operational: last queue maintenance';
+
+--
+-- Name: COLUMN version.cron_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.version.cron_on IS 'operational: last evaluation of the schedules';
+
+--
+-- Name: COLUMN version.monitored_on; Type: COMMENT; Schema: pgboss; Owner: -
+--
+
+COMMENT ON COLUMN pgboss.version.monitored_on IS 'operational: last queue monitoring';
 
 --
 -- Name: administrator_guard; Type: TABLE; Schema: public; Owner: -
@@ -1934,6 +2886,130 @@ COMMENT ON COLUMN public.feature_flags.created_by IS 'operational: staff user wh
 --
 
 COMMENT ON COLUMN public.feature_flags.updated_by IS 'operational: staff user who last changed the row';
+
+--
+-- Name: job_runs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.job_runs (
+    id bigint NOT NULL,
+    job_name text NOT NULL,
+    job_id uuid NOT NULL,
+    trigger text NOT NULL,
+    attempt integer DEFAULT 1 NOT NULL,
+    worker text NOT NULL,
+    status text DEFAULT 'running'::text NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    heartbeat_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    summary jsonb,
+    error text,
+    created_by bigint,
+    CONSTRAINT job_runs_attempt_check CHECK ((attempt >= 1)),
+    CONSTRAINT job_runs_error_check CHECK ((length(error) <= 2000)),
+    CONSTRAINT job_runs_finished_at_check CHECK ((((status = 'running'::text) = (finished_at IS NULL)) AND (finished_at >= started_at))),
+    CONSTRAINT job_runs_job_name_check CHECK ((job_name ~ '^[a-z][a-z0-9_.-]{0,99}$'::text)),
+    CONSTRAINT job_runs_status_check CHECK ((status = ANY (ARRAY['running'::text, 'succeeded'::text, 'failed'::text, 'interrupted'::text]))),
+    CONSTRAINT job_runs_trigger_check CHECK ((trigger = ANY (ARRAY['schedule'::text, 'manual'::text, 'enqueued'::text]))),
+    CONSTRAINT job_runs_worker_check CHECK (((length(worker) >= 1) AND (length(worker) <= 200)))
+);
+
+--
+-- Name: TABLE job_runs; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.job_runs IS 'One row per run of a job (jobs module); created_by is who asked for a manual run';
+
+--
+-- Name: COLUMN job_runs.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.id IS 'operational: key';
+
+--
+-- Name: COLUMN job_runs.job_name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.job_name IS 'operational: job';
+
+--
+-- Name: COLUMN job_runs.job_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.job_id IS 'operational: the queued job (pgboss.job.id); its retries share it';
+
+--
+-- Name: COLUMN job_runs.trigger; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.trigger IS 'operational: schedule, manual or enqueued';
+
+--
+-- Name: COLUMN job_runs.attempt; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.attempt IS 'operational: 1, then 2 for the first retry, ...';
+
+--
+-- Name: COLUMN job_runs.worker; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.worker IS 'operational: host:pid:id of the instance that ran it';
+
+--
+-- Name: COLUMN job_runs.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.status IS 'operational: running, succeeded, failed, interrupted';
+
+--
+-- Name: COLUMN job_runs.started_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.started_at IS 'operational: started';
+
+--
+-- Name: COLUMN job_runs.heartbeat_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.heartbeat_at IS 'operational: last heartbeat of the worker';
+
+--
+-- Name: COLUMN job_runs.finished_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.finished_at IS 'operational: finished';
+
+--
+-- Name: COLUMN job_runs.summary; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.summary IS 'operational: what the run did: counts, table, index and file names; no personal data';
+
+--
+-- Name: COLUMN job_runs.error; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.error IS 'operational: why it failed: the job''s own message, no personal data';
+
+--
+-- Name: COLUMN job_runs.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.job_runs.created_by IS 'operational: staff user who asked for a manual run';
+
+--
+-- Name: job_runs_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.job_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.job_runs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: organisation_logo; Type: TABLE; Schema: public; Owner: -
@@ -3158,6 +4234,348 @@ ALTER TABLE public.vulnerabilities ALTER COLUMN id ADD GENERATED ALWAYS AS IDENT
 );
 
 --
+-- Name: webhook_deliveries; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_deliveries (
+    id bigint NOT NULL,
+    subscription_id bigint NOT NULL,
+    message_id text NOT NULL,
+    kind text NOT NULL,
+    event_type text NOT NULL,
+    payload jsonb NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_attempt_at timestamp with time zone,
+    last_status_code integer,
+    last_error text,
+    delivered_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by bigint,
+    updated_by bigint,
+    CONSTRAINT webhook_deliveries_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT webhook_deliveries_event_type_check CHECK (((length(event_type) >= 1) AND (length(event_type) <= 200))),
+    CONSTRAINT webhook_deliveries_kind_check CHECK ((kind = ANY (ARRAY['event'::text, 'ping'::text]))),
+    CONSTRAINT webhook_deliveries_last_error_check CHECK ((length(last_error) <= 500)),
+    CONSTRAINT webhook_deliveries_message_id_check CHECK (((length(message_id) >= 1) AND (length(message_id) <= 100))),
+    CONSTRAINT webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text])))
+);
+
+--
+-- Name: COLUMN webhook_deliveries.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.id IS 'operational: key';
+
+--
+-- Name: COLUMN webhook_deliveries.subscription_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.subscription_id IS 'operational: the subscription';
+
+--
+-- Name: COLUMN webhook_deliveries.message_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.message_id IS 'operational: webhook-id header, the same on every attempt';
+
+--
+-- Name: COLUMN webhook_deliveries.kind; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.kind IS 'operational: event or ping';
+
+--
+-- Name: COLUMN webhook_deliveries.event_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.event_type IS 'operational: message type, <topic>.<action>';
+
+--
+-- Name: COLUMN webhook_deliveries.payload; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.payload IS 'operational: the message sent: event id, topic, row id, action, time; no personal values';
+
+--
+-- Name: COLUMN webhook_deliveries.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.status IS 'operational: pending, succeeded, failed';
+
+--
+-- Name: COLUMN webhook_deliveries.attempts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.attempts IS 'operational: attempts made';
+
+--
+-- Name: COLUMN webhook_deliveries.next_attempt_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.next_attempt_at IS 'operational: next attempt';
+
+--
+-- Name: COLUMN webhook_deliveries.last_attempt_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.last_attempt_at IS 'operational: last attempt';
+
+--
+-- Name: COLUMN webhook_deliveries.last_status_code; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.last_status_code IS 'operational: HTTP status of the last answer';
+
+--
+-- Name: COLUMN webhook_deliveries.last_error; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.last_error IS 'operational: why the last attempt failed (never the answer''s body)';
+
+--
+-- Name: COLUMN webhook_deliveries.delivered_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.delivered_at IS 'operational: when it succeeded';
+
+--
+-- Name: COLUMN webhook_deliveries.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.created_at IS 'operational: row created';
+
+--
+-- Name: COLUMN webhook_deliveries.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.updated_at IS 'operational: row last changed';
+
+--
+-- Name: COLUMN webhook_deliveries.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.created_by IS 'operational: staff user who asked for a ping';
+
+--
+-- Name: COLUMN webhook_deliveries.updated_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_deliveries.updated_by IS 'operational: staff user who last retried it';
+
+--
+-- Name: webhook_deliveries_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.webhook_deliveries ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.webhook_deliveries_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: webhook_feed; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_feed (
+    id boolean DEFAULT true NOT NULL,
+    "position" text,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_feed_id_check CHECK (id)
+);
+
+--
+-- Name: COLUMN webhook_feed.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_feed.id IS 'operational: the single row';
+
+--
+-- Name: COLUMN webhook_feed."position"; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_feed."position" IS 'operational: change feed position the fan-out has read up to';
+
+--
+-- Name: COLUMN webhook_feed.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_feed.updated_at IS 'operational: last moved';
+
+--
+-- Name: webhook_subscription_state; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_subscription_state (
+    subscription_id bigint NOT NULL,
+    leased_by uuid,
+    leased_until timestamp with time zone,
+    failing_since timestamp with time zone,
+    last_success_at timestamp with time zone,
+    CONSTRAINT webhook_subscription_state_lease_check CHECK (((leased_by IS NULL) = (leased_until IS NULL)))
+);
+
+--
+-- Name: COLUMN webhook_subscription_state.subscription_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscription_state.subscription_id IS 'operational: the subscription';
+
+--
+-- Name: COLUMN webhook_subscription_state.leased_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscription_state.leased_by IS 'operational: the delivery worker holding the subscription';
+
+--
+-- Name: COLUMN webhook_subscription_state.leased_until; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscription_state.leased_until IS 'operational: until when it holds it';
+
+--
+-- Name: COLUMN webhook_subscription_state.failing_since; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscription_state.failing_since IS 'operational: first failure since the last success';
+
+--
+-- Name: COLUMN webhook_subscription_state.last_success_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscription_state.last_success_at IS 'operational: last successful delivery';
+
+--
+-- Name: webhook_subscriptions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_subscriptions (
+    id bigint NOT NULL,
+    url text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    topics text[] NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    disabled_reason text,
+    signing_secret text NOT NULL,
+    previous_signing_secret text,
+    previous_secret_expires_at timestamp with time zone,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by bigint,
+    updated_by bigint,
+    CONSTRAINT webhook_subscriptions_description_check CHECK ((length(description) <= 500)),
+    CONSTRAINT webhook_subscriptions_disabled_reason_check CHECK ((disabled_reason = ANY (ARRAY['manual'::text, 'failing'::text]))),
+    CONSTRAINT webhook_subscriptions_previous_secret_check CHECK (((previous_signing_secret IS NULL) = (previous_secret_expires_at IS NULL))),
+    CONSTRAINT webhook_subscriptions_status_check CHECK ((status = ANY (ARRAY['active'::text, 'disabled'::text]))),
+    CONSTRAINT webhook_subscriptions_status_reason_check CHECK (((status = 'disabled'::text) = (disabled_reason IS NOT NULL))),
+    CONSTRAINT webhook_subscriptions_topics_check CHECK (((cardinality(topics) >= 1) AND (cardinality(topics) <= 100))),
+    CONSTRAINT webhook_subscriptions_url_check CHECK (((url ~ '^https?://[^\s]+$'::text) AND (length(url) <= 2048)))
+);
+
+--
+-- Name: COLUMN webhook_subscriptions.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.id IS 'operational: key';
+
+--
+-- Name: COLUMN webhook_subscriptions.url; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.url IS 'operational: destination URL of an outside service';
+
+--
+-- Name: COLUMN webhook_subscriptions.description; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.description IS 'operational: what the subscription is for';
+
+--
+-- Name: COLUMN webhook_subscriptions.topics; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.topics IS 'operational: change feed topics (table names) or *';
+
+--
+-- Name: COLUMN webhook_subscriptions.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.status IS 'operational: active or disabled';
+
+--
+-- Name: COLUMN webhook_subscriptions.disabled_reason; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.disabled_reason IS 'operational: manual or failing';
+
+--
+-- Name: COLUMN webhook_subscriptions.signing_secret; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.signing_secret IS 'sensitive: signing secret, encrypted with WEBHOOK_SECRET_KEY (redacted from the audit trail)';
+
+--
+-- Name: COLUMN webhook_subscriptions.previous_signing_secret; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.previous_signing_secret IS 'sensitive: the secret before the last rotation, encrypted, valid 24 h';
+
+--
+-- Name: COLUMN webhook_subscriptions.previous_secret_expires_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.previous_secret_expires_at IS 'operational: when the previous secret stops signing';
+
+--
+-- Name: COLUMN webhook_subscriptions.version; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.version IS 'operational: optimistic concurrency version';
+
+--
+-- Name: COLUMN webhook_subscriptions.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.created_at IS 'operational: row created';
+
+--
+-- Name: COLUMN webhook_subscriptions.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.updated_at IS 'operational: row last changed';
+
+--
+-- Name: COLUMN webhook_subscriptions.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.created_by IS 'operational: staff user who created the row';
+
+--
+-- Name: COLUMN webhook_subscriptions.updated_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.webhook_subscriptions.updated_by IS 'operational: staff user who last changed the row';
+
+--
+-- Name: webhook_subscriptions_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.webhook_subscriptions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.webhook_subscriptions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: workshop_participants; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3420,10 +4838,182 @@ ALTER TABLE public.workshops ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 --
+-- Name: j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef; Type: TABLE ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.job ATTACH PARTITION pgboss.j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef FOR VALUES IN ('webhooks.sweep');
+
+--
+-- Name: j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac; Type: TABLE ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.job ATTACH PARTITION pgboss.j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac FOR VALUES IN ('backup');
+
+--
+-- Name: j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3; Type: TABLE ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.job ATTACH PARTITION pgboss.j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3 FOR VALUES IN ('__pgboss__send-it');
+
+--
+-- Name: j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d; Type: TABLE ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.job ATTACH PARTITION pgboss.j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d FOR VALUES IN ('maintenance');
+
+--
+-- Name: j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4; Type: TABLE ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.job ATTACH PARTITION pgboss.j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4 FOR VALUES IN ('prune');
+
+--
+-- Name: jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9; Type: TABLE ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.job ATTACH PARTITION pgboss.jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9 FOR VALUES IN ('reports.refresh');
+
+--
+-- Name: jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721; Type: TABLE ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.job ATTACH PARTITION pgboss.jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721 FOR VALUES IN ('privacy.retention');
+
+--
+-- Name: jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df; Type: TABLE ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.job ATTACH PARTITION pgboss.jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df FOR VALUES IN ('webhooks.deliver');
+
+--
+-- Name: jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6; Type: TABLE ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.job ATTACH PARTITION pgboss.jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6 FOR VALUES IN ('webhooks.fanout');
+
+--
+-- Name: jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498; Type: TABLE ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.job ATTACH PARTITION pgboss.jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498 FOR VALUES IN ('restore-test');
+
+--
 -- Name: beneficiaries code; Type: DEFAULT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.beneficiaries ALTER COLUMN code SET DEFAULT ('B-'::text || lpad((nextval('public.beneficiaries_code_seq'::regclass))::text, 6, '0'::text));
+
+--
+-- Name: archive archive_pkey; Type: CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.archive
+    ADD CONSTRAINT archive_pkey PRIMARY KEY (name, id);
+
+--
+-- Name: job job_pkey; Type: CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.job
+    ADD CONSTRAINT job_pkey PRIMARY KEY (name, id);
+
+--
+-- Name: j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef_pkey; Type: CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef
+    ADD CONSTRAINT j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef_pkey PRIMARY KEY (name, id);
+
+--
+-- Name: j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac_pkey; Type: CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac
+    ADD CONSTRAINT j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac_pkey PRIMARY KEY (name, id);
+
+--
+-- Name: j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3 j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3_pkey; Type: CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3
+    ADD CONSTRAINT j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3_pkey PRIMARY KEY (name, id);
+
+--
+-- Name: j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d_pkey; Type: CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d
+    ADD CONSTRAINT j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d_pkey PRIMARY KEY (name, id);
+
+--
+-- Name: j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4 j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4_pkey; Type: CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4
+    ADD CONSTRAINT j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4_pkey PRIMARY KEY (name, id);
+
+--
+-- Name: jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9 jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9_pkey; Type: CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9
+    ADD CONSTRAINT jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9_pkey PRIMARY KEY (name, id);
+
+--
+-- Name: jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721 jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721_pkey; Type: CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721
+    ADD CONSTRAINT jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721_pkey PRIMARY KEY (name, id);
+
+--
+-- Name: jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df_pkey; Type: CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df
+    ADD CONSTRAINT jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df_pkey PRIMARY KEY (name, id);
+
+--
+-- Name: jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6 jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6_pkey; Type: CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6
+    ADD CONSTRAINT jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6_pkey PRIMARY KEY (name, id);
+
+--
+-- Name: jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498 jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498_pkey; Type: CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498
+    ADD CONSTRAINT jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498_pkey PRIMARY KEY (name, id);
+
+--
+-- Name: queue queue_pkey; Type: CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.queue
+    ADD CONSTRAINT queue_pkey PRIMARY KEY (name);
+
+--
+-- Name: schedule schedule_pkey; Type: CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.schedule
+    ADD CONSTRAINT schedule_pkey PRIMARY KEY (name);
+
+--
+-- Name: subscription subscription_pkey; Type: CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.subscription
+    ADD CONSTRAINT subscription_pkey PRIMARY KEY (event, name);
+
+--
+-- Name: version version_pkey; Type: CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.version
+    ADD CONSTRAINT version_pkey PRIMARY KEY (version);
 
 --
 -- Name: administrator_guard administrator_guard_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -3522,6 +5112,13 @@ ALTER TABLE ONLY public.event_tickets
 
 ALTER TABLE ONLY public.feature_flags
     ADD CONSTRAINT feature_flags_pkey PRIMARY KEY (key);
+
+--
+-- Name: job_runs job_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.job_runs
+    ADD CONSTRAINT job_runs_pkey PRIMARY KEY (id);
 
 --
 -- Name: organisation_logo organisation_logo_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -3657,6 +5254,41 @@ ALTER TABLE ONLY public.vulnerabilities
     ADD CONSTRAINT vulnerabilities_pkey PRIMARY KEY (id);
 
 --
+-- Name: webhook_deliveries webhook_deliveries_message_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_message_key UNIQUE (subscription_id, message_id);
+
+--
+-- Name: webhook_deliveries webhook_deliveries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id);
+
+--
+-- Name: webhook_feed webhook_feed_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_feed
+    ADD CONSTRAINT webhook_feed_pkey PRIMARY KEY (id);
+
+--
+-- Name: webhook_subscription_state webhook_subscription_state_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_subscription_state
+    ADD CONSTRAINT webhook_subscription_state_pkey PRIMARY KEY (subscription_id);
+
+--
+-- Name: webhook_subscriptions webhook_subscriptions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_subscriptions
+    ADD CONSTRAINT webhook_subscriptions_pkey PRIMARY KEY (id);
+
+--
 -- Name: workshop_participants workshop_participants_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -3690,6 +5322,312 @@ ALTER TABLE ONLY public.workshops
 
 ALTER TABLE ONLY public.workshops
     ADD CONSTRAINT workshops_title_key UNIQUE (project_id, title);
+
+--
+-- Name: archive_i1; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE INDEX archive_i1 ON pgboss.archive USING btree (archived_on);
+
+--
+-- Name: j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef_i1; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef_i1 ON pgboss.j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'created'::pgboss.job_state) AND (policy = 'short'::text));
+
+--
+-- Name: j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef_i2; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef_i2 ON pgboss.j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'active'::pgboss.job_state) AND (policy = 'singleton'::text));
+
+--
+-- Name: j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef_i3; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef_i3 ON pgboss.j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef USING btree (name, state, COALESCE(singleton_key, ''::text)) WHERE ((state <= 'active'::pgboss.job_state) AND (policy = 'stately'::text));
+
+--
+-- Name: j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef_i4; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef_i4 ON pgboss.j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef USING btree (name, singleton_on, COALESCE(singleton_key, ''::text)) WHERE ((state <> 'cancelled'::pgboss.job_state) AND (singleton_on IS NOT NULL));
+
+--
+-- Name: j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef_i5; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE INDEX j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef_i5 ON pgboss.j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef USING btree (name, start_after) INCLUDE (priority, created_on, id) WHERE (state < 'active'::pgboss.job_state);
+
+--
+-- Name: j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac_i1; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac_i1 ON pgboss.j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'created'::pgboss.job_state) AND (policy = 'short'::text));
+
+--
+-- Name: j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac_i2; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac_i2 ON pgboss.j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'active'::pgboss.job_state) AND (policy = 'singleton'::text));
+
+--
+-- Name: j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac_i3; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac_i3 ON pgboss.j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac USING btree (name, state, COALESCE(singleton_key, ''::text)) WHERE ((state <= 'active'::pgboss.job_state) AND (policy = 'stately'::text));
+
+--
+-- Name: j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac_i4; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac_i4 ON pgboss.j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac USING btree (name, singleton_on, COALESCE(singleton_key, ''::text)) WHERE ((state <> 'cancelled'::pgboss.job_state) AND (singleton_on IS NOT NULL));
+
+--
+-- Name: j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac_i5; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE INDEX j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac_i5 ON pgboss.j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac USING btree (name, start_after) INCLUDE (priority, created_on, id) WHERE (state < 'active'::pgboss.job_state);
+
+--
+-- Name: j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3_i1; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3_i1 ON pgboss.j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3 USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'created'::pgboss.job_state) AND (policy = 'short'::text));
+
+--
+-- Name: j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3_i2; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3_i2 ON pgboss.j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3 USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'active'::pgboss.job_state) AND (policy = 'singleton'::text));
+
+--
+-- Name: j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3_i3; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3_i3 ON pgboss.j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3 USING btree (name, state, COALESCE(singleton_key, ''::text)) WHERE ((state <= 'active'::pgboss.job_state) AND (policy = 'stately'::text));
+
+--
+-- Name: j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3_i4; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3_i4 ON pgboss.j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3 USING btree (name, singleton_on, COALESCE(singleton_key, ''::text)) WHERE ((state <> 'cancelled'::pgboss.job_state) AND (singleton_on IS NOT NULL));
+
+--
+-- Name: j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3_i5; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE INDEX j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3_i5 ON pgboss.j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3 USING btree (name, start_after) INCLUDE (priority, created_on, id) WHERE (state < 'active'::pgboss.job_state);
+
+--
+-- Name: j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d_i1; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d_i1 ON pgboss.j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'created'::pgboss.job_state) AND (policy = 'short'::text));
+
+--
+-- Name: j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d_i2; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d_i2 ON pgboss.j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'active'::pgboss.job_state) AND (policy = 'singleton'::text));
+
+--
+-- Name: j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d_i3; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d_i3 ON pgboss.j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d USING btree (name, state, COALESCE(singleton_key, ''::text)) WHERE ((state <= 'active'::pgboss.job_state) AND (policy = 'stately'::text));
+
+--
+-- Name: j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d_i4; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d_i4 ON pgboss.j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d USING btree (name, singleton_on, COALESCE(singleton_key, ''::text)) WHERE ((state <> 'cancelled'::pgboss.job_state) AND (singleton_on IS NOT NULL));
+
+--
+-- Name: j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d_i5; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE INDEX j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d_i5 ON pgboss.j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d USING btree (name, start_after) INCLUDE (priority, created_on, id) WHERE (state < 'active'::pgboss.job_state);
+
+--
+-- Name: j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4_i1; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4_i1 ON pgboss.j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4 USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'created'::pgboss.job_state) AND (policy = 'short'::text));
+
+--
+-- Name: j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4_i2; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4_i2 ON pgboss.j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4 USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'active'::pgboss.job_state) AND (policy = 'singleton'::text));
+
+--
+-- Name: j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4_i3; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4_i3 ON pgboss.j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4 USING btree (name, state, COALESCE(singleton_key, ''::text)) WHERE ((state <= 'active'::pgboss.job_state) AND (policy = 'stately'::text));
+
+--
+-- Name: j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4_i4; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4_i4 ON pgboss.j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4 USING btree (name, singleton_on, COALESCE(singleton_key, ''::text)) WHERE ((state <> 'cancelled'::pgboss.job_state) AND (singleton_on IS NOT NULL));
+
+--
+-- Name: j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4_i5; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE INDEX j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4_i5 ON pgboss.j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4 USING btree (name, start_after) INCLUDE (priority, created_on, id) WHERE (state < 'active'::pgboss.job_state);
+
+--
+-- Name: jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9_i1; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9_i1 ON pgboss.jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9 USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'created'::pgboss.job_state) AND (policy = 'short'::text));
+
+--
+-- Name: jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9_i2; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9_i2 ON pgboss.jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9 USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'active'::pgboss.job_state) AND (policy = 'singleton'::text));
+
+--
+-- Name: jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9_i3; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9_i3 ON pgboss.jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9 USING btree (name, state, COALESCE(singleton_key, ''::text)) WHERE ((state <= 'active'::pgboss.job_state) AND (policy = 'stately'::text));
+
+--
+-- Name: jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9_i4; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9_i4 ON pgboss.jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9 USING btree (name, singleton_on, COALESCE(singleton_key, ''::text)) WHERE ((state <> 'cancelled'::pgboss.job_state) AND (singleton_on IS NOT NULL));
+
+--
+-- Name: jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9_i5; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE INDEX jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9_i5 ON pgboss.jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9 USING btree (name, start_after) INCLUDE (priority, created_on, id) WHERE (state < 'active'::pgboss.job_state);
+
+--
+-- Name: jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721_i1; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721_i1 ON pgboss.jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721 USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'created'::pgboss.job_state) AND (policy = 'short'::text));
+
+--
+-- Name: jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721_i2; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721_i2 ON pgboss.jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721 USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'active'::pgboss.job_state) AND (policy = 'singleton'::text));
+
+--
+-- Name: jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721_i3; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721_i3 ON pgboss.jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721 USING btree (name, state, COALESCE(singleton_key, ''::text)) WHERE ((state <= 'active'::pgboss.job_state) AND (policy = 'stately'::text));
+
+--
+-- Name: jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721_i4; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721_i4 ON pgboss.jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721 USING btree (name, singleton_on, COALESCE(singleton_key, ''::text)) WHERE ((state <> 'cancelled'::pgboss.job_state) AND (singleton_on IS NOT NULL));
+
+--
+-- Name: jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721_i5; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE INDEX jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721_i5 ON pgboss.jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721 USING btree (name, start_after) INCLUDE (priority, created_on, id) WHERE (state < 'active'::pgboss.job_state);
+
+--
+-- Name: jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df_i1; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df_i1 ON pgboss.jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'created'::pgboss.job_state) AND (policy = 'short'::text));
+
+--
+-- Name: jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df_i2; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df_i2 ON pgboss.jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'active'::pgboss.job_state) AND (policy = 'singleton'::text));
+
+--
+-- Name: jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df_i3; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df_i3 ON pgboss.jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df USING btree (name, state, COALESCE(singleton_key, ''::text)) WHERE ((state <= 'active'::pgboss.job_state) AND (policy = 'stately'::text));
+
+--
+-- Name: jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df_i4; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df_i4 ON pgboss.jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df USING btree (name, singleton_on, COALESCE(singleton_key, ''::text)) WHERE ((state <> 'cancelled'::pgboss.job_state) AND (singleton_on IS NOT NULL));
+
+--
+-- Name: jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df_i5; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE INDEX jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df_i5 ON pgboss.jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df USING btree (name, start_after) INCLUDE (priority, created_on, id) WHERE (state < 'active'::pgboss.job_state);
+
+--
+-- Name: jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6_i1; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6_i1 ON pgboss.jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6 USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'created'::pgboss.job_state) AND (policy = 'short'::text));
+
+--
+-- Name: jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6_i2; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6_i2 ON pgboss.jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6 USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'active'::pgboss.job_state) AND (policy = 'singleton'::text));
+
+--
+-- Name: jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6_i3; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6_i3 ON pgboss.jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6 USING btree (name, state, COALESCE(singleton_key, ''::text)) WHERE ((state <= 'active'::pgboss.job_state) AND (policy = 'stately'::text));
+
+--
+-- Name: jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6_i4; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6_i4 ON pgboss.jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6 USING btree (name, singleton_on, COALESCE(singleton_key, ''::text)) WHERE ((state <> 'cancelled'::pgboss.job_state) AND (singleton_on IS NOT NULL));
+
+--
+-- Name: jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6_i5; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE INDEX jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6_i5 ON pgboss.jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6 USING btree (name, start_after) INCLUDE (priority, created_on, id) WHERE (state < 'active'::pgboss.job_state);
+
+--
+-- Name: jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498_i1; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498_i1 ON pgboss.jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498 USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'created'::pgboss.job_state) AND (policy = 'short'::text));
+
+--
+-- Name: jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498_i2; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498_i2 ON pgboss.jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498 USING btree (name, COALESCE(singleton_key, ''::text)) WHERE ((state = 'active'::pgboss.job_state) AND (policy = 'singleton'::text));
+
+--
+-- Name: jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498_i3; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498_i3 ON pgboss.jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498 USING btree (name, state, COALESCE(singleton_key, ''::text)) WHERE ((state <= 'active'::pgboss.job_state) AND (policy = 'stately'::text));
+
+--
+-- Name: jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498_i4; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE UNIQUE INDEX jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498_i4 ON pgboss.jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498 USING btree (name, singleton_on, COALESCE(singleton_key, ''::text)) WHERE ((state <> 'cancelled'::pgboss.job_state) AND (singleton_on IS NOT NULL));
+
+--
+-- Name: jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498_i5; Type: INDEX; Schema: pgboss; Owner: -
+--
+
+CREATE INDEX jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498_i5 ON pgboss.jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498 USING btree (name, start_after) INCLUDE (priority, created_on, id) WHERE (state < 'active'::pgboss.job_state);
 
 --
 -- Name: attendance_created_by_idx; Type: INDEX; Schema: public; Owner: -
@@ -3926,6 +5864,24 @@ CREATE INDEX feature_flags_created_by_idx ON public.feature_flags USING btree (c
 CREATE INDEX feature_flags_updated_by_idx ON public.feature_flags USING btree (updated_by);
 
 --
+-- Name: job_runs_job_name_started_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX job_runs_job_name_started_at_idx ON public.job_runs USING btree (job_name, started_at DESC);
+
+--
+-- Name: job_runs_running_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX job_runs_running_idx ON public.job_runs USING btree (heartbeat_at) WHERE (status = 'running'::text);
+
+--
+-- Name: job_runs_started_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX job_runs_started_at_idx ON public.job_runs USING btree (started_at);
+
+--
 -- Name: organisation_logo_created_by_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4058,6 +6014,30 @@ CREATE INDEX users_name_trgm_idx ON public.users USING gin (public.immutable_una
 CREATE INDEX users_role_idx ON public.users USING btree (role);
 
 --
+-- Name: webhook_deliveries_created_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_created_at_idx ON public.webhook_deliveries USING btree (created_at) WHERE (status <> 'pending'::text);
+
+--
+-- Name: webhook_deliveries_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_due_idx ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
+
+--
+-- Name: webhook_deliveries_pending_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_pending_idx ON public.webhook_deliveries USING btree (subscription_id, id) WHERE (status = 'pending'::text);
+
+--
+-- Name: webhook_deliveries_subscription_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_subscription_idx ON public.webhook_deliveries USING btree (subscription_id, id);
+
+--
 -- Name: workshop_participants_beneficiary_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4104,6 +6084,66 @@ CREATE INDEX workshops_start_date_idx ON public.workshops USING btree (start_dat
 --
 
 CREATE INDEX workshops_updated_by_idx ON public.workshops USING btree (updated_by);
+
+--
+-- Name: j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef_pkey; Type: INDEX ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER INDEX pgboss.job_pkey ATTACH PARTITION pgboss.j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef_pkey;
+
+--
+-- Name: j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac_pkey; Type: INDEX ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER INDEX pgboss.job_pkey ATTACH PARTITION pgboss.j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac_pkey;
+
+--
+-- Name: j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3_pkey; Type: INDEX ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER INDEX pgboss.job_pkey ATTACH PARTITION pgboss.j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3_pkey;
+
+--
+-- Name: j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d_pkey; Type: INDEX ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER INDEX pgboss.job_pkey ATTACH PARTITION pgboss.j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d_pkey;
+
+--
+-- Name: j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4_pkey; Type: INDEX ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER INDEX pgboss.job_pkey ATTACH PARTITION pgboss.j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4_pkey;
+
+--
+-- Name: jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9_pkey; Type: INDEX ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER INDEX pgboss.job_pkey ATTACH PARTITION pgboss.jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9_pkey;
+
+--
+-- Name: jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721_pkey; Type: INDEX ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER INDEX pgboss.job_pkey ATTACH PARTITION pgboss.jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721_pkey;
+
+--
+-- Name: jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df_pkey; Type: INDEX ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER INDEX pgboss.job_pkey ATTACH PARTITION pgboss.jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df_pkey;
+
+--
+-- Name: jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6_pkey; Type: INDEX ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER INDEX pgboss.job_pkey ATTACH PARTITION pgboss.jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6_pkey;
+
+--
+-- Name: jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498_pkey; Type: INDEX ATTACH; Schema: pgboss; Owner: -
+--
+
+ALTER INDEX pgboss.job_pkey ATTACH PARTITION pgboss.jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498_pkey;
 
 --
 -- Name: attendance attendance_audit; Type: TRIGGER; Schema: public; Owner: -
@@ -4442,6 +6482,24 @@ CREATE TRIGGER vulnerabilities_audit AFTER INSERT OR DELETE OR UPDATE ON public.
 CREATE TRIGGER vulnerabilities_set_updated_at BEFORE UPDATE ON public.vulnerabilities FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 --
+-- Name: webhook_deliveries webhook_deliveries_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER webhook_deliveries_set_updated_at BEFORE UPDATE ON public.webhook_deliveries FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+--
+-- Name: webhook_subscriptions webhook_subscriptions_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER webhook_subscriptions_audit AFTER INSERT OR DELETE OR UPDATE ON public.webhook_subscriptions FOR EACH ROW EXECUTE FUNCTION public.audit_row_change('id');
+
+--
+-- Name: webhook_subscriptions webhook_subscriptions_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER webhook_subscriptions_set_updated_at BEFORE UPDATE ON public.webhook_subscriptions FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+--
 -- Name: workshop_participants workshop_participants_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -4500,6 +6558,167 @@ CREATE TRIGGER workshops_sync_schedule AFTER INSERT OR UPDATE ON public.workshop
 --
 
 CREATE TRIGGER workshops_within_project BEFORE INSERT OR UPDATE OF project_id, start_date, end_date ON public.workshops FOR EACH ROW EXECUTE FUNCTION public.workshops_within_project();
+
+--
+-- Name: j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef dlq_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef
+    ADD CONSTRAINT dlq_fkey FOREIGN KEY (dead_letter) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac dlq_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac
+    ADD CONSTRAINT dlq_fkey FOREIGN KEY (dead_letter) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3 dlq_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3
+    ADD CONSTRAINT dlq_fkey FOREIGN KEY (dead_letter) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d dlq_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d
+    ADD CONSTRAINT dlq_fkey FOREIGN KEY (dead_letter) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4 dlq_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4
+    ADD CONSTRAINT dlq_fkey FOREIGN KEY (dead_letter) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9 dlq_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9
+    ADD CONSTRAINT dlq_fkey FOREIGN KEY (dead_letter) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721 dlq_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721
+    ADD CONSTRAINT dlq_fkey FOREIGN KEY (dead_letter) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df dlq_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df
+    ADD CONSTRAINT dlq_fkey FOREIGN KEY (dead_letter) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6 dlq_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6
+    ADD CONSTRAINT dlq_fkey FOREIGN KEY (dead_letter) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498 dlq_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498
+    ADD CONSTRAINT dlq_fkey FOREIGN KEY (dead_letter) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef q_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.j0128bfe3db4c05e3ffc89b8fa2c788645c83ac0e68c470a8634737ef
+    ADD CONSTRAINT q_fkey FOREIGN KEY (name) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac q_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.j16e6e7de77f9ec3a2b747f97a08c5dd2c504a29baf7e4f1a3ce36fac
+    ADD CONSTRAINT q_fkey FOREIGN KEY (name) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3 q_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.j3f168501ed9816b51a9f5765e0742e1eb034ab6bf72c9ae3f3a975e3
+    ADD CONSTRAINT q_fkey FOREIGN KEY (name) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d q_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.j7dc8771bfd808cf74ffb4ff96a9015d57fcf202e8414de67e1dea03d
+    ADD CONSTRAINT q_fkey FOREIGN KEY (name) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4 q_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.j8964f1ba8f4d75c3afe03875ce3f81306f7c94c49f973e31a43711d4
+    ADD CONSTRAINT q_fkey FOREIGN KEY (name) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9 q_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.jacbc935f9742c03c6fdc522e20148d8412db98bc186431100e4b09b9
+    ADD CONSTRAINT q_fkey FOREIGN KEY (name) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721 q_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.jaf84c5cbc4f47f84028ba81c4ee0235af1c91f80d06346f41a238721
+    ADD CONSTRAINT q_fkey FOREIGN KEY (name) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df q_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.jc3103571bed48522f9c3c1b68884bcd6ba16f7733718dcdbbb1c33df
+    ADD CONSTRAINT q_fkey FOREIGN KEY (name) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6 q_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.jdc6256392cfc0b0f484e1dd8edfdd38d7e127b75a9374152f22c7db6
+    ADD CONSTRAINT q_fkey FOREIGN KEY (name) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498 q_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.jde0eea6d414254ae50030f2ff43eaaf9f1e9401bd58455d5f7245498
+    ADD CONSTRAINT q_fkey FOREIGN KEY (name) REFERENCES pgboss.queue(name) ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED;
+
+--
+-- Name: queue queue_dead_letter_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.queue
+    ADD CONSTRAINT queue_dead_letter_fkey FOREIGN KEY (dead_letter) REFERENCES pgboss.queue(name);
+
+--
+-- Name: schedule schedule_name_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.schedule
+    ADD CONSTRAINT schedule_name_fkey FOREIGN KEY (name) REFERENCES pgboss.queue(name) ON DELETE CASCADE;
+
+--
+-- Name: subscription subscription_name_fkey; Type: FK CONSTRAINT; Schema: pgboss; Owner: -
+--
+
+ALTER TABLE ONLY pgboss.subscription
+    ADD CONSTRAINT subscription_name_fkey FOREIGN KEY (name) REFERENCES pgboss.queue(name) ON DELETE CASCADE;
 
 --
 -- Name: attendance attendance_beneficiary_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -4684,6 +6903,13 @@ ALTER TABLE ONLY public.feature_flags
     ADD CONSTRAINT feature_flags_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES public.users(id) ON DELETE SET NULL;
 
 --
+-- Name: job_runs job_runs_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.job_runs
+    ADD CONSTRAINT job_runs_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
 -- Name: organisation_logo organisation_logo_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4817,6 +7043,48 @@ ALTER TABLE ONLY public.vulnerabilities
     ADD CONSTRAINT vulnerabilities_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES public.users(id) ON DELETE SET NULL;
 
 --
+-- Name: webhook_deliveries webhook_deliveries_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: webhook_deliveries webhook_deliveries_subscription_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_subscription_id_fkey FOREIGN KEY (subscription_id) REFERENCES public.webhook_subscriptions(id) ON DELETE CASCADE;
+
+--
+-- Name: webhook_deliveries webhook_deliveries_updated_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: webhook_subscription_state webhook_subscription_state_subscription_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_subscription_state
+    ADD CONSTRAINT webhook_subscription_state_subscription_id_fkey FOREIGN KEY (subscription_id) REFERENCES public.webhook_subscriptions(id) ON DELETE CASCADE;
+
+--
+-- Name: webhook_subscriptions webhook_subscriptions_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_subscriptions
+    ADD CONSTRAINT webhook_subscriptions_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: webhook_subscriptions webhook_subscriptions_updated_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_subscriptions
+    ADD CONSTRAINT webhook_subscriptions_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
 -- Name: workshop_participants workshop_participants_beneficiary_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4911,6 +7179,11 @@ ALTER TABLE ONLY public.workshops
 -- 202612011200 enrolment_and_participant_states
 -- 202612021000 change_events
 -- 202612021001 change_feed_classification
+-- 202612021100 job_queue
+-- 202612021101 job_runs
+-- 202612021102 maintenance_functions
+-- 202612021110 webhooks
+-- 202612021120 classify_jobs_webhooks_columns
 -- 202612021200 reports
 -- 202612021300 column_classification
 -- 202612021301 purposes_notices_consents

@@ -11,6 +11,7 @@ import { testRedisUrl } from './redis.js';
 import { pooledRoute } from './pgbouncer.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
+export const TEST_WEBHOOK_SECRET_KEY = 'test-webhook-secret-key-long-enough-for-hkdf';
 
 export interface TestContext {
   app: App;
@@ -31,12 +32,12 @@ export interface TestAppOptions {
   database?: TestDatabase;
   /** Extra routes for platform tests, added before the app is ready (outside /api/v1). */
   extend?: (app: App) => void;
+  /** Inside /api/v1, after the modules (buildApp's extendApi): where the modules' services are visible. */
+  extendApi?: (api: App) => void;
   /** A different PostgreSQL URL for the pool (e.g. through a proxy the test controls). */
   poolUrl?: string;
   /** The mailer MAILER configures (platform/mailer.ts) instead of the one recording into `mails`. */
   configuredMailer?: boolean;
-  /** Called inside /api/v1 once the modules are registered (to reach a module's service: `api.events`). */
-  extendApi?: (api: App) => void;
 }
 
 export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<TestContext> {
@@ -49,6 +50,9 @@ export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<Tes
     DB_APPLICATION_NAME: 'acolhe-test',
     JWT_SECRET: TEST_JWT_SECRET,
     ...(pooled ? { DATABASE_PREPARED_STATEMENTS: 'false', DIRECT_DATABASE_URL: database.url } : {}),
+    WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY,
+    // Workers and schedules only where a test asks (JOBS_ENABLED=true): the others only enqueue.
+    JOBS_ENABLED: 'false',
     ...o.env,
   });
   const lines: string[] = [];
@@ -72,16 +76,17 @@ export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<Tes
     },
     { logStream: stream, extendApi: o.extendApi, ...(o.configuredMailer ? {} : { mailer }) },
   );
+  // Before ready: an app that fails to start still closes its pool and Redis client.
+  t.teardown(async () => {
+    await app.close(); // closes the pool and the Redis client
+    if (!o.database) await database.drop();
+  });
   o.extend?.(app);
   await app.ready();
   if (pooled) {
     await app.db.one({ text: 'SELECT 1 AS one' });
     t.ok((await pooled.clients()) > 0, 'the app reaches PostgreSQL through PgBouncer');
   }
-  t.teardown(async () => {
-    await app.close(); // closes the pool and the Redis client
-    if (!o.database) await database.drop();
-  });
   return {
     app,
     db: app.db,

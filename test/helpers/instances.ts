@@ -51,6 +51,8 @@ export async function startInstances(
     SEED_ADMIN_EMAIL: TEST_ADMIN.email,
     SEED_ADMIN_PASSWORD: TEST_ADMIN.password,
     DATA_DIR: `/tmp/acolhe-instances-${randomBytes(4).toString('hex')}`,
+    // Jobs (workers, schedules) only in the tests about them: they pass JOBS_ENABLED=true.
+    JOBS_ENABLED: 'false',
     ...o.env,
   };
   const instances: Instance[] = [];

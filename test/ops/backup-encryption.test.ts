@@ -11,14 +11,14 @@ import { buffer } from 'node:stream/consumers';
 import { createTestDatabase } from '../helpers/db.js';
 import { runScript as run } from '../helpers/scripts.js';
 import { withClient } from '../../apps/backend/scripts/lib/database.js';
-import { countRows, listBackups, manifestPath, type Manifest } from '../../apps/backend/scripts/lib/backup.js';
+import { countRows, listBackups, manifestPath, type Manifest } from '../../apps/backend/src/database/backup/tools.js';
 import {
   decryptStream,
   encryptStream,
   keyRing,
   parseKey,
   readKeyId,
-} from '../../apps/backend/scripts/lib/encryption.js';
+} from '../../apps/backend/src/database/backup/encryption.js';
 
 const KEY = randomBytes(32).toString('base64');
 const NEW_KEY = randomBytes(32).toString('hex');

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { createTestDatabase } from '../helpers/db.js';
 import { withClient } from '../../apps/backend/scripts/lib/database.js';
 import { runScript as run } from '../helpers/scripts.js';
-import { BACKUP_LOCK_KEY, prune } from '../../apps/backend/scripts/backup.js';
-import { countRows, listBackups, manifestPath, type Manifest } from '../../apps/backend/scripts/lib/backup.js';
+import { BACKUP_LOCK_KEY, prune } from '../../apps/backend/src/database/backup/backup.js';
+import { countRows, listBackups, manifestPath, type Manifest } from '../../apps/backend/src/database/backup/tools.js';
 
 t.test('backup, verify, restore', async (t) => {
   const db = await createTestDatabase();

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createTestDatabase } from '../helpers/db.js';
 import { runScript } from '../helpers/scripts.js';
 import { dumpSchema } from '../../apps/backend/src/database/migrator.js';
-import { listBackups } from '../../apps/backend/scripts/lib/backup.js';
+import { listBackups } from '../../apps/backend/src/database/backup/tools.js';
 
 interface Call {
   tool: string;

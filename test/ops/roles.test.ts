@@ -1,23 +1,9 @@
 // scripts/provision-roles.sql on a fresh database: the owner migrates; the application role reads and writes
 // rows but cannot run DDL nor write the migration history. Roles are cluster-wide: unique names, dropped after.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { migrateUp, readStatus, isUpToDate } from '../../apps/backend/src/database/migrator.js';
-import { withClient as asRole } from '../../apps/backend/scripts/lib/database.js';
-import { libpqEnv } from '../../apps/backend/src/database/pg-tools.js';
-import { createTestDatabase } from '../helpers/db.js';
-import { REPO } from '../setup/paths.js';
-
-const SCRIPT = path.join(REPO, 'apps/backend/scripts/provision-roles.sql');
-
-function urlAs(url: string, user: string, password: string): string {
-  const u = new URL(url);
-  u.username = user;
-  u.password = password;
-  return u.toString();
-}
+import { withClient as asRole } from '../../apps/backend/src/database/client.js';
+import { provisionedDatabase } from '../helpers/roles.js';
 
 const sqlState = (p: Promise<unknown>) =>
   p.then(
@@ -26,56 +12,7 @@ const sqlState = (p: Promise<unknown>) =>
   );
 
 t.test('owner migrates; application role reads and writes rows only', async (t) => {
-  const db = await createTestDatabase({ template: false });
-  const suffix = randomBytes(4).toString('hex');
-  const owner = `acolhe_owner_${suffix}`;
-  const app = `acolhe_app_${suffix}`;
-  const ownerPassword = randomBytes(12).toString('hex');
-  const appPassword = randomBytes(12).toString('hex');
-  const adminDbUrl = new URL(db.adminUrl);
-  adminDbUrl.pathname = `/${db.name}`;
-  t.teardown(async () => {
-    await db.drop();
-    await asRole(db.adminUrl, async (c) => {
-      // Identifiers generated above, never from input.
-      await c.query(`DROP ROLE IF EXISTS ${app}`);
-      await c.query(`DROP ROLE IF EXISTS ${owner}`);
-    });
-  });
-
-  const provision = () =>
-    spawnSync(
-      'psql',
-      [
-        '-X',
-        '-q',
-        '-v',
-        'ON_ERROR_STOP=1',
-        '-v',
-        `database=${db.name}`,
-        '-v',
-        `owner=${owner}`,
-        '-v',
-        `app=${app}`,
-        '-f',
-        SCRIPT,
-      ],
-      // The passwords in the environment, as the runbook says: never on the command line.
-      {
-        env: {
-          ...libpqEnv(adminDbUrl.toString()),
-          ACOLHE_OWNER_PASSWORD: ownerPassword,
-          ACOLHE_APP_PASSWORD: appPassword,
-        },
-        encoding: 'utf8',
-      },
-    );
-  const first = provision();
-  t.equal(first.status, 0, first.stderr);
-  t.match(first.stdout, /roles provisioned/);
-
-  const ownerUrl = urlAs(db.url, owner, ownerPassword);
-  const appUrl = urlAs(db.url, app, appPassword);
+  const { ownerUrl, appUrl, provision } = await provisionedDatabase(t);
   const { applied } = await migrateUp({ connectionString: ownerUrl });
   t.ok(applied.length > 0, 'the owner applies every migration');
 
@@ -91,6 +28,8 @@ t.test('owner migrates; application role reads and writes rows only', async (t) 
       'DROP TABLE': 'DROP TABLE public.sessions',
       'ALTER TABLE': 'ALTER TABLE public.users ADD COLUMN intruder int',
       'CREATE INDEX': 'CREATE INDEX intruder_idx ON public.users (name)',
+      'CREATE TABLE in pgboss': 'CREATE TABLE pgboss.intruder (id int)',
+      'a new job queue (a partition)': `SELECT pgboss.create_queue('intruder', '{"policy": "standard"}')`,
       TRUNCATE: 'TRUNCATE public.audit_log',
       'INSERT schema_migrations':
         "INSERT INTO public.schema_migrations (version, name, checksum, execution_ms, applied_by) VALUES ('299901010000', 'x', 'x', 0, 'x')",

@@ -14,6 +14,7 @@
 -- owner (acolhe_owner): owns the schema and every object; MIGRATION_DATABASE_URL connects as it.
 -- app   (acolhe_app):   DATABASE_URL; may only read and write rows (no DDL, no TRUNCATE), use sequences,
 --                       and read schema_migrations (readiness); pg_read_all_stats for /admin/database.
+--                       The same in the job queue's schema, pgboss.
 
 \set ON_ERROR_STOP on
 \if :{?database}
@@ -73,6 +74,16 @@ SELECT format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I TO %I', :'schem
 -- ... and every table and sequence the owner creates from now on (the migrations).
 SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %I', :'owner', :'schema', :'app') \gexec
 SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I GRANT USAGE, SELECT ON SEQUENCES TO %I', :'owner', :'schema', :'app') \gexec
+
+-- The job queue's schema (pg-boss; its tables are created by the migrations, docs/adr/0006-jobs-on-pg-boss.md):
+-- created here, owned by the owner, and the same row privileges for the application as in the main schema.
+-- Creating a queue is DDL (a partition): only migrations do it.
+SELECT format('CREATE SCHEMA pgboss AUTHORIZATION %I', :'owner') WHERE NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'pgboss') \gexec
+SELECT format('ALTER SCHEMA pgboss OWNER TO %I', :'owner') \gexec
+REVOKE ALL ON SCHEMA pgboss FROM PUBLIC;
+SELECT format('GRANT USAGE ON SCHEMA pgboss TO %I', :'app') \gexec
+SELECT format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA pgboss TO %I', :'app') \gexec
+SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA pgboss GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %I', :'owner', :'app') \gexec
 
 -- The migration history: read-only for the application (migration 202611251201 does the same for a
 -- history table created after this script ran).

@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util';
 import { isUpToDate } from '../src/database/migrator.js';
 import { describeDatabaseUrl } from '../src/platform/db.js';
 import { loadDotEnv, ScriptError } from './lib/database.js';
-import { backupSettings } from './lib/backup.js';
-import { restoreBackup } from './lib/restore.js';
+import { backupSettings } from '../src/database/backup/tools.js';
+import { restoreBackup } from '../src/database/backup/restore.js';
 
 const USAGE = `Usage: npm run restore -- <backup.dump> --target <postgres://…/database> [--clean] [--no-owner]
   --clean      drop the objects the backup contains before recreating them (restore over a non-empty database)

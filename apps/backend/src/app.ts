@@ -38,8 +38,11 @@ import privacyModule from './modules/privacy/index.js';
 import opsModule from './modules/ops/index.js';
 import settingsModule from './modules/settings/index.js';
 import flagsModule from './modules/flags/index.js';
-import eventsModule from './modules/events/index.js';
 import reportsModule from './modules/reports/index.js';
+import eventsModule from './modules/events/index.js';
+import jobsModule from './modules/jobs/index.js';
+import webhooksModule from './modules/webhooks/index.js';
+import schedules from './schedules.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -143,6 +146,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(
     async (api) => {
       api.addHook('preValidation', rejectNulBytes);
+      await api.register(jobsModule);
       await api.register(authModule);
       await api.register(accessModule);
       await api.register(usersModule);
@@ -156,8 +160,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       await api.register(opsModule);
       await api.register(settingsModule);
       await api.register(flagsModule);
-      await api.register(eventsModule);
       await api.register(reportsModule);
+      await api.register(eventsModule);
+      await api.register(webhooksModule);
+      // The scheduled work of every module, in one list (src/schedules.ts).
+      await api.register(schedules);
       overrides.extendApi?.(api);
     },
     { prefix: API_PREFIX },

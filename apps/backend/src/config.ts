@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { checkedCron } from './platform/cron.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -14,6 +15,15 @@ const Str = (dflt: string, description: string) => Type.String({ default: dflt, 
 const OptUrl = (schemes: string[], description: string) =>
   Type.Optional(Type.String({ pattern: `^(${schemes.join('|')})://`, description }));
 const PG = ['postgres', 'postgresql'];
+const Bool = (dflt: boolean, description: string) => Type.Boolean({ default: dflt, description });
+/** A cron expression (5 fields, or 6 with seconds first) evaluated in ORG_TIMEZONE, or `off`. */
+const CRON_PATTERN = '^(off|\\S+( \\S+){4,5})$';
+const Cron = (dflt: string, what: string) =>
+  Type.String({
+    default: dflt,
+    pattern: CRON_PATTERN,
+    description: `cron (in ORG_TIMEZONE) of ${what}; off disables it`,
+  });
 
 export const ConfigSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
@@ -199,6 +209,82 @@ export const ConfigSchema = Type.Object({
     description: 'true: in production, write an unencrypted backup when BACKUP_ENCRYPTION_KEY is not set',
   }),
 
+  JOBS_ENABLED: Bool(
+    true,
+    'this instance runs jobs (workers and schedules); false: it only enqueues and lists them (docs/runbooks/jobs.md)',
+  ),
+  JOBS_CONCURRENCY: Int(1, 32, 2, 'jobs of one name this instance runs at once'),
+  JOBS_POLL_INTERVAL_MS: Int(
+    500,
+    60_000,
+    2_000,
+    'how often an idle worker looks for new jobs (a job enqueued by the same instance starts at once)',
+  ),
+  JOBS_HEARTBEAT_SECONDS: Int(
+    1,
+    300,
+    10,
+    "a running job's heartbeat; a run silent for three beats (its process died) is returned to the queue",
+  ),
+  JOBS_MAINTENANCE_INTERVAL_SECONDS: Int(
+    1,
+    3_600,
+    60,
+    'how often the queue fails jobs past their time limit (then retried) and archives finished ones',
+  ),
+  JOBS_CRON_CHECK_SECONDS: Int(1, 45, 30, 'how often the schedules are evaluated (by one instance at a time)'),
+  JOBS_HISTORY_DAYS: Int(1, 3_650, 90, 'days of job runs kept for GET /api/v1/admin/jobs and the metrics'),
+  BACKUP_SCHEDULE: Cron('0 2 * * *', 'the backup job (pg_dump into BACKUP_DIR, then pruning)'),
+  RESTORE_TEST_SCHEDULE: Cron('0 4 1 * *', 'the restore test (backup:verify on the newest backup)'),
+  MAINTENANCE_SCHEDULE: Cron('30 3 * * *', 'database maintenance (ANALYZE, dead tuples, bloat, amcheck)'),
+  PRUNE_SCHEDULE: Cron(
+    '15 * * * *',
+    'pruning (expired sessions and reset tokens, change events past retention, old job runs and deliveries)',
+  ),
+  REPORTS_REFRESH_SCHEDULE: Cron('40 * * * *', 'the refresh of the report views (reports.refresh)'),
+  PRIVACY_RETENTION_SCHEDULE: Cron(
+    '0 5 2 * *',
+    'retention (privacy.retention): anonymise everyone whose retention period has ended',
+  ),
+  BACKUP_VERIFY_DATABASE_URL: OptUrl(
+    PG,
+    'server and role (allowed to CREATE DATABASE) where the restore test restores the newest backup into a scratch database; defaults to DIRECT_DATABASE_URL, then DATABASE_URL',
+  ),
+  MAINTENANCE_AMCHECK_INDEXES: Int(
+    0,
+    100_000,
+    20,
+    'btree indexes checked with amcheck per maintenance run, in rotation (0: none)',
+  ),
+
+  WEBHOOK_SECRET_KEY: Type.Optional(
+    Type.String({
+      minLength: 32,
+      description:
+        'key encrypting webhook signing secrets at rest (at least 32 characters); without it webhooks cannot be created in production (development keeps a generated one under DATA_DIR)',
+    }),
+  ),
+  WEBHOOK_ALLOW_PRIVATE: Type.Optional(
+    Type.Boolean({
+      description:
+        'allow webhook destinations on loopback, private, link-local and metadata addresses (local receivers, tests); default true in development, false otherwise',
+    }),
+  ),
+  WEBHOOK_TIMEOUT_MS: Int(100, 60_000, 10_000, 'a delivery succeeds on a 2xx answer within this time'),
+  WEBHOOK_CONNECT_TIMEOUT_MS: Int(100, 60_000, 5_000, 'time allowed to connect to a webhook destination'),
+  WEBHOOK_RETRY_SCHEDULE: Str(
+    '5s,5m,30m,2h,5h,10h,10h',
+    'delays before each retry of a failed delivery (ms, s, m, h; ±20 % jitter); the first attempt is immediate',
+  ),
+  WEBHOOK_DISABLE_AFTER_HOURS: Int(1, 8_760, 120, 'a subscription failing for this long is disabled'),
+  WEBHOOK_CONCURRENCY: Int(1, 64, 4, 'subscriptions this instance delivers to at once'),
+  WEBHOOK_FANOUT_INTERVAL_MS: Int(
+    100,
+    60_000,
+    1_000,
+    'how often new changes are read from the outbox into webhook deliveries (by one instance at a time)',
+  ),
+  WEBHOOK_RETENTION_DAYS: Int(1, 3_650, 30, 'days finished webhook deliveries are kept'),
   GIT_COMMIT: Type.Optional(
     Type.String({
       pattern: '^[0-9a-fA-F]{7,40}$',
@@ -222,8 +308,9 @@ export const ConfigSchema = Type.Object({
   ),
 });
 
-export type Config = Omit<Static<typeof ConfigSchema>, 'MAILER'> & {
+export type Config = Omit<Static<typeof ConfigSchema>, 'MAILER' | 'WEBHOOK_ALLOW_PRIVATE'> & {
   MAILER: 'log' | 'none';
+  WEBHOOK_ALLOW_PRIVATE: boolean;
   dataDir: string;
   backupDir: string;
   corsOrigins: string[];
@@ -286,6 +373,7 @@ function describe(schema: TSchema): string {
   if (schema.enum) return `one of ${schema.enum.join(', ')}`;
   if (schema.anyOf) return `one of ${schema.anyOf.map((s: TSchema) => s.const).join(', ')}`;
   if (schema.type === 'integer') return `an integer from ${schema.minimum} to ${schema.maximum}`;
+  if (schema.pattern === CRON_PATTERN) return 'a cron expression (5 or 6 fields) or off';
   if (schema.pattern?.endsWith('://'))
     return `a URL starting with ${schema.pattern.slice(2, -4).replaceAll('|', ':// or ')}://`;
   if (schema.pattern?.includes('@')) return 'an e-mail address';
@@ -323,6 +411,14 @@ export function loadSettings<K extends keyof Settings>(keys: readonly K[], env: 
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const cfg = loadSettings(Object.keys(ConfigSchema.properties) as (keyof Settings)[], env);
+  for (const [key, schema] of Object.entries(ConfigSchema.properties) as [string, TSchema][]) {
+    if (schema.pattern !== CRON_PATTERN) continue;
+    try {
+      checkedCron(cfg[key as keyof typeof cfg] as string, cfg.ORG_TIMEZONE, key);
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
+  }
   if (cfg.NODE_ENV === 'production') {
     const missing = PRODUCTION_REQUIRED.filter((k) => !cfg[k]);
     if (missing.length)
@@ -335,6 +431,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ...cfg,
     MAILER: cfg.MAILER ?? (cfg.NODE_ENV === 'production' ? 'none' : 'log'),
+    // A receiver on the developer's own machine works out of the box; anywhere else private addresses are opt-in.
+    WEBHOOK_ALLOW_PRIVATE: cfg.WEBHOOK_ALLOW_PRIVATE ?? cfg.NODE_ENV === 'development',
     trustProxy: parseTrustProxy(cfg.TRUST_PROXY),
     dataDir: path.resolve(REPO_ROOT, cfg.DATA_DIR),
     backupDir: path.resolve(REPO_ROOT, cfg.BACKUP_DIR),

@@ -52,10 +52,14 @@ async function resolveRedisUrl(): Promise<{ url: string | undefined; description
   return { url: server.url, description: describeRedisUrl(server.url) };
 }
 
-/** JWT secret: configured in production; in development one random secret kept under .data/ (owner-only). */
-function jwtSecret(): string {
-  if (config.JWT_SECRET) return config.JWT_SECRET;
-  const file = path.join(config.dataDir, 'jwt-secret');
+/**
+ * A secret the configuration may leave unset outside production (the JWT secret, the webhook secrets' key):
+ * one random value kept under .data/ (owner-only), the same across restarts and across instances sharing it.
+ */
+function devSecret(configured: string | undefined, name: string): string | undefined {
+  if (configured) return configured;
+  if (config.NODE_ENV === 'production') return undefined;
+  const file = path.join(config.dataDir, name);
   if (!fs.existsSync(file)) {
     fs.mkdirSync(config.dataDir, { recursive: true });
     fs.writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600 });
@@ -92,7 +96,13 @@ async function main() {
 
   const redis = await resolveRedisUrl();
   const app = await buildApp(
-    { ...config, DATABASE_URL: databaseUrl, REDIS_URL: redis.url, JWT_SECRET: jwtSecret() },
+    {
+      ...config,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redis.url,
+      JWT_SECRET: devSecret(config.JWT_SECRET, 'jwt-secret'),
+      WEBHOOK_SECRET_KEY: devSecret(config.WEBHOOK_SECRET_KEY, 'webhook-secret-key'),
+    },
     { logStream },
   );
 

@@ -1,6 +1,6 @@
 // npm run bench [-- scenario ...]: every figure the issues ask for, measured side by side in one run.
-// Scenarios: http, platform, auth, events, reports, cache, startup, migrations, beneficiaries, seeds (default:
-// all), and scale (only when named: it loads 1,000,000 beneficiaries).
+// Scenarios: http, platform, auth, events, reports, cache, startup, migrations, beneficiaries, seeds, jobs
+// (default: all), and scale (only when named: it loads 1,000,000 beneficiaries).
 // HTTP is measured one way only: wrk in its own process against servers in their own processes (wrk.ts).
 import os from 'node:os';
 import { table, type Row } from './compare.js';
@@ -26,6 +26,7 @@ const all = [
   'migrations',
   'beneficiaries',
   'seeds',
+  'jobs',
   'scale',
 ];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -78,6 +79,10 @@ try {
     const { benchSeeds } = await import('./seeds.js');
     log('\n## seeds');
     await benchSeeds({ adminUrl: env.adminUrl, log });
+  }
+  if (run('jobs')) {
+    const { benchJobs } = await import('./jobs.js');
+    rows.push(...(await benchJobs(env)));
   }
   if (run('startup')) rows.push(...(await benchStartup(env)));
   if (run('scale')) {

@@ -15,7 +15,7 @@ export type Stage = Awaited<ReturnType<typeof openStage>>;
 const IDS = 1_000;
 const PAGES = 200;
 
-/** One JSON request to a bench process; throws on a non-2xx answer. */
+/** One JSON request to a benchmarked server (setup calls, not measured). */
 export async function call<T>(
   baseUrl: string,
   method: string,

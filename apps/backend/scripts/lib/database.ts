@@ -5,8 +5,8 @@
 // shared.
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { REPO_ROOT } from '../../src/config.js';
+import { ScriptError } from '../../src/database/client.js';
 
 /** Loads <repo>/.env like the server does (variables already set win). */
 export function loadDotEnv(): void {
@@ -14,7 +14,7 @@ export function loadDotEnv(): void {
   if (fs.existsSync(file)) process.loadEnvFile(file);
 }
 
-export class ScriptError extends Error {}
+export { ScriptError, withClient, withDatabaseName } from '../../src/database/client.js';
 
 export async function withDatabase<T>(log: (line: string) => void, fn: (url: string) => Promise<T>): Promise<T> {
   const url = process.env.MIGRATION_DATABASE_URL || process.env.DIRECT_DATABASE_URL || process.env.DATABASE_URL;
@@ -34,25 +34,4 @@ export async function withDatabase<T>(log: (line: string) => void, fn: (url: str
   } finally {
     await server.stop();
   }
-}
-
-export async function withClient<T>(
-  url: string,
-  fn: (c: pg.Client) => Promise<T>,
-  applicationName = 'acolhe-ops',
-): Promise<T> {
-  const client = new pg.Client({ connectionString: url, application_name: applicationName });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-/** The URL with another database name (same server, same credentials). */
-export function withDatabaseName(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${encodeURIComponent(name)}`;
-  return u.toString();
 }

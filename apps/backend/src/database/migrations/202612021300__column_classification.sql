@@ -279,7 +279,7 @@ COMMENT ON COLUMN workshops.updated_by IS 'operational: staff user who last chan
 
 -- migrate:down
 SET LOCAL lock_timeout = '5s';
--- Every column comment of the public schema goes (this migration wrote all of them).
+-- The column comments this migration wrote go; tables classified by other migrations keep theirs.
 DO $$
 DECLARE
   r record;
@@ -290,6 +290,10 @@ BEGIN
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
              JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid
             WHERE d.objsubid > 0
+              AND c.relname = ANY (ARRAY['administrator_guard', 'attendance', 'audit_log', 'beneficiaries',
+                'beneficiary_status_history', 'beneficiary_vulnerabilities', 'enrollments', 'password_resets',
+                'permissions', 'projects', 'role_permissions', 'roles', 'schema_migrations', 'sessions', 'users',
+                'vulnerabilities', 'workshop_participants', 'workshop_schedule', 'workshops'])
   LOOP
     EXECUTE format('COMMENT ON COLUMN public.%I.%I IS NULL', r.relname, r.attname);
   END LOOP;

@@ -163,6 +163,28 @@ export function createAuthRepository(db: Db) {
         },
         ex,
       ),
+
+    /** Up to `batch` sessions past their expiry (nothing can use them any more); returns how many went. */
+    deleteExpiredSessions: (batch: number, ex?: Executor) =>
+      db.execute(
+        {
+          name: 'auth-prune-sessions',
+          text: `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < now() LIMIT $1)`,
+          values: [batch],
+        },
+        ex,
+      ),
+
+    /** Up to `batch` reset tokens past their expiry, used or not. */
+    deleteExpiredPasswordResets: (batch: number, ex?: Executor) =>
+      db.execute(
+        {
+          name: 'auth-prune-password-resets',
+          text: `DELETE FROM password_resets WHERE id IN (SELECT id FROM password_resets WHERE expires_at < now() LIMIT $1)`,
+          values: [batch],
+        },
+        ex,
+      ),
   };
 }
 

@@ -10,6 +10,7 @@ import { createLoginThrottle } from './login-throttle.js';
 import { assertPasswordPolicy } from '../../platform/password-policy.js';
 import { hashPassword, verifyPassword } from '../../platform/passwords.js';
 import { hashToken, newOpaqueToken } from '../../platform/tokens.js';
+import { removeInBatches } from '../../platform/batches.js';
 
 export interface ClientMeta {
   ip: string;
@@ -52,6 +53,14 @@ export function createAuthService(d: AuthServiceDeps) {
 
   return {
     revokeAllSessions: (userId: string) => revoke(userId, {}),
+
+    /** The hourly prune job: expired sessions and password reset tokens. */
+    async pruneExpired() {
+      return {
+        sessions: await removeInBatches(repo.deleteExpiredSessions),
+        password_resets: await removeInBatches(repo.deleteExpiredPasswordResets),
+      };
+    },
 
     async login(email: string, password: string, meta: ClientMeta) {
       await throttle.attempt(email, meta.ip);

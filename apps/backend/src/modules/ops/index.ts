@@ -1,4 +1,5 @@
-// The ops module: operational insight into the database (metrics live in platform/metrics.ts).
+// The ops module: operational insight into the database (metrics live in platform/metrics.ts), and the backup,
+// restore test and maintenance the jobs run (scheduled in src/schedules.ts).
 import { defineModule } from '../../platform/module.js';
 import { createOpsRepository } from './repository.js';
 import { createOpsService, type OpsService } from './service.js';

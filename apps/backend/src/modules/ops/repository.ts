@@ -13,6 +13,8 @@ export interface DatabaseRow {
   blks_read: number;
 }
 
+/** The schemas maintenance looks after: the application's and the job queue's. */
+const APP_SCHEMAS = "('public', 'pgboss')";
 /** The main tables GET /system counts (a whitelist: these names are the only identifiers written into SQL). */
 export const COUNTED_TABLES = [
   'users',
@@ -186,6 +188,107 @@ export function createOpsRepository(db: Db) {
         ex,
       );
     },
+
+    /**
+     * Tables whose statistics are stale: never analysed though they hold rows, or changed since their last
+     * ANALYZE by more than autovacuum's own threshold (autovacuum has not caught up, or is off for them).
+     */
+    staleStatistics: (ex?: Executor) =>
+      db.many<{ oid: string; name: string; modified: number }>(
+        {
+          name: 'ops-stale-statistics',
+          text: `SELECT s.relid::bigint AS oid, format('%I.%I', s.schemaname, s.relname) AS name,
+                        s.n_mod_since_analyze::float8 AS modified
+                   FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+                  WHERE s.schemaname IN ${APP_SCHEMAS}
+                    AND ((coalesce(s.last_analyze, s.last_autoanalyze) IS NULL AND s.n_live_tup > 0)
+                         OR s.n_mod_since_analyze > current_setting('autovacuum_analyze_threshold')::float8
+                              + current_setting('autovacuum_analyze_scale_factor')::float8 * greatest(c.reltuples, 0))
+                  ORDER BY s.n_mod_since_analyze DESC, 2`,
+        },
+        ex,
+      ),
+
+    /** ANALYZE one table, as its owner (public.maintenance_analyze: the application role owns no table). */
+    analyze: (oid: string, ex?: Executor) =>
+      db.execute(
+        { name: 'ops-analyze', text: 'SELECT public.maintenance_analyze($1::oid::regclass)', values: [oid] },
+        ex,
+      ),
+
+    deadTuples: (limit: number, ex?: Executor) =>
+      db.many<{ table: string; live: number; dead: number; dead_ratio: number | null; last_vacuum: Date | null }>(
+        {
+          name: 'ops-dead-tuples',
+          text: `SELECT format('%I.%I', schemaname, relname) AS table, n_live_tup::float8 AS live, n_dead_tup::float8 AS dead,
+                        n_dead_tup::float8 / nullif(n_live_tup + n_dead_tup, 0) AS dead_ratio,
+                        greatest(last_vacuum, last_autovacuum) AS last_vacuum
+                   FROM pg_stat_user_tables
+                  WHERE schemaname IN ${APP_SCHEMAS} AND n_dead_tup > 0
+                  ORDER BY n_dead_tup DESC, 1 LIMIT $1`,
+          values: [limit],
+        },
+        ex,
+      ),
+
+    /**
+     * Estimated table bloat: pages held against the pages its rows need (tuple header, item pointer and the
+     * average width of its columns from pg_stats). An estimate, for spotting tables worth a VACUUM FULL or
+     * pg_repack; meaningful once the table has been analysed.
+     */
+    bloatEstimate: (limit: number, ex?: Executor) =>
+      db.many<{ table: string; size_bytes: number; bloat_bytes: number; bloat_ratio: number }>(
+        {
+          name: 'ops-bloat-estimate',
+          text: `WITH t AS (
+                   SELECT format('%I.%I', n.nspname, c.relname) AS table, c.relpages::float8 AS pages,
+                          c.reltuples::float8 AS tuples, current_setting('block_size')::float8 AS bs,
+                          (SELECT coalesce(sum(s.avg_width), 0) FROM pg_stats s
+                            WHERE s.schemaname = n.nspname AND s.tablename = c.relname)::float8 AS width
+                     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE c.relkind = 'r' AND n.nspname IN ${APP_SCHEMAS} AND c.relpages >= 8 AND c.reltuples > 0
+                 ), e AS (
+                   SELECT t.table, t.pages * t.bs AS size_bytes,
+                          greatest(t.pages - ceil(t.tuples * (28 + t.width) / (t.bs - 24)), 0) * t.bs AS bloat_bytes
+                     FROM t
+                 )
+                 SELECT e.table, e.size_bytes, e.bloat_bytes, e.bloat_bytes / e.size_bytes AS bloat_ratio
+                   FROM e WHERE e.bloat_bytes > 0 ORDER BY e.bloat_bytes DESC, 1 LIMIT $1`,
+          values: [limit],
+        },
+        ex,
+      ),
+
+    amcheckInstalled: (ex?: Executor) =>
+      db.one<{ ok: boolean }>(
+        {
+          name: 'ops-amcheck-installed',
+          text: "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'amcheck') AS ok",
+        },
+        ex,
+      ),
+
+    /** The btree indexes amcheck can verify, in a stable order (for the rotation). */
+    btreeIndexes: (ex?: Executor) =>
+      db.many<{ oid: string; name: string }>(
+        {
+          name: 'ops-btree-indexes',
+          text: `SELECT i.indexrelid::bigint AS oid, format('%I.%I', n.nspname, c.relname) AS name
+                   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+                   JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE am.amname = 'btree' AND c.relkind = 'i' AND i.indisvalid AND i.indisready
+                    AND c.relpersistence <> 't' AND n.nspname IN ${APP_SCHEMAS}
+                  ORDER BY i.indexrelid`,
+        },
+        ex,
+      ),
+
+    /** amcheck's bt_index_check on one index (public.maintenance_check_index); throws on corruption. */
+    checkIndex: (oid: string, ex?: Executor) =>
+      db.execute(
+        { name: 'ops-check-index', text: 'SELECT public.maintenance_check_index($1::oid::regclass)', values: [oid] },
+        ex,
+      ),
   };
 }
 

@@ -2,13 +2,15 @@
 import type pg from 'pg';
 import type { Db } from '../../platform/db.js';
 import { DbError } from '../../platform/db.js';
-import type { OpsRepository } from './repository.js';
-import type { DatabaseInsight, DatabaseInsightQuery, SystemInfo } from './schemas.js';
 import type { Config } from '../../config.js';
+import type { OpsRepository } from './repository.js';
+import { createScheduledOps } from './scheduled.js';
+import type { DatabaseInsight, DatabaseInsightQuery, SystemInfo } from './schemas.js';
 import { buildInfo } from '../../platform/build-info.js';
 
 export function createOpsService(d: { db: Db; repo: OpsRepository; config: Config }) {
   const { db, repo } = d;
+  const scheduled = createScheduledOps(d);
   const startedAt = new Date(Date.now() - process.uptime() * 1000);
 
   async function topStatements(limit: number, tx: pg.PoolClient): Promise<DatabaseInsight['top_statements']> {
@@ -37,6 +39,7 @@ export function createOpsService(d: { db: Db; repo: OpsRepository; config: Confi
   }
 
   return {
+    ...scheduled,
     /** GET /system: what is running, where, since when, on which schema, and how much data it holds. */
     async system(): Promise<SystemInfo> {
       const { facts, counts } = await db.transaction(

@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { ConfigError, loadSettings, REPO_ROOT } from '../../src/config.js';
-import { libpqEnv, pgToolPath } from '../../src/database/pg-tools.js';
-import { ScriptError } from './database.js';
-import { keyRing, type KeyRing } from './encryption.js';
+import { ConfigError, loadSettings, REPO_ROOT } from '../../config.js';
+import { libpqEnv, pgToolPath } from '../pg-tools.js';
+import { ScriptError } from '../client.js';
+import { keyRing, type BackupKey, type KeyRing } from './encryption.js';
 
 export interface BackupSettings {
   dir: string;
@@ -44,6 +44,20 @@ export function backupSettings(env: NodeJS.ProcessEnv = process.env): BackupSett
     keys: keyRing(s.BACKUP_ENCRYPTION_KEY, s.BACKUP_PREVIOUS_KEYS),
     plaintextRefused: s.NODE_ENV === 'production' && !s.BACKUP_ALLOW_PLAINTEXT,
   };
+}
+
+/**
+ * The key a new backup is written with (BACKUP_ENCRYPTION_KEY), or null for a plaintext one: refused in production
+ * unless BACKUP_ALLOW_PLAINTEXT=true, warned about elsewhere. The one rule for `npm run backup` and the backup job.
+ */
+export function writeKey(s: Pick<BackupSettings, 'keys' | 'plaintextRefused'>, log: (line: string) => void) {
+  const key: BackupKey | null = s.keys.current;
+  if (!key && s.plaintextRefused)
+    throw new ScriptError(
+      'refusing to write an unencrypted backup in production: set BACKUP_ENCRYPTION_KEY (docs/runbooks/backup-and-restore.md), or BACKUP_ALLOW_PLAINTEXT=true to accept one',
+    );
+  if (!key) log('warning: BACKUP_ENCRYPTION_KEY is not set: this backup is not encrypted');
+  return key;
 }
 
 /** pg_dump / pg_restore (PG_BIN_DIR or the PATH: src/database/pg-tools.ts) and its version. */
@@ -133,7 +147,7 @@ export interface Manifest {
   migrations: string[];
   /** Exact row count of every table, taken in the dump's snapshot. */
   tables: Record<string, number>;
-  /** How the file is encrypted (scripts/lib/encryption.ts), or null for a plaintext dump. */
+  /** How the file is encrypted (src/database/backup/encryption.ts), or null for a plaintext dump. */
   encryption: { algorithm: string; key_id: string; chunk_bytes: number } | null;
 }
 
@@ -179,6 +193,8 @@ export function humanBytes(n: number): string {
 export interface ToolIo {
   stdin?: (NodeJS.ReadableStream | NodeJS.ReadWriteStream)[];
   stdout?: (NodeJS.ReadWriteStream | NodeJS.WritableStream)[];
+  /** Aborted (a job asked to stop): the tool is ended, and the promise rejects. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -195,7 +211,8 @@ export async function runTool(
 ): Promise<void> {
   const child = spawn(bin, args, {
     env: libpqEnv(url),
-    stdio: [io.stdin ? 'pipe' : 'ignore', io.stdout ? 'pipe' : 'inherit', 'pipe'],
+    stdio: [io.stdin ? 'pipe' : 'ignore', io.stdout ? 'pipe' : 'ignore', 'pipe'],
+    signal: io.signal,
   });
   const flows: Promise<void>[] = [];
   if (io.stdin) flows.push(pipeline([...io.stdin, child.stdin!] as never));
@@ -252,5 +269,3 @@ export async function isEmptyDatabase(c: pg.ClientBase): Promise<boolean> {
   );
   return Number(rows[0]!.n) === 0;
 }
-
-export { REPO_ROOT };

@@ -12,7 +12,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
-import { ScriptError } from './database.js';
+import { ScriptError } from '../client.js';
 
 export const ALGORITHM = 'aes-256-gcm-chunked-v1';
 const MAGIC = Buffer.from('ACOLHEB1', 'latin1');
