@@ -22,7 +22,7 @@ const SESSION_STATE: [string, RegExp][] = [
 /** Files that hold a session on purpose, on a connection of their own from the direct URL. */
 const SESSION_OWNERS: Record<string, string> = {
   'apps/backend/src/database/migrator/connection.ts': 'the migration lock, on the migrator’s own client',
-  'apps/backend/scripts/backup.ts': 'the backup lock, on the script’s own client',
+  'apps/backend/src/database/backup/backup.ts': 'the backup lock, on its own client (withClient)',
   'apps/backend/scripts/staging/generate.ts': 'the generator’s lock and session settings, on its own client',
   'apps/backend/scripts/staging/sql.ts': 'the generator’s staging temp tables, on its own client',
   'apps/backend/scripts/bench/seeds.ts': 'benchmark scratch databases, on their own clients',
