@@ -1,5 +1,5 @@
 -- migrate:up
--- The job queue (pg-boss 10, schema version 24: docs/adr/0008-jobs-on-pg-boss.md). Below, between the
+-- The job queue (pg-boss 10, schema version 24: docs/adr/0009-jobs-on-pg-boss.md). Below, between the
 -- two markers, is pg-boss's own construction SQL, verbatim from PgBoss.getConstructionPlans('pgboss')
 -- without its BEGIN/COMMIT and advisory lock (the migration runner gives both): the application role
 -- never runs DDL, so pg-boss is started with migrate: false and only checks this version.
