@@ -67,6 +67,24 @@ t.test('up --json prints one JSON document on stdout', async (t) => {
   t.type(doc.steps[0]!.ms, 'number');
 });
 
+t.test('the connection: MIGRATION_DATABASE_URL, else DIRECT_DATABASE_URL, never a transaction pooler', async (t) => {
+  const url = await database(t);
+  const fx = await fixtureDir(t, { [ONE]: table('a') });
+  // DATABASE_URL a transaction pooler the CLI must not use (here: nothing listens there).
+  const pooler = Object.assign(new URL(url), { port: '1' }).toString();
+  const direct = await runCli(['up', '--dir', fx.dir], { DATABASE_URL: pooler, DIRECT_DATABASE_URL: url });
+  t.equal(direct.code, 0, `applied over DIRECT_DATABASE_URL: ${direct.stderr}`);
+  t.same(await appliedVersions(url), ['202601010000']);
+  const owner = await runCli(['status', '--exit-code', '--dir', fx.dir], {
+    DATABASE_URL: pooler,
+    DIRECT_DATABASE_URL: pooler,
+    MIGRATION_DATABASE_URL: url,
+  });
+  t.equal(owner.code, 0, 'MIGRATION_DATABASE_URL first');
+  const refused = await runCli(['status', '--dir', fx.dir], { DATABASE_URL: url, DIRECT_DATABASE_URL: pooler });
+  t.not(refused.code, 0, 'DIRECT_DATABASE_URL wins over DATABASE_URL (here it points nowhere)');
+});
+
 t.test('two CLI runners started together both exit 0 and apply each file once', async (t) => {
   const url = await database(t);
   // The second file waits on an advisory lock the test holds until both runners are connected: they overlap.

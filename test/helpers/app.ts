@@ -8,6 +8,7 @@ import type { RedisClient } from '../../apps/backend/src/platform/redis.js';
 import type { Mailer } from '../../apps/backend/src/platform/mailer.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { testRedisUrl } from './redis.js';
+import { pooledRoute } from './pgbouncer.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
 export const TEST_WEBHOOK_SECRET_KEY = 'test-webhook-secret-key-long-enough-for-hkdf';
@@ -41,11 +42,14 @@ export interface TestAppOptions {
 
 export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<TestContext> {
   const database = o.database ?? (await createTestDatabase());
+  // ACOLHE_TEST_POOLER=pgbouncer: the pool goes through a transaction pooler (test/helpers/pgbouncer.ts).
+  const pooled = o.poolUrl ? null : await pooledRoute(database.name);
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     DB_APPLICATION_NAME: 'acolhe-test',
     JWT_SECRET: TEST_JWT_SECRET,
+    ...(pooled ? { DATABASE_PREPARED_STATEMENTS: 'false', DIRECT_DATABASE_URL: database.url } : {}),
     WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY,
     // Workers and schedules only where a test asks (JOBS_ENABLED=true): the others only enqueue.
     JOBS_ENABLED: 'false',
@@ -64,7 +68,12 @@ export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<Tes
   };
   // The real assembly; only the database, Redis and secret of this test, and where logs and mails go, differ.
   const app = await buildApp(
-    { ...config, DATABASE_URL: o.poolUrl ?? database.url, REDIS_URL: redisUrl, JWT_SECRET: TEST_JWT_SECRET },
+    {
+      ...config,
+      DATABASE_URL: o.poolUrl ?? pooled?.url ?? database.url,
+      REDIS_URL: redisUrl,
+      JWT_SECRET: TEST_JWT_SECRET,
+    },
     { logStream: stream, extendApi: o.extendApi, ...(o.configuredMailer ? {} : { mailer }) },
   );
   // Before ready: an app that fails to start still closes its pool and Redis client.
@@ -74,6 +83,10 @@ export async function buildTestApp(t: Test, o: TestAppOptions = {}): Promise<Tes
   });
   o.extend?.(app);
   await app.ready();
+  if (pooled) {
+    await app.db.one({ text: 'SELECT 1 AS one' });
+    t.ok((await pooled.clients()) > 0, 'the app reaches PostgreSQL through PgBouncer');
+  }
   return {
     app,
     db: app.db,

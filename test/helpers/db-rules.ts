@@ -27,12 +27,15 @@ export async function race(
 ): Promise<DbError | null> {
   const [a, b] = [await ctx.db.pool.connect(), await ctx.db.pool.connect()];
   try {
+    // The second runs in a transaction too: its backend (the pid watched below) is then the one that runs it,
+    // also through a transaction pooler (test/pooler/case-rules.test.ts).
+    await b.query('BEGIN');
     const waiting = (await b.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     await a.query('BEGIN');
     await ctx.db.execute(first, a);
     const outcome = ctx.db.execute(second, b).then(
-      () => null,
-      (e: unknown) => e as DbError,
+      async () => (await b.query('COMMIT'), null),
+      async (e: unknown) => (await b.query('ROLLBACK'), e as DbError),
     );
     await waitFor(
       async () =>
@@ -49,6 +52,7 @@ export async function race(
     return await outcome;
   } finally {
     await a.query('ROLLBACK').catch(() => undefined); // after a failure above; a no-op after COMMIT
+    await b.query('ROLLBACK').catch(() => undefined);
     a.release();
     b.release();
   }

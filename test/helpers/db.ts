@@ -14,7 +14,8 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+/** `fn` on a superuser connection to the run's server (its `postgres` database), closed afterwards. */
+export async function onTestServer<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: services().pgUrl });
   await client.connect();
   try {
@@ -31,7 +32,7 @@ export async function createTestDatabase(opts: { template?: boolean } = {}): Pro
   let failure: unknown;
   await waitFor(
     () =>
-      admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${template}`)).then(
+      onTestServer((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${template}`)).then(
         () => true,
         (err: { code?: string }) => {
           if (err.code === '55006') return false; // the template is briefly in use by a concurrent clone
@@ -48,7 +49,7 @@ export async function createTestDatabase(opts: { template?: boolean } = {}): Pro
     name,
     url: url.toString(),
     adminUrl: services().pgUrl,
-    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () => onTestServer((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
 }
 

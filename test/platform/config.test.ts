@@ -21,6 +21,37 @@ t.test('values are converted and validated', async (t) => {
   t.same(c.corsOrigins, ['https://a.example', 'https://b.example']);
 });
 
+t.test('pooler and replica settings', async (t) => {
+  const d = loadConfig({});
+  t.equal(d.DATABASE_PREPARED_STATEMENTS, true, 'statements are prepared unless told otherwise');
+  t.same(d.replicaUrls, [], 'no replicas: every read on the primary');
+  t.equal(d.DIRECT_DATABASE_URL, undefined, 'the direct URL defaults to DATABASE_URL where it is used');
+  const c = loadConfig({
+    DATABASE_PREPARED_STATEMENTS: 'false',
+    DATABASE_REPLICA_URLS: 'postgres://app:pw@replica-1:5432/acolhe, postgresql://app:pw@replica-2/acolhe',
+    REPLICA_MAX_LAG_MS: '2000',
+  });
+  t.equal(c.DATABASE_PREPARED_STATEMENTS, false);
+  t.same(c.replicaUrls, ['postgres://app:pw@replica-1:5432/acolhe', 'postgresql://app:pw@replica-2/acolhe']);
+  t.equal(c.REPLICA_MAX_LAG_MS, 2000);
+  t.throws(() => loadConfig({ DATABASE_PREPARED_STATEMENTS: 'nope' }), {
+    message: /^Invalid configuration: DATABASE_PREPARED_STATEMENTS must be true or false \(got "nope"\)$/,
+  });
+  const bad = (() => {
+    try {
+      loadConfig({ DATABASE_REPLICA_URLS: 'postgres://a@r1/acolhe,mysql://user:s3cret@r2/acolhe' });
+    } catch (err) {
+      return err as Error;
+    }
+  })();
+  t.type(bad, ConfigError);
+  t.match(
+    bad?.message,
+    /DATABASE_REPLICA_URLS must be comma-separated postgres:\/\/ URLs \(got "mysql:\/\/\*\*\*@r2\/acolhe"\)/,
+  );
+  t.notMatch(bad?.message, 's3cret', 'the password is not shown');
+});
+
 t.test('a bad value names the variable and what is expected', async (t) => {
   t.throws(() => loadConfig({ PORT: 'abc' }), {
     message: /^Invalid configuration: PORT must be an integer from 0 to 65535 \(got "abc"\)$/,

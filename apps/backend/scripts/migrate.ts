@@ -43,7 +43,7 @@ Options:
   --json                machine-readable output on stdout
   --lock-timeout T      wait for another runner's lock up to T (60s; 500ms, 30s, 2m)
   --dir DIR             migrations directory (default: src/database/migrations)
-Connection: MIGRATION_DATABASE_URL, else DATABASE_URL, else the embedded database under DATA_DIR.`;
+Connection: MIGRATION_DATABASE_URL, else DIRECT_DATABASE_URL, else DATABASE_URL, else the embedded database under DATA_DIR.`;
 
 const OPTIONS = {
   to: { type: 'string' },
@@ -123,7 +123,7 @@ async function main(argv: string[]): Promise<number> {
 // ---------------------------------------------------------------------------
 // Connection
 
-/** MIGRATION_DATABASE_URL, else DATABASE_URL, else the embedded development database (shared helper). */
+/** MIGRATION_DATABASE_URL, else DIRECT_DATABASE_URL, else DATABASE_URL, else the embedded database (shared helper). */
 async function withDatabase(ctx: Ctx, fn: (url: string) => Promise<number>): Promise<number> {
   try {
     return await withConfiguredDatabase(ctx.log, fn);

@@ -23,6 +23,7 @@ import mailerPlugin, { type Mailer } from './platform/mailer.js';
 import metricsPlugin from './platform/metrics.js';
 import authGuardPlugin from './platform/auth.js';
 import rateLimitsPlugin, { clientKey } from './platform/rate-limit.js';
+import readYourWritesPlugin from './platform/read-your-writes.js';
 import healthModule from './modules/health/index.js';
 import authModule from './modules/auth/index.js';
 import accessModule from './modules/access/index.js';
@@ -136,6 +137,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       key: clientKey,
     }),
   });
+  // Routed reads (lists, searches, reports, exports) on a replica that has the caller's last write.
+  await app.register(readYourWritesPlugin);
 
   // The modules, in dependency order: each builds its repository and service, exposes the service to the
   // modules that depend on it (fastify-plugin `dependencies`) and registers its routes.

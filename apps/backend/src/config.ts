@@ -42,11 +42,24 @@ export const ConfigSchema = Type.Object({
     PG,
     'postgres:// URL of the application database; empty starts embedded PostgreSQL (not in production)',
   ),
-  MIGRATION_DATABASE_URL: OptUrl(PG, 'postgres:// URL used by migrations (owner role); defaults to DATABASE_URL'),
+  MIGRATION_DATABASE_URL: OptUrl(
+    PG,
+    'postgres:// URL used by migrations, the seeds and backups (owner role, a direct connection); defaults to DIRECT_DATABASE_URL, then DATABASE_URL',
+  ),
   DIRECT_DATABASE_URL: OptUrl(
     PG,
     'direct (session-mode) connection for migrations, advisory locks held across transactions (relay leader, seed, backups) and LISTEN; defaults to DATABASE_URL',
   ),
+  DATABASE_PREPARED_STATEMENTS: Type.Boolean({
+    default: true,
+    description:
+      'false when DATABASE_URL is a transaction pooler without protocol-level prepared statements (PgBouncer before 1.21): every statement is sent unnamed',
+  }),
+  DATABASE_REPLICA_URLS: Str(
+    '',
+    "comma-separated postgres:// URLs of streaming read replicas: list, search, report and export reads go to one that has replayed the caller's last write, else to the primary; empty: every read on the primary",
+  ),
+  REPLICA_MAX_LAG_MS: Int(0, 3_600_000, 5_000, 'a read replica further behind the primary than this is skipped'),
   DB_POOL_MAX: Int(1, 200, 10, 'maximum connections in the pg pool'),
   DB_STATEMENT_TIMEOUT_MS: Int(100, 3_600_000, 15_000, 'statement_timeout for every pooled connection'),
   DB_IDLE_TIMEOUT_MS: Int(1_000, 3_600_000, 30_000, 'idle client timeout of the pool'),
@@ -301,6 +314,8 @@ export type Config = Omit<Static<typeof ConfigSchema>, 'MAILER' | 'WEBHOOK_ALLOW
   dataDir: string;
   backupDir: string;
   corsOrigins: string[];
+  /** DATABASE_REPLICA_URLS as a list (each checked to be a postgres:// URL). */
+  replicaUrls: string[];
   /** CACHE_BYPASS as a set ('*' for every region). */
   cacheBypass: ReadonlySet<string>;
   /** Fastify's `trustProxy`: false (the peer is the client), a hop count, or the trusted proxy addresses. */
@@ -344,16 +359,13 @@ function parseTrustProxy(raw: string): Config['trustProxy'] {
   const value = raw.trim();
   if (value === '' || value === '0') return false;
   if (/^\d{1,2}$/.test(value)) return Number(value);
-  const list = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const bad = list.find((entry) => !isAddressOrCidr(entry));
+  const entries = list(value);
+  const bad = entries.find((entry) => !isAddressOrCidr(entry));
   if (bad !== undefined)
     throw new ConfigError(
       `Invalid configuration: TRUST_PROXY must be a hop count or comma-separated proxy addresses/CIDRs (got ${shown('TRUST_PROXY', bad)})`,
     );
-  return list;
+  return entries;
 }
 
 function describe(schema: TSchema): string {
@@ -424,13 +436,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseTrustProxy(cfg.TRUST_PROXY),
     dataDir: path.resolve(REPO_ROOT, cfg.DATA_DIR),
     backupDir: path.resolve(REPO_ROOT, cfg.BACKUP_DIR),
-    cacheBypass: new Set(
-      cfg.CACHE_BYPASS.split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
-    corsOrigins: cfg.CORS_ORIGINS.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
+    cacheBypass: new Set(list(cfg.CACHE_BYPASS)),
+    corsOrigins: list(cfg.CORS_ORIGINS),
+    replicaUrls: parseReplicaUrls(cfg.DATABASE_REPLICA_URLS),
   };
+}
+
+const list = (raw: string) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function parseReplicaUrls(raw: string): string[] {
+  const urls = list(raw);
+  const bad = urls.find((u) => !new RegExp(`^(${PG.join('|')})://`).test(u));
+  if (bad !== undefined)
+    throw new ConfigError(
+      `Invalid configuration: DATABASE_REPLICA_URLS must be comma-separated postgres:// URLs (got ${shown('DATABASE_REPLICA_URLS', bad)})`,
+    );
+  return urls;
 }

@@ -69,7 +69,8 @@ function devSecret(configured: string | undefined, name: string): string | undef
 
 async function main() {
   const databaseUrl = await resolveDatabaseUrl();
-  const migrationUrl = config.MIGRATION_DATABASE_URL ?? databaseUrl;
+  // Migrations and the seed hold session-level locks: never through a transaction pooler.
+  const migrationUrl = config.MIGRATION_DATABASE_URL ?? config.DIRECT_DATABASE_URL ?? databaseUrl;
   await waitForDatabase(databaseUrl, {
     maxWaitMs: config.DB_STARTUP_WAIT_MS,
     log: say,

@@ -14,6 +14,7 @@ import {
 } from '../../src/platform/embedded.js';
 import { migrateUp } from '../../src/database/migrator.js';
 import { runInitialSeed } from '../../src/database/seed/initial-data.js';
+import { withClient } from '../lib/database.js';
 
 export interface BenchEnv {
   /** A private directory for this run (logs, fixtures, profiles); removed at the end. */
@@ -68,6 +69,22 @@ export async function startBenchEnv(log: (line: string) => void): Promise<BenchE
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A fresh database `name` on the bench server (dropped first when an earlier run left it), migrated and with the
+ * initial seed (no samples). `name` is built by the caller from constants, never from input.
+ */
+export async function scratchDatabase(env: { adminUrl: string }, name: string, config: Config) {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`bad scratch database name ${name}`);
+  const onServer = (sql: string) => withClient(env.adminUrl, (c) => c.query(sql), 'acolhe-bench');
+  await onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await onServer(`CREATE DATABASE ${name} TEMPLATE template0`);
+  const url = new URL(env.adminUrl);
+  url.pathname = `/${name}`;
+  await migrateUp({ connectionString: url.toString() });
+  await runInitialSeed({ connectionString: url.toString(), config, log: () => {}, withSamples: false });
+  return { url: url.toString(), drop: () => onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).then(() => {}) };
 }
 
 /** The app in this process (for app.inject latencies, not HTTP throughput), signed in as the seeded admin. */

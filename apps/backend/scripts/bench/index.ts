@@ -1,6 +1,6 @@
 // npm run bench [-- scenario ...]: every figure the issues ask for, measured side by side in one run.
 // Scenarios: http, platform, auth, events, reports, cache, startup, migrations, beneficiaries, seeds, jobs
-// (default: all).
+// (default: all), and scale (only when named: it loads 1,000,000 beneficiaries).
 // HTTP is measured one way only: wrk in its own process against servers in their own processes (wrk.ts).
 import os from 'node:os';
 import { table, type Row } from './compare.js';
@@ -27,6 +27,7 @@ const all = [
   'beneficiaries',
   'seeds',
   'jobs',
+  'scale',
 ];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => !all.includes(w));
@@ -34,7 +35,7 @@ if (unknown.length) {
   console.error(`unknown scenario ${unknown.join(', ')}; choose from ${all.join(', ')}`);
   process.exit(2);
 }
-const run = (name: string) => wanted.length === 0 || wanted.includes(name);
+const run = (name: string) => (wanted.length === 0 && name !== 'scale') || wanted.includes(name);
 
 const env = await startBenchEnv(log);
 const rows: Row[] = [];
@@ -84,6 +85,10 @@ try {
     rows.push(...(await benchJobs(env)));
   }
   if (run('startup')) rows.push(...(await benchStartup(env)));
+  if (run('scale')) {
+    const { benchScale } = await import('./scale.js');
+    await benchScale(env);
+  }
   if (rows.length) {
     log('\n## summary (paste into docs/benchmarks.md)\n');
     for (const line of table(rows)) log(line);

@@ -15,13 +15,13 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { loadConfig } from '../../src/config.js';
-import { migrateUp } from '../../src/database/migrator.js';
 import { runInitialSeed } from '../../src/database/seed/initial-data.js';
 import { withClient } from '../lib/database.js';
 import { copyText } from '../staging/copy.js';
 import { generateStagingData, GENERATED_TABLES } from '../staging/generate.js';
 import { STAFF_EMAIL_PATTERN } from '../staging/sql.js';
 import { triggersOff, triggersOn } from '../staging/triggers.js';
+import { scratchDatabase } from './env.js';
 import { median } from './knobs.js';
 
 const BENEFICIARIES = Number(process.env.BENCH_STAGING_BENEFICIARIES ?? 100_000);
@@ -35,20 +35,12 @@ export async function benchSeeds(ctx: { adminUrl: string; log: (line: string) =>
     SEED_ADMIN_EMAIL: 'bench-admin@acolhe.test',
     SEED_ADMIN_PASSWORD: 'Bench-admin-password-2026!',
   });
-  const admin = new pg.Client({ connectionString: ctx.adminUrl });
-  await admin.connect();
-  const created: string[] = [];
+  const created: { drop(): Promise<void> }[] = [];
   // Scratch names are built here from a prefix and the pid, never from input.
   const scratch = async (label: string): Promise<string> => {
-    const name = `bench_seeds_${label}_${process.pid}`;
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE template0`);
-    created.push(name);
-    const url = new URL(ctx.adminUrl);
-    url.pathname = `/${name}`;
-    await migrateUp({ connectionString: url.toString() });
-    await runInitialSeed({ connectionString: url.toString(), config, log: () => {}, withSamples: false });
-    return url.toString();
+    const db = await scratchDatabase(ctx, `bench_seeds_${label}_${process.pid}`, config);
+    created.push(db);
+    return db.url;
   };
   try {
     const genUrl = await scratch('generator');
@@ -132,9 +124,7 @@ export async function benchSeeds(ctx: { adminUrl: string; log: (line: string) =>
     ctx.log(`  rows per table: ${GENERATED_TABLES.map((t) => `${t} ${report[t]!.inserted}`).join(', ')}`);
     ctx.log(`  no-op re-run of the initial seed: median ${median(noop).toFixed(1)} ms over ${SEED_RUNS} runs`);
   } finally {
-    for (const name of created)
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
+    for (const db of created) await db.drop().catch(() => undefined);
   }
 }
 

@@ -35,15 +35,15 @@ export async function call<T>(
   return (await res.json()) as T;
 }
 
-export async function openStage(env: BenchEnv) {
-  ensureWrk(env.log);
+export const VIEWER = { email: 'bench-viewer@acolhe.test', password: 'Bench-viewer-passphrase-2026' };
+
+/** The API's environment as production runs it, on `databaseUrl` (the bench database by default). */
+export function productionEnv(env: BenchEnv, databaseUrl = env.databaseUrl): Record<string, string> {
   if (!env.redisUrl) throw new Error('the HTTP benchmarks need redis-server on the PATH (the API runs with Redis on)');
-  // The probe imports dist/ directly; the API's launcher would build it too, but only once it starts.
-  if (buildState() !== 'fresh') build(env.log);
-  const production = {
+  return {
     NODE_ENV: 'production',
     LOG_LEVEL: 'info',
-    DATABASE_URL: env.databaseUrl,
+    DATABASE_URL: databaseUrl,
     REDIS_URL: env.redisUrl,
     JWT_SECRET: env.jwtSecret,
     // The login measurement sends thousands of sign-ins from one address: above the per-address limit for
@@ -52,36 +52,50 @@ export async function openStage(env: BenchEnv) {
     // The events scenario follows the feed with 1,000 streams of one user (the default allows 20 per user).
     EVENTS_MAX_STREAMS_PER_USER: '2000',
   };
+}
+
+/** Signs in the seeded admin and a viewer it creates (no read_sensitive) on a freshly started API. */
+export async function signInBenchUsers(baseUrl: string, env: BenchEnv) {
+  const admin = await call<{ access_token: string }>(baseUrl, 'POST', '/api/v1/auth/login', {
+    email: env.adminEmail,
+    password: env.adminPassword,
+  });
+  const adminId = (await call<{ id: string }>(baseUrl, 'GET', '/api/v1/auth/me', undefined, admin.access_token)).id;
+  await call(baseUrl, 'POST', '/api/v1/users', { ...VIEWER, name: 'Bench Viewer', role: 'viewer' }, admin.access_token);
+  const viewer = (await call<{ access_token: string }>(baseUrl, 'POST', '/api/v1/auth/login', VIEWER)).access_token;
+  return { adminToken: admin.access_token, adminId, viewerToken: viewer };
+}
+
+/** `n` ids spread over the table (md5 order: not clustered), the same for every side. */
+export async function spreadIds(databaseUrl: string, n: number): Promise<string[]> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  try {
+    const { rows } = await pool.query<{ id: string }>(
+      'SELECT id::text FROM beneficiaries WHERE deleted_at IS NULL ORDER BY md5(id::text) LIMIT $1',
+      [n],
+    );
+    return rows.map((r) => r.id);
+  } finally {
+    await pool.end();
+  }
+}
+
+export async function openStage(env: BenchEnv) {
+  ensureWrk(env.log);
+  const production = productionEnv(env);
+  // The probe imports dist/ directly; the API's launcher would build it too, but only once it starts.
+  if (buildState() !== 'fresh') build(env.log);
   const procs: { stop(): Promise<void> }[] = [];
   const profileDir = process.env.BENCH_PROFILE ? path.join(env.dir, 'profiles') : null;
   const apiLog = path.join(env.dir, 'api.log');
   const api = await startApi(production, apiLog, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
   procs.push(api);
 
-  const admin = await call<{ access_token: string }>(api.baseUrl, 'POST', '/api/v1/auth/login', {
-    email: env.adminEmail,
-    password: env.adminPassword,
-  });
-  const adminId = (await call<{ id: string }>(api.baseUrl, 'GET', '/api/v1/auth/me', undefined, admin.access_token)).id;
-  const viewer = { email: 'bench-viewer@acolhe.test', password: 'Bench-viewer-passphrase-2026' };
-  await call(
-    api.baseUrl,
-    'POST',
-    '/api/v1/users',
-    { ...viewer, name: 'Bench Viewer', role: 'viewer' },
-    admin.access_token,
-  );
-  const viewerToken = (await call<{ access_token: string }>(api.baseUrl, 'POST', '/api/v1/auth/login', viewer))
-    .access_token;
+  const { adminToken, adminId, viewerToken } = await signInBenchUsers(api.baseUrl, env);
 
   // The same ids and keyset positions for every side, spread over the table (md5 order: not clustered).
+  const ids = await spreadIds(env.databaseUrl, IDS);
   const pool = new pg.Pool({ connectionString: env.databaseUrl, max: 1 });
-  const ids = (
-    await pool.query<{ id: string }>(
-      'SELECT id::text FROM beneficiaries WHERE deleted_at IS NULL ORDER BY md5(id::text) LIMIT $1',
-      [IDS],
-    )
-  ).rows.map((r) => r.id);
   const pages = (
     await pool.query<{ full_name: string; id: string }>(
       "SELECT full_name, id::text FROM beneficiaries WHERE deleted_at IS NULL AND status <> 'archived' ORDER BY md5(id::text) LIMIT $1",
@@ -108,7 +122,7 @@ export async function openStage(env: BenchEnv) {
     profileDir,
     production,
     adminId,
-    asAdmin: { authorization: `Bearer ${admin.access_token}` },
+    asAdmin: { authorization: `Bearer ${adminToken}` },
     asViewer: { authorization: `Bearer ${viewerToken}` },
     ids,
     /** Keyset positions as the API's opaque cursors (URL-encoded), in the order of `ids`' fixture. */

@@ -18,6 +18,7 @@ export interface WrkResult {
   rps: number;
   requests: number;
   p50Ms: number;
+  p95Ms: number;
   p99Ms: number;
 }
 
@@ -69,9 +70,9 @@ function request()
 end
 function done(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format('\\n{"requests":%d,"duration_us":%d,"status":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,"p50_us":%d,"p99_us":%d}\\n',
+  io.write(string.format('\\n{"requests":%d,"duration_us":%d,"status":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,"p50_us":%d,"p95_us":%d,"p99_us":%d}\\n',
     summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
-    latency:percentile(50), latency:percentile(99)))
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
 end
 `;
 }
@@ -113,6 +114,7 @@ export async function wrk(
       rps: s.requests! / (s.duration_us! / 1e6),
       requests: s.requests!,
       p50Ms: s.p50_us! / 1000,
+      p95Ms: s.p95_us! / 1000,
       p99Ms: s.p99_us! / 1000,
     };
   } finally {

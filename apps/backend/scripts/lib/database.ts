@@ -1,6 +1,8 @@
 // "Connect to the configured database, else the embedded one" for command-line scripts (migrate, seed,
-// backup, restore, verify): MIGRATION_DATABASE_URL, else DATABASE_URL, else the embedded development
-// database under DATA_DIR (never in production). A running `npm start` on the same DATA_DIR is shared.
+// backup, restore, verify): MIGRATION_DATABASE_URL, else DIRECT_DATABASE_URL, else DATABASE_URL, else the
+// embedded development database under DATA_DIR (never in production). They hold session-level advisory locks,
+// so they need a direct connection, never a transaction pooler. A running `npm start` on the same DATA_DIR is
+// shared.
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../../src/config.js';
@@ -15,11 +17,11 @@ export function loadDotEnv(): void {
 export { ScriptError, withClient, withDatabaseName } from '../../src/database/client.js';
 
 export async function withDatabase<T>(log: (line: string) => void, fn: (url: string) => Promise<T>): Promise<T> {
-  const url = process.env.MIGRATION_DATABASE_URL || process.env.DATABASE_URL;
+  const url = process.env.MIGRATION_DATABASE_URL || process.env.DIRECT_DATABASE_URL || process.env.DATABASE_URL;
   if (url) return fn(url);
   if (process.env.NODE_ENV === 'production') {
     throw new ScriptError(
-      'NODE_ENV=production and no MIGRATION_DATABASE_URL or DATABASE_URL: there is no embedded database in production',
+      'NODE_ENV=production and no MIGRATION_DATABASE_URL, DIRECT_DATABASE_URL or DATABASE_URL: there is no embedded database in production',
     );
   }
   const { loadConfig } = await import('../../src/config.js');

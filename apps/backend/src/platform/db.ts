@@ -6,18 +6,30 @@ import fp from 'fastify-plugin';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { DbError, RETRYABLE_TX_CODES, mapPgError } from './pg-errors.js';
+import { createReplicaSet, parseLsn, RoutedRead, type Lsn, type ReplicaSet } from './replicas.js';
 
 export { DbError } from './pg-errors.js';
 
-/** A statement: literal SQL with $n placeholders. `name` makes pg prepare it once per connection. */
+/**
+ * A statement: literal SQL with $n placeholders. `name` makes pg prepare it once per connection (unless
+ * DATABASE_PREPARED_STATEMENTS=false: then it only labels the statement in logs and metrics).
+ */
 export interface Statement {
   text: string;
   values?: readonly unknown[];
   name?: string;
 }
 
-/** Pool, transaction client or a dedicated session client (the events relay's): repository functions take any. */
-export type Executor = pg.Pool | pg.PoolClient | pg.Client;
+/** What run() needs of an executor (pg's own overloads of `query` do not unify). */
+interface Queryable {
+  query<R extends pg.QueryResultRow>(config: pg.QueryConfig): Promise<pg.QueryResult<R>>;
+}
+
+/**
+ * Pool, transaction client, a dedicated session client (the events relay's) or a request's routed reads
+ * (replicas): repository functions take any.
+ */
+export type Executor = pg.Pool | pg.PoolClient | pg.Client | RoutedRead;
 
 export interface DbOptions {
   connectionString: string;
@@ -28,6 +40,13 @@ export interface DbOptions {
   applicationName: string;
   slowQueryMs: number;
   log: FastifyBaseLogger;
+  /**
+   * false behind a transaction pooler without protocol-level prepared statements (PgBouncer < 1.21): a named
+   * statement would be prepared on one server connection and executed on another. Default true.
+   */
+  preparedStatements?: boolean;
+  /** Streaming read replicas for routed reads (platform/replicas.ts). */
+  replicas?: { urls: string[]; maxLagMs: number };
 }
 
 export interface TransactionOptions {
@@ -42,6 +61,8 @@ export interface TransactionOptions {
   timezone?: string;
   /** Attempts for serialization failures and deadlocks (40001, 40P01). */
   maxAttempts?: number;
+  /** A read-only transaction may run on a request's routed replica (falls back to the primary). */
+  reader?: Executor;
 }
 
 export interface QueryEvent {
@@ -67,14 +88,16 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function createDb(opts: DbOptions) {
-  const pool = new pg.Pool({
-    connectionString: opts.connectionString,
+  const poolConfig = (connectionString: string): pg.PoolConfig => ({
+    connectionString,
     max: opts.max,
     idleTimeoutMillis: opts.idleTimeoutMs,
     connectionTimeoutMillis: opts.connectTimeoutMs,
     statement_timeout: opts.statementTimeoutMs,
     application_name: opts.applicationName,
   });
+  const pool = new pg.Pool(poolConfig(opts.connectionString));
+  const prepared = opts.preparedStatements ?? true;
   // A connection that dies while idle in the pool must not crash the process.
   // Every client keeps an error listener for life: pg-pool drops its own while a client is checked out, and a
   // connection killed in that window (pg_terminate_backend, failover) would otherwise crash the process.
@@ -100,7 +123,11 @@ export function createDb(opts: DbOptions) {
     const name = stmt.name ?? 'unnamed';
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = await executor.query<R>({ text: stmt.text, values: stmt.values as unknown[], name: stmt.name });
+        const res = await (executor as Queryable).query<R>({
+          text: stmt.text,
+          values: stmt.values as unknown[],
+          name: prepared ? stmt.name : undefined,
+        });
         observe(name, start, true);
         return res;
       } catch (err) {
@@ -147,10 +174,13 @@ export function createDb(opts: DbOptions) {
   async function transaction<T>(fn: (tx: pg.PoolClient) => Promise<T>, o: TransactionOptions = {}): Promise<T> {
     const maxAttempts = o.maxAttempts ?? 3;
     const begin = `BEGIN ISOLATION LEVEL ${(o.isolation ?? 'read committed').toUpperCase()}${o.readOnly ? ' READ ONLY' : ''}`;
+    // Writes, and transactions nobody routed, stay on the primary.
+    const reader = o.reader instanceof RoutedRead ? o.reader : null;
+    if (reader && !o.readOnly) throw new Error('only a read-only transaction may run on a replica');
     for (let attempt = 1; ; attempt++) {
       let client: pg.PoolClient;
       try {
-        client = await pool.connect();
+        client = await (reader ? reader.connect() : pool.connect());
       } catch (err) {
         throw mapPgError(err);
       }
@@ -200,6 +230,8 @@ export function createDb(opts: DbOptions) {
         } catch {
           broken = true; // the connection is gone: do not return it to the pool
         }
+        // A read-only transaction the replica could not finish runs again on the primary.
+        if (reader?.fellOver(err)) continue;
         const pgCode = err instanceof DbError ? err.pgCode : (err as { code?: string }).code;
         if (pgCode && RETRYABLE_TX_CODES.has(pgCode) && attempt < maxAttempts) {
           await sleep(10 * 2 ** attempt + Math.random() * 20);
@@ -218,11 +250,13 @@ export function createDb(opts: DbOptions) {
    * The rows of one statement, fetched `batchSize` at a time through a cursor on a client of its own: memory stays
    * constant however many rows there are, and the reader's pace sets the fetching (exports). The client goes back
    * to the pool when the rows end; a reader that stops early or fails closes it instead (its cursor is half read).
+   * `reader`: a request's routed reads (app.reader): the client comes from its replica when that one accepts it.
    */
-  async function* stream<R>(stmt: Statement, batchSize = 500): AsyncGenerator<R> {
+  async function* stream<R>(stmt: Statement, o: { batchSize?: number; reader?: Executor } = {}): AsyncGenerator<R> {
+    const batchSize = o.batchSize ?? 500;
     let client: pg.PoolClient;
     try {
-      client = await pool.connect();
+      client = await (o.reader instanceof RoutedRead ? o.reader.connect() : pool.connect());
     } catch (err) {
       throw mapPgError(err);
     }
@@ -252,6 +286,34 @@ export function createDb(opts: DbOptions) {
     }
   }
 
+  const replicas: ReplicaSet | null = opts.replicas?.urls.length
+    ? createReplicaSet({
+        ...opts.replicas,
+        poolConfig,
+        describe: describeDatabaseUrl,
+        primaryPosition: walPosition,
+        log: opts.log,
+      })
+    : null;
+
+  /** The primary's WAL insert position: every write committed before this call is at or below it. */
+  async function walPosition(): Promise<Lsn> {
+    const row = await one<{ lsn: string }>({
+      name: 'wal-insert-position',
+      text: 'SELECT pg_current_wal_insert_lsn()::text AS lsn',
+    });
+    return parseLsn(row.lsn);
+  }
+
+  /**
+   * Where a routable read (a list, search, report or export) runs: a replica that has replayed `fence` (the
+   * caller's last write) and is not lagging, else the primary. Without replicas, the pool itself.
+   */
+  function reader(fence: Lsn | null): Executor {
+    if (!replicas) return pool;
+    return new RoutedRead(replicas.pick(fence), pool, replicas);
+  }
+
   /**
    * Runs `work` after the transaction of `tx` commits, before transaction() returns; never when it rolls back
    * (an attempt retried after a serialization failure drops what it registered). `tx` must be a client of
@@ -265,6 +327,9 @@ export function createDb(opts: DbOptions) {
 
   return {
     pool,
+    replicas,
+    reader,
+    walPosition,
     one,
     maybeOne,
     many,
@@ -275,7 +340,10 @@ export function createDb(opts: DbOptions) {
     ping,
     onQuery: (l: (e: QueryEvent) => void) => listeners.push(l),
     stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, slowQueries }),
-    close: () => pool.end(),
+    close: async () => {
+      await replicas?.close();
+      await pool.end();
+    },
   };
 }
 
@@ -345,7 +413,24 @@ export function dbOptions(config: Config, log: FastifyBaseLogger): DbOptions {
     applicationName: config.DB_APPLICATION_NAME,
     slowQueryMs: config.SLOW_QUERY_MS,
     log,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+    replicas: { urls: config.replicaUrls, maxLagMs: config.REPLICA_MAX_LAG_MS },
   };
+}
+
+/**
+ * Behind a transaction pooler (DATABASE_PREPARED_STATEMENTS=false) the statement_timeout pg sends when it
+ * connects may be dropped (PgBouncer's ignore_startup_parameters): say so at start, with the fix.
+ */
+async function warnIfTimeoutDropped(db: Db, wantedMs: number, log: FastifyBaseLogger): Promise<void> {
+  const row = await db
+    .one<{ ms: number }>({ text: "SELECT setting::int AS ms FROM pg_settings WHERE name = 'statement_timeout'" })
+    .catch(() => null); // the database is away: the readiness probe says so
+  if (row && row.ms !== wantedMs)
+    log.warn(
+      { statement_timeout_ms: row.ms, DB_STATEMENT_TIMEOUT_MS: wantedMs },
+      'statement_timeout through the pooler is not DB_STATEMENT_TIMEOUT_MS (the pooler does not pass it on): set it on the role, see docs/runbooks/transaction-pooler.md',
+    );
 }
 
 /** The `db` platform plugin: the app's one pool, closed with the app. */
@@ -353,6 +438,9 @@ export default fp(
   async function dbPlugin(app: FastifyInstance) {
     const db = createDb(dbOptions(app.config, app.log));
     app.decorate('db', db);
+    if (!app.config.DATABASE_PREPARED_STATEMENTS)
+      app.addHook('onReady', () => warnIfTimeoutDropped(db, app.config.DB_STATEMENT_TIMEOUT_MS, app.log));
+    if (db.replicas) app.addHook('onReady', async () => db.replicas?.start());
     app.addHook('onClose', () => db.close());
   },
   { name: 'db', decorators: { fastify: ['config'] } },

@@ -95,6 +95,43 @@ export function createMetrics(o: MetricsOptions) {
       this.set(o.config.DB_POOL_MAX);
     },
   });
+  const replicas = o.db.replicas;
+  const seenReads = new Map<string, number>();
+  new Counter({
+    name: 'acolhe_db_reads_total',
+    help: 'Routed reads (lists, searches, reports, exports) by where they ran: "primary" or a replica (host:port/database); only with DATABASE_REPLICA_URLS',
+    labelNames: ['target'] as const,
+    registers: [register],
+    collect() {
+      if (!replicas) return;
+      const r = replicas.reads();
+      for (const [target, n] of [
+        ['primary', r.primary] as const,
+        ...r.replicas.map((x) => [x.name, x.reads] as const),
+      ]) {
+        this.inc({ target }, n - (seenReads.get(target) ?? 0));
+        seenReads.set(target, n);
+      }
+    },
+  });
+  new Gauge({
+    name: 'acolhe_db_replica_up',
+    help: '1 while a read replica is used for routed reads, 0 while it is skipped (down, or not a standby)',
+    labelNames: ['replica'] as const,
+    registers: [register],
+    collect() {
+      for (const r of replicas?.replicas ?? []) this.set({ replica: r.name }, r.up ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'acolhe_db_replica_lag_seconds',
+    help: 'How far a read replica was behind the primary at its last check (an upper bound; REPLICA_MAX_LAG_MS skips it)',
+    labelNames: ['replica'] as const,
+    registers: [register],
+    collect() {
+      for (const r of replicas?.replicas ?? []) if (r.lagMs !== null) this.set({ replica: r.name }, r.lagMs / 1000);
+    },
+  });
   const redis = o.redis;
   new Gauge({
     name: 'acolhe_redis_up',

@@ -16,6 +16,7 @@ export type Dependency =
   | 'metrics'
   | 'rate-limits'
   | 'auth-guard'
+  | 'read-your-writes'
   | (string & {});
 
 export function defineModule<N extends keyof FastifyInstance & string>(o: {

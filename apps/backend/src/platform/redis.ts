@@ -23,6 +23,8 @@ export const keys = {
   /** Rate-limit counters (platform/rate-limit.ts), e.g. `ratelimit:login:email:<address>`. */
   rateLimit: (name: string, value: string) => `ratelimit:${name}:${value}`,
   lock: (name: string) => `lock:${name}`,
+  /** The primary's WAL position after a session's last write (platform/read-your-writes.ts). */
+  readFence: (sessionId: string) => `readfence:${sessionId}`,
 } as const;
 
 export function createRedis(url: string, log: FastifyBaseLogger): Redis {

@@ -1,8 +1,8 @@
 // The raw pg pool: no HTTP at all. CONNECTIONS loops (as many as wrk's connections) each run the statement, await
 // it and run the next, over a pool of DB_POOL_MAX connections, for the given seconds; the result is statements
 // per second. Driven by the bench over IPC, one message per run: {"run":"point","seconds":5,"connections":10}
-// → {"qps":…,"p50Ms":…,"p99Ms":…}. The inputs (ids, cursors) come from BENCH_FIXTURE, the
-// file the bench also builds its wrk paths from.
+// → {"qps":…,"p50Ms":…,"p99Ms":…}; `point-unnamed` sends the point read's statement without its name. The inputs
+// (ids, cursors) come from BENCH_FIXTURE, the file the bench also builds its wrk paths from.
 import fs from 'node:fs';
 import { announce, createPool, env, statements } from './common.js';
 
@@ -16,10 +16,15 @@ const pool = createPool();
 const sql = await statements(fixture.actorId, pool);
 const SELECT_1 = { name: 'bench-select-1', text: 'SELECT 1 AS one' };
 
-const runs: Record<string, (i: number) => { text: string; values?: unknown[]; name?: string }> = {
+type Stmt = { text: string; values?: unknown[]; name?: string };
+/** The same statement sent unnamed, as DATABASE_PREPARED_STATEMENTS=false does (behind a transaction pooler). */
+const unnamed = (s: Stmt): Stmt => ({ text: s.text, values: s.values });
+
+const runs: Record<string, (i: number) => Stmt> = {
   point: (i) => sql.point(fixture.ids[i % fixture.ids.length]!),
   sensitive: (i) => sql.sensitive(fixture.ids[i % fixture.ids.length]!),
   page: (i) => sql.page(fixture.pages[i % fixture.pages.length]!),
+  'point-unnamed': (i) => unnamed(sql.point(fixture.ids[i % fixture.ids.length]!)),
   'select-1': () => SELECT_1,
 };
 

@@ -15,7 +15,7 @@ declare module 'fastify' {
 
 export default defineModule({
   name: 'attendance',
-  dependencies: ['db', 'auth-guard'],
+  dependencies: ['db', 'auth-guard', 'read-your-writes'],
   service: (app) =>
     createAttendanceService({
       db: app.db,

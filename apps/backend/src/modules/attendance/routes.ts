@@ -44,6 +44,6 @@ export function attendanceRoutes(app: FastifyInstance, service: AttendanceServic
         response: { 200: S.RatesResponse, ...problems(400, 401, 403, 404) },
       },
     },
-    async (req) => service.rates(req.params.id),
+    async (req) => service.rates(req.params.id, await app.reader(req)),
   );
 }

@@ -1,7 +1,7 @@
 // Attendance rules: a sheet belongs to a scheduled session (inside the workshop's dates, on one of its ISO
 // weekdays) that is not after today in the organisation's zone; only participants appear on it; a PUT
 // replaces the whole sheet and is idempotent (repeating it changes nothing and writes no audit rows).
-import type { Db } from '../../platform/db.js';
+import type { Db, Executor } from '../../platform/db.js';
 import type { Principal } from '../../platform/auth.js';
 import { badRequest, notFound, unprocessable } from '../../platform/errors.js';
 import type { AttendanceRepository } from './repository.js';
@@ -60,9 +60,13 @@ export function createAttendanceService(d: { db: Db; repo: AttendanceRepository;
       return service.getSheet(workshopId, date);
     },
 
-    async rates(workshopId: string) {
-      if (!(await repo.workshopExists(workshopId))) throw notFound('Workshop');
-      const [recorded, data] = await Promise.all([repo.sessionsRecorded(workshopId), repo.rates(workshopId)]);
+    /** A report: `reader` is where it runs (a replica with the caller's last write; platform/read-your-writes.ts). */
+    async rates(workshopId: string, reader?: Executor) {
+      if (!(await repo.workshopExists(workshopId, reader))) throw notFound('Workshop');
+      const [recorded, data] = await Promise.all([
+        repo.sessionsRecorded(workshopId, reader),
+        repo.rates(workshopId, reader),
+      ]);
       return { workshop_id: workshopId, sessions_recorded: recorded.n, data };
     },
   };

@@ -15,7 +15,7 @@ declare module 'fastify' {
 
 export default defineModule({
   name: 'audit',
-  dependencies: ['db', 'auth-guard'],
+  dependencies: ['db', 'auth-guard', 'read-your-writes'],
   service: (app) => createAuditService({ repo: createAuditRepository(app.db) }),
   routes: auditRoutes,
 });

@@ -19,6 +19,6 @@ export function auditRoutes(app: FastifyInstance, service: AuditService) {
         response: { 200: S.AuditPage, ...problems(400, 401, 403) },
       },
     },
-    async (req) => service.list(req.query),
+    async (req) => service.list(req.query, await app.reader(req)),
   );
 }

@@ -19,7 +19,7 @@ declare module 'fastify' {
 
 export default defineModule({
   name: 'beneficiaries',
-  dependencies: ['db', 'cache', 'auth-guard', 'classification'],
+  dependencies: ['db', 'cache', 'auth-guard', 'classification', 'read-your-writes'],
   service: (app) =>
     createBeneficiariesService({
       db: app.db,

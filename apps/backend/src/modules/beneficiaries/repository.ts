@@ -322,13 +322,13 @@ export function createBeneficiariesRepository(db: Db, classification: Classifica
      * Search by name, social name or code (see beneficiaryStatements). The threshold is set for this transaction
      * only.
      */
-    search: async (q: SearchText, f: ListFilter, after: [number, string] | null, limit: number) =>
+    search: async (q: SearchText, f: ListFilter, after: [number, string] | null, limit: number, reader?: Executor) =>
       db.transaction(
         async (tx) => {
           await db.execute(SEARCH_THRESHOLD, tx);
           return db.many<ListRow & { score: number }>(st.search(q, f, after, limit), tx);
         },
-        { readOnly: true },
+        { readOnly: true, reader },
       ),
 
     /** CPF/NIS lookup; writes its audit rows in the same statement (see beneficiaryStatements). */

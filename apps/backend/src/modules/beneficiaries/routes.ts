@@ -30,7 +30,7 @@ export function beneficiariesRoutes(app: FastifyInstance, service: Beneficiaries
         response: { 200: S.BeneficiaryPage, ...problems(400, 401, 403) },
       },
     },
-    async (req) => service.list(app.requirePrincipal(req), req.query),
+    async (req) => service.list(app.requirePrincipal(req), req.query, await app.reader(req)),
   );
 
   r.post(

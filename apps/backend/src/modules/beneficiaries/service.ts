@@ -1,6 +1,6 @@
 // Beneficiary rules: CPF normalised and checked, sensitive data only for read_sensitive (and every such
 // read logged), optimistic concurrency on writes, archived records read-only until restored.
-import type { Db } from '../../platform/db.js';
+import type { Db, Executor } from '../../platform/db.js';
 import type { Principal } from '../../platform/auth.js';
 import { badRequest, conflict, forbidden, notFound, preconditionFailed, unprocessable } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
@@ -144,7 +144,11 @@ export function createBeneficiariesService(d: {
       return service.get(actor, id);
     },
 
-    async list(actor: Principal, q: ListBeneficiaries) {
+    /**
+     * List or search; `reader` is where it runs (a replica with the caller's last write; see
+     * platform/read-your-writes.ts). A CPF/NIS lookup writes its audit rows, so it stays on the primary.
+     */
+    async list(actor: Principal, q: ListBeneficiaries, reader?: Executor) {
       if (
         q.neighbourhood &&
         repo.sensitiveFields.includes('address_neighbourhood') &&
@@ -184,13 +188,14 @@ export function createBeneficiariesService(d: {
               filter,
               after,
               q.limit,
+              reader,
             );
         const page = toPage(rows, q.limit, (r) => [r.score, r.id]);
         return { data: page.data.map(strip), next_cursor: page.next_cursor };
       }
       const sort: SortKey = q.sort ?? 'name';
       const after = decodeCursor(q.cursor, sort.endsWith('created_at') ? ['timestamp', 'id'] : ['text', 'id']);
-      const rows = await repo.list(filter, sort, after, q.limit);
+      const rows = await repo.list(filter, sort, after, q.limit, reader);
       const page = toPage(rows, q.limit, (r) => [r.sort_value, r.id]);
       return { data: page.data.map(strip), next_cursor: page.next_cursor };
     },

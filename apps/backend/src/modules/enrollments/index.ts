@@ -15,7 +15,7 @@ declare module 'fastify' {
 
 export default defineModule({
   name: 'enrollments',
-  dependencies: ['db', 'auth-guard'],
+  dependencies: ['db', 'auth-guard', 'read-your-writes'],
   service: (app) => createEnrollmentsService({ db: app.db, repo: createEnrollmentsRepository(app.db) }),
   routes: enrollmentsRoutes,
 });

@@ -20,7 +20,7 @@ export function enrollmentsRoutes(app: FastifyInstance, service: EnrollmentsServ
         response: { 200: S.EnrollmentPage, ...problems(400, 401, 403) },
       },
     },
-    async (req) => service.list(req.query),
+    async (req) => service.list(req.query, await app.reader(req)),
   );
   r.post(
     '/enrollments',

@@ -1,7 +1,7 @@
 // Enrolment rules: one live enrolment (pending or approved) per beneficiary and project; the status machine
 // pending → approved | rejected, approved → withdrawn | completed; anything else is a 409. Who decided and when
 // is recorded on the row (the last decision) and in the audit trail (every one).
-import { DbError, type Db } from '../../platform/db.js';
+import { DbError, type Db, type Executor } from '../../platform/db.js';
 import type { Principal } from '../../platform/auth.js';
 import { conflict, notFound, preconditionFailed, unprocessable } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
@@ -34,15 +34,19 @@ export function createEnrollmentsService(d: { db: Db; repo: EnrollmentsRepositor
       return e;
     },
 
-    async list(q: ListEnrollments) {
+    /** `reader`: where the list runs (a replica with the caller's last write; platform/read-your-writes.ts). */
+    async list(q: ListEnrollments, reader?: Executor) {
       const after = decodeCursor(q.cursor, ['id']);
-      const rows = await repo.list({
-        beneficiaryId: q.beneficiary_id,
-        projectId: q.project_id,
-        status: q.status,
-        afterId: after?.[0] ?? null,
-        limit: q.limit,
-      });
+      const rows = await repo.list(
+        {
+          beneficiaryId: q.beneficiary_id,
+          projectId: q.project_id,
+          status: q.status,
+          afterId: after?.[0] ?? null,
+          limit: q.limit,
+        },
+        reader,
+      );
       return toPage(rows, q.limit, (r) => [r.id]);
     },
 

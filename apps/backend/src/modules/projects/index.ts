@@ -15,7 +15,7 @@ declare module 'fastify' {
 
 export default defineModule({
   name: 'projects',
-  dependencies: ['db', 'auth-guard'],
+  dependencies: ['db', 'auth-guard', 'read-your-writes'],
   service: (app) => createProjectsService({ db: app.db, repo: createProjectsRepository(app.db) }),
   routes: projectsRoutes,
 });

@@ -18,7 +18,7 @@ export function projectsRoutes(app: FastifyInstance, service: ProjectsService) {
       config: read,
       schema: { tags, querystring: S.ListProjectsQuery, response: { 200: S.ProjectPage, ...problems(400, 401, 403) } },
     },
-    async (req) => service.list(req.query),
+    async (req) => service.list(req.query, await app.reader(req)),
   );
   r.post(
     '/projects',

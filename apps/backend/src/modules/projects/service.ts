@@ -1,6 +1,6 @@
 // Project rules: unique name ignoring case, end ≥ start, coordinator a user, workshops inside the dates
 // (all enforced by the database; errors name the field). Optimistic concurrency on updates.
-import type { Db } from '../../platform/db.js';
+import type { Db, Executor } from '../../platform/db.js';
 import type { Principal } from '../../platform/auth.js';
 import { notFound, preconditionFailed, unprocessable } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
@@ -21,14 +21,10 @@ export function createProjectsService(d: { db: Db; repo: ProjectsRepository }) {
       if (!p) throw notFound('Project');
       return p;
     },
-    async list(q: ListProjects) {
+    /** `reader`: where the list runs (a replica with the caller's last write; platform/read-your-writes.ts). */
+    async list(q: ListProjects, reader?: Executor) {
       const after = decodeCursor(q.cursor, ['id']);
-      const rows = await repo.list({
-        status: q.status,
-        q: q.q,
-        afterId: after?.[0] ?? null,
-        limit: q.limit,
-      });
+      const rows = await repo.list({ status: q.status, q: q.q, afterId: after?.[0] ?? null, limit: q.limit }, reader);
       return toPage(rows, q.limit, (r) => [r.id]);
     },
     async create(actor: Principal, body: CreateProject) {

@@ -21,7 +21,7 @@ declare module 'fastify' {
 
 export default defineModule({
   name: 'reports',
-  dependencies: ['db', 'auth-guard'],
+  dependencies: ['db', 'auth-guard', 'read-your-writes'],
   service: (app) =>
     createReportsService({ db: app.db, repo: createReportsRepository(app.db), config: app.config, log: app.log }),
   routes: reportsRoutes,

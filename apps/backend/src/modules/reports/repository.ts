@@ -133,15 +133,16 @@ export function createReportsRepository(db: Db) {
       db.many<R & Record<string, unknown>>(rowsStatement(name, f, source), ex),
 
     /** The same rows, streamed (exports). */
-    stream: <R>(name: ReportName, f: ReportFilter) => db.stream<R>(rowsStatement(name, f, 'view')),
+    stream: <R>(name: ReportName, f: ReportFilter, reader?: Executor) =>
+      db.stream<R>(rowsStatement(name, f, 'view'), { reader }),
 
     /** How many view rows the filter selects (each is at least one row of the answer). */
-    count: async (name: ReportName, f: ReportFilter) => {
+    count: async (name: ReportName, f: ReportFilter, ex?: Executor) => {
       const stmt = rowsStatement(name, f, 'view');
-      const { n } = await db.one<{ n: number }>({
-        text: `SELECT count(*)::integer AS n FROM (${stmt.text}) q`,
-        values: stmt.values,
-      });
+      const { n } = await db.one<{ n: number }>(
+        { text: `SELECT count(*)::integer AS n FROM (${stmt.text}) q`, values: stmt.values },
+        ex,
+      );
       return n;
     },
 

@@ -73,7 +73,7 @@ export function reportsRoutes(app: FastifyInstance, service: ReportsService) {
           response: { 200: S.ReportAnswer(name), ...problems(400, 401, 403, 404) },
         },
       },
-      async (req) => service.get(name, req.query),
+      async (req) => service.get(name, req.query, 'view', await app.reader(req)),
     );
 
     r.get(
@@ -103,7 +103,7 @@ export function reportsRoutes(app: FastifyInstance, service: ReportsService) {
       },
       async (req, reply) => {
         const { format, ...period } = req.query;
-        const e = await service.export(name, period, format);
+        const e = await service.export(name, period, format, await app.reader(req));
         const body =
           format === 'csv'
             ? csvStream(e.definition.fields, e.rows)

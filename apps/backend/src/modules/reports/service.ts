@@ -2,7 +2,7 @@
 // the refresh of every view (one at a time, CONCURRENTLY, under a statement timeout, logged).
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config.js';
-import type { Db } from '../../platform/db.js';
+import type { Db, Executor } from '../../platform/db.js';
 import { badRequest, conflict, notFound, unprocessable, type AppError } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
 import { DbError } from '../../platform/pg-errors.js';
@@ -99,6 +99,7 @@ export function createReportsService(d: {
   async function filterOf(
     q: PeriodQuery,
     maxMonths: number,
+    reader?: Executor,
   ): Promise<ReportFilter & { fromMonth: string; toMonth: string }> {
     const to = q.to ?? currentMonth(config.ORG_TIMEZONE);
     const from = q.from ?? monthOf(monthIndex(to) - 11);
@@ -117,7 +118,7 @@ export function createReportsService(d: {
         { path: 'querystring.from', message: `at most ${maxMonths} months before to` },
       ]);
     const projectId = q.project_id ?? null;
-    if (projectId !== null && !(await repo.projectExists(projectId))) throw notFound('Project');
+    if (projectId !== null && !(await repo.projectExists(projectId, reader))) throw notFound('Project');
     return { from: `${from}-01`, to: `${to}-01`, projectId, fromMonth: from, toMonth: to };
   }
 
@@ -142,17 +143,18 @@ export function createReportsService(d: {
     /**
      * One report over a period: rows from its view (or, for benchmarks and the smoke check, computed live from the
      * base tables), protected block by block, with the as_of of the refresh they come from (read in the same
-     * snapshot as the rows).
+     * snapshot as the rows). `reader`: where it runs (a replica with the caller's last write; see
+     * platform/read-your-writes.ts).
      */
-    async get(name: string, q: PeriodQuery, source: Source = 'view') {
+    async get(name: string, q: PeriodQuery, source: Source = 'view', reader?: Executor) {
       const def = definition(name);
-      const f = await filterOf(q, MAX_MONTHS);
+      const f = await filterOf(q, MAX_MONTHS, reader);
       const { latest, rows } = await db.transaction(
         async (tx) => ({
           latest: await repo.latestRefresh(tx),
           rows: await repo.rows<ViewRow>(def.name, f, source, tx),
         }),
-        { isolation: 'repeatable read', readOnly: true },
+        { isolation: 'repeatable read', readOnly: true, reader },
       );
       const answer = protectBlocks(def, rows, config.REPORT_MIN_CELL);
       return {
@@ -171,12 +173,13 @@ export function createReportsService(d: {
     /**
      * An export: the report's fields and its rows as a stream from PostgreSQL, protected block by block (a block
      * at a time in memory). xlsx exports refuse more rows than REPORT_XLSX_MAX_ROWS before anything is sent.
+     * `reader`: where it runs, as for get().
      */
-    async export(name: string, q: PeriodQuery, format: 'csv' | 'xlsx') {
+    async export(name: string, q: PeriodQuery, format: 'csv' | 'xlsx', reader?: Executor) {
       const def = definition(name);
-      const f = await filterOf(q, MAX_EXPORT_MONTHS);
+      const f = await filterOf(q, MAX_EXPORT_MONTHS, reader);
       if (format === 'xlsx') {
-        const n = await repo.count(def.name, f);
+        const n = await repo.count(def.name, f, reader);
         if (n > config.REPORT_XLSX_MAX_ROWS)
           throw unprocessable(
             `the export would have more than ${config.REPORT_XLSX_MAX_ROWS} rows (REPORT_XLSX_MAX_ROWS); export csv or choose a shorter period`,
@@ -184,12 +187,12 @@ export function createReportsService(d: {
           );
       }
       // Read before the rows: they are at least as fresh as this (a refresh may commit in between).
-      const latest = await repo.latestRefresh();
+      const latest = await repo.latestRefresh(reader);
       return {
         definition: def,
         asOf: latest?.started_at ?? null,
         filename: `${def.name}_${f.fromMonth}_${f.toMonth}${f.projectId ? `_project-${f.projectId}` : ''}.${format}`,
-        rows: protectStream(def, repo.stream<ViewRow>(def.name, f), config.REPORT_MIN_CELL),
+        rows: protectStream(def, repo.stream<ViewRow>(def.name, f, reader), config.REPORT_MIN_CELL),
         maxRows: format === 'xlsx' ? config.REPORT_XLSX_MAX_ROWS : Infinity,
       };
     },

@@ -15,7 +15,7 @@ declare module 'fastify' {
 
 export default defineModule({
   name: 'users',
-  dependencies: ['db', 'auth-guard', 'access', 'auth'],
+  dependencies: ['db', 'auth-guard', 'read-your-writes', 'access', 'auth'],
   service: (app) =>
     createUsersService({ db: app.db, repo: createUsersRepository(app.db), access: app.access, auth: app.auth }),
   routes: usersRoutes,

@@ -18,7 +18,7 @@ export function usersRoutes(app: FastifyInstance, service: UsersService) {
       config,
       schema: { tags, querystring: S.ListUsersQuery, response: { 200: S.UserPage, ...problems(400, 401, 403) } },
     },
-    async (req) => service.list(req.query),
+    async (req) => service.list(req.query, await app.reader(req)),
   );
 
   r.post(

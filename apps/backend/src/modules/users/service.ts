@@ -25,9 +25,10 @@ export function createUsersService(d: { db: Db; repo: UsersRepository; access: A
   }
 
   return {
-    async list(q: { q?: string; limit: number; cursor?: string }) {
+    /** `reader`: where the list runs (a replica with the caller's last write; platform/read-your-writes.ts). */
+    async list(q: { q?: string; limit: number; cursor?: string }, reader?: Executor) {
       const after = decodeCursor(q.cursor, ['id']);
-      const rows = await repo.list({ q: q.q, afterId: after?.[0] ?? null, limit: q.limit });
+      const rows = await repo.list({ q: q.q, afterId: after?.[0] ?? null, limit: q.limit }, reader);
       return toPage(rows, q.limit, (r) => [r.id]);
     },
 

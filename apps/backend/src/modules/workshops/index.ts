@@ -15,7 +15,7 @@ declare module 'fastify' {
 
 export default defineModule({
   name: 'workshops',
-  dependencies: ['db', 'auth-guard'],
+  dependencies: ['db', 'auth-guard', 'read-your-writes'],
   service: (app) => createWorkshopsService({ db: app.db, repo: createWorkshopsRepository(app.db) }),
   routes: workshopsRoutes,
 });

@@ -22,7 +22,7 @@ export function workshopsRoutes(app: FastifyInstance, service: WorkshopsService)
         response: { 200: S.WorkshopPage, ...problems(400, 401, 403) },
       },
     },
-    async (req) => service.list(req.query),
+    async (req) => service.list(req.query, await app.reader(req)),
   );
   r.post(
     '/workshops',
@@ -72,7 +72,7 @@ export function workshopsRoutes(app: FastifyInstance, service: WorkshopsService)
         response: { 200: S.ParticipantPage, ...problems(400, 401, 403, 404) },
       },
     },
-    async (req) => service.participants(req.params.id, req.query),
+    async (req) => service.participants(req.params.id, req.query, await app.reader(req)),
   );
   r.post(
     '/workshops/:id/participants',

@@ -1,7 +1,7 @@
 // Workshop rules: inside the project's dates, end time after start, a facilitator never double-booked
 // (the database's exclusion constraint decides; we name the other workshop), and participants: only
 // beneficiaries with an approved enrolment in the project, never more than the capacity, also under concurrency.
-import { DbError, type Db } from '../../platform/db.js';
+import { DbError, type Db, type Executor } from '../../platform/db.js';
 import type { Principal } from '../../platform/auth.js';
 import { conflict, notFound, preconditionFailed, unprocessable } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/pagination.js';
@@ -64,14 +64,18 @@ export function createWorkshopsService(d: { db: Db; repo: WorkshopsRepository })
       return w;
     },
 
-    async list(q: ListWorkshops) {
-      const rows = await repo.list({
-        projectId: q.project_id,
-        facilitatorId: q.facilitator_id,
-        status: q.status,
-        afterId: afterId(q.cursor),
-        limit: q.limit,
-      });
+    /** `reader`: where the list runs (a replica with the caller's last write; platform/read-your-writes.ts). */
+    async list(q: ListWorkshops, reader?: Executor) {
+      const rows = await repo.list(
+        {
+          projectId: q.project_id,
+          facilitatorId: q.facilitator_id,
+          status: q.status,
+          afterId: afterId(q.cursor),
+          limit: q.limit,
+        },
+        reader,
+      );
       return toPage(rows, q.limit, (r) => [r.id]);
     },
 
@@ -127,9 +131,9 @@ export function createWorkshopsService(d: { db: Db; repo: WorkshopsRepository })
       return service.get(id);
     },
 
-    async participants(workshopId: string, q: { limit: number; cursor?: string }) {
+    async participants(workshopId: string, q: { limit: number; cursor?: string }, reader?: Executor) {
       await service.get(workshopId);
-      const rows = await repo.participants(workshopId, { afterId: afterId(q.cursor), limit: q.limit });
+      const rows = await repo.participants(workshopId, { afterId: afterId(q.cursor), limit: q.limit }, reader);
       return toPage(rows, q.limit, (r) => [r.beneficiary_id]);
     },
 

@@ -1,0 +1,5 @@
+// test/modules/attendance.test.ts again, its app through PgBouncer in transaction mode (test/helpers/pgbouncer.ts).
+import t from 'tap';
+import { throughPooler } from '../helpers/pgbouncer.js';
+
+throughPooler(t, 'test/modules/attendance.test.ts');
