@@ -1,5 +1,5 @@
-// Two API processes on one database, both running jobs and both evaluating the schedules (every second): each
-// scheduled job runs once per tick, not once per instance.
+// Three API processes on one database (issue 18's three instances), all running jobs and all evaluating the
+// schedules (every second): each scheduled job runs once per tick, not once per instance.
 import t from 'tap';
 import pg from 'pg';
 import { signIn, startInstances } from '../helpers/instances.js';
@@ -8,8 +8,8 @@ import { waitFor } from '../helpers/wait.js';
 // Three minute ticks are watched (about 2.5 min): longer than the default time limit of a test file.
 t.setTimeout(400_000);
 
-t.test('with two instances each scheduled job runs once per tick', async (t) => {
-  const { instances, database } = await startInstances(t, 2, {
+t.test('with three instances each scheduled job runs once per tick', async (t) => {
+  const { instances, database } = await startInstances(t, 3, {
     env: {
       JOBS_ENABLED: 'true',
       JOBS_CRON_CHECK_SECONDS: '1',
@@ -30,7 +30,7 @@ t.test('with two instances each scheduled job runs once per tick', async (t) => 
       )
     ).rows;
 
-  // Both instances list the schedule: both run the clock.
+  // Every instance lists the schedule: every one runs the clock.
   for (const i of instances) {
     const s = await signIn(i);
     const body = JSON.parse((await i.request('GET', '/api/v1/admin/jobs', { headers: s.headers })).body);
@@ -39,7 +39,7 @@ t.test('with two instances each scheduled job runs once per tick', async (t) => 
   }
 
   // Runs in three minutes: the middle minute was watched whole, about sixty evaluations of the schedules by the
-  // two instances, each of which would enqueue the due jobs were it not for the once-per-tick guarantee.
+  // three instances, each of which would enqueue the due jobs were it not for the once-per-tick guarantee.
   const NAMES = ['maintenance', 'webhooks.sweep'];
   const after = await waitFor(
     async () => {
