@@ -3,6 +3,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AccessToken, Principal } from '../../platform/auth.js';
 import { badRequest, forbidden } from '../../platform/errors.js';
+import { removeInBatches } from '../../platform/batches.js';
 import { hashToken, newOpaqueToken } from '../../platform/tokens.js';
 import type { Hub } from './hub.js';
 import type { Feed } from './feed.js';
@@ -57,13 +58,13 @@ export function createEventsService(d: EventsServiceDeps) {
     async prune(o: { now?: Date } = {}): Promise<{ events: number; tickets: number }> {
       const cutoff = new Date((o.now ?? new Date()).getTime() - d.retentionHours * 3_600_000);
       const keep = await repo.firstKept(cutoff);
-      let events = 0;
-      for (;;) {
-        const n = await repo.pruneBatch(keep, PRUNE_BATCH);
-        events += n;
-        if (n < PRUNE_BATCH) break;
-        d.log.info({ pruned: events }, 'events: pruning');
-      }
+      let pruned = 0;
+      const events = await removeInBatches(async (batch) => {
+        const n = await repo.pruneBatch(keep, batch);
+        pruned += n;
+        if (n === batch) d.log.info({ pruned }, 'events: pruning');
+        return n;
+      }, PRUNE_BATCH);
       const tickets = await repo.pruneTickets();
       if (events || tickets) d.log.info({ events, tickets }, 'events: pruned');
       return { events, tickets };
